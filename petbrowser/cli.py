@@ -1,0 +1,166 @@
+"""The headless command line: the same core calls the GUI makes.
+
+The command set, flags, JSON field names and exit codes are a contract
+(DESIGN.md, "Command line"): 0 success, 1 error, 2 usage, 3 conflict,
+4 integrity or safety.  Every ``PetBrowserError`` becomes one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from petbrowser import __version__
+from petbrowser.core.errors import PetBrowserError
+
+COMMANDS = ("ls", "log", "status", "hash", "push", "pull", "rollback", "diff", "inspect", "verify", "demo")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with one line, as the contract wants."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"petbrowser: usage error: {message}\n")
+        raise SystemExit(2)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--storage", help="store URL: a path, file://..., or s3://bucket/prefix")
+    p.add_argument("--project", help="project folder (default: the current folder)")
+    p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    p.add_argument("--endpoint-url", help="S3 endpoint URL (e.g. a MinIO server)")
+    p.add_argument("--profile", help="AWS profile for S3 stores")
+    p.add_argument("--region", help="AWS region for S3 stores")
+    p.add_argument("--python", help="the project's interpreter (overrides the project setting)")
+    p.add_argument("--timeout", type=float, help="seconds before a child process is killed (default 60)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="petbrowser", description="Browse and steer a LabChain class store.")
+    parser.add_argument("--version", action="version", version=f"petbrowser {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("ls", help="classes, versions, latest")
+    _common(p)
+
+    p = sub.add_parser("log", help="versions and pointer history of a class")
+    _common(p)
+    p.add_argument("cls", metavar="CLASS")
+
+    for name, helptext in (("status", "local classes against the store"), ("hash", "local hashes")):
+        p = sub.add_parser(name, help=helptext)
+        _common(p)
+        p.add_argument("--module", "-m", action="append", default=[], help="module name or .py path")
+
+    p = sub.add_parser("push", help="push classes as new versions and move latest")
+    _common(p)
+    p.add_argument("classes", nargs="*", metavar="CLASS")
+    p.add_argument("--all", action="store_true", help="every class of the module(s) not synced")
+    p.add_argument("--module", "-m", action="append", default=[])
+
+    p = sub.add_parser("pull", help="verify a version and rebuild it in the project's interpreter")
+    _common(p)
+    p.add_argument("cls", metavar="CLASS")
+    p.add_argument("--hash", dest="hash", help="version hash or unique prefix (default: latest)")
+    p.add_argument("--restore", metavar="DIR", help="write the version's source into DIR")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file with --restore")
+    p.add_argument("--allow-unsafe", action="store_true", help="load a pickle flagged unsafe or without digest")
+
+    p = sub.add_parser("rollback", help="move latest to an existing version (compare-and-swap)")
+    _common(p)
+    p.add_argument("cls", metavar="CLASS")
+    p.add_argument("--to", required=True, metavar="H")
+    p.add_argument("--expect", metavar="H", help="fail with exit 3 unless latest is still H")
+
+    p = sub.add_parser("diff", help="bytecode and source diff between two versions")
+    _common(p)
+    p.add_argument("cls", metavar="CLASS")
+    p.add_argument("a", metavar="A", help="hash, prefix (>= 6), latest or local")
+    p.add_argument("b", metavar="B", nargs="?", help="default: local if A is a version, else latest")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--source", action="store_true", help="source diff only")
+    g.add_argument("--bytecode", action="store_true", help="bytecode diff only")
+    p.add_argument("--module", "-m", action="append", default=[])
+
+    p = sub.add_parser("inspect", help="what a version holds, without unpickling it")
+    _common(p)
+    p.add_argument("cls", metavar="CLASS")
+    p.add_argument("hash", metavar="H", nargs="?", help="default: latest")
+
+    p = sub.add_parser("verify", help="check every object of the store")
+    _common(p)
+
+    p = sub.add_parser("demo", help="create the demo project and store, print where")
+    p.add_argument("dir", nargs="?", help="where to create it (default: the user data folder)")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def build_gui_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="petbrowser", description="Open the petbrowser window.")
+    parser.add_argument("--version", action="version", version=f"petbrowser {__version__}")
+    parser.add_argument("project_dir", nargs="?", metavar="PROJECT_DIR")
+    parser.add_argument("--storage", help="store URL")
+    parser.add_argument("--demo", action="store_true", help="open the demo project (created if needed)")
+    parser.add_argument("--endpoint-url")
+    parser.add_argument("--profile")
+    parser.add_argument("--region")
+    return parser
+
+
+def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    """Print ``data`` as JSON with --json, else ``text``."""
+    if getattr(args, "json", False):
+        json.dump(data, sys.stdout, indent=2, sort_keys=False, default=str)
+        sys.stdout.write("\n")
+    elif text:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+Handler = Callable[[argparse.Namespace], int]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(name: str) -> Callable[[Handler], Handler]:
+    def deco(fn: Handler) -> Handler:
+        HANDLERS[name] = fn
+        return fn
+
+    return deco
+
+
+# ---------------------------------------------------------------- commands
+# Each handler is a thin shell over one core call; see petbrowser.core.manager.
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in COMMANDS:
+            args = build_parser().parse_args(argv)
+            return HANDLERS[args.command](args)
+        if argv and argv[0] in ("-h", "--help"):
+            build_parser().print_help()
+            return 0
+        args = build_gui_parser().parse_args(argv)
+        from petbrowser.gui.app import run_gui  # Qt is imported only for the GUI
+
+        return run_gui(args)
+    except PetBrowserError as exc:
+        sys.stderr.write(f"petbrowser: {exc.message}\n")
+        if exc.detail and os.environ.get("PETBROWSER_DEBUG"):
+            sys.stderr.write(exc.detail + "\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("petbrowser: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
