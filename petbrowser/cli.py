@@ -137,6 +137,114 @@ def handler(name: str) -> Callable[[Handler], Handler]:
 # Each handler is a thin shell over one core call; see petbrowser.core.manager.
 
 
+# -- store commands (ls, log, rollback, verify) --------------------------------
+def _open_manager(args: argparse.Namespace) -> Any:
+    """The manager for ``--storage``, else ``PETBROWSER_STORAGE``, else the project's setting."""
+    from petbrowser.core.manager import PetClassManager
+
+    return PetClassManager.open(
+        getattr(args, "project", None),
+        storage=getattr(args, "storage", None) or os.environ.get("PETBROWSER_STORAGE") or None,
+        python=getattr(args, "python", None),
+        timeout=getattr(args, "timeout", None),
+        endpoint_url=getattr(args, "endpoint_url", None),
+        profile=getattr(args, "profile", None),
+        region=getattr(args, "region", None),
+    )
+
+
+def _open_store_manager(args: argparse.Namespace) -> Any:
+    """The manager, after checking the store exists: reading a missing store is an error."""
+    from petbrowser.core.errors import ConfigError
+
+    manager = _open_manager(args)
+    if getattr(manager.project, "storage_url", "") is None:
+        raise ConfigError("no store configured: pass --storage URL or set PETBROWSER_STORAGE")
+    manager.storage.check()
+    return manager
+
+
+def _short(h: str | None) -> str:
+    return h[:12] if h else "-"
+
+
+@handler("ls")
+def _cmd_ls(args: argparse.Namespace) -> int:
+    classes = _open_store_manager(args).list_classes()
+    rows = [("CLASS", "LATEST", "VERSIONS")]
+    rows += [(c.name, _short(c.latest), str(len(c.versions))) for c in classes]
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{r[0]:<{width}}  {r[1]:<12}  {r[2]}" for r in rows]
+    for c in classes:
+        lines += [f"! {c.name}: {p}" for p in c.problems]
+    if not classes:
+        lines = ["(no classes in this store)"]
+    _emit(args, [c.to_json() for c in classes], "\n".join(lines))
+    return 0
+
+
+@handler("log")
+def _cmd_log(args: argparse.Namespace) -> int:
+    manager = _open_store_manager(args)
+    info = manager.store.get_class(args.cls)
+    history = manager.history(args.cls)
+    lines = [f"{info.name}  (latest {_short(info.latest)}, {len(info.versions)} versions)"]
+    for v in info.versions:
+        marks = []
+        if v.by_reference:
+            marks.append("by reference - no code captured")
+        if not v.has_meta:
+            marks.append("no metadata")
+        star = "*" if v.hash == info.latest else " "
+        lines.append(
+            f"{star} {_short(v.hash)}  {v.pushed_at or '-':<27} {v.pushed_by or '-':<20} "
+            f"{v.size:>8} B  {', '.join(marks)}".rstrip()
+        )
+    lines += [f"! {p}" for p in info.problems]
+    if history:
+        lines.append("")
+        lines.append("pointer history (oldest first):")
+        for e in history:
+            lines.append(f"  {e.at}  {e.action:<8} {_short(e.from_hash)} -> {_short(e.to_hash)}  {e.by}")
+    data = {
+        "name": info.name,
+        "latest": info.latest,
+        "versions": [v.to_json() for v in info.versions],
+        "history": [e.to_json() for e in history],
+        "problems": list(info.problems),
+    }
+    _emit(args, data, "\n".join(lines))
+    return 0
+
+
+@handler("rollback")
+def _cmd_rollback(args: argparse.Namespace) -> int:
+    from petbrowser.core.store import ANY
+
+    manager = _open_store_manager(args)
+    to_hash = manager.resolve(args.cls, args.to)
+    expected: Any = ANY
+    if args.expect is not None:
+        expected = None if args.expect.lower() in ("none", "unset") else manager.resolve(args.cls, args.expect)
+    entry = manager.move_latest(args.cls, to_hash, expected, action="rollback")
+    if not entry.key:
+        text = f"latest of {args.cls} already is {_short(to_hash)}; nothing to do"
+    else:
+        text = f"latest of {args.cls}: {_short(entry.from_hash)} -> {_short(entry.to_hash)}"
+    _emit(args, {**entry.to_json(), "changed": bool(entry.key)}, text)
+    return 0
+
+
+@handler("verify")
+def _cmd_verify(args: argparse.Namespace) -> int:
+    report = _open_store_manager(args).verify()
+    lines = [f"checked {report.checked} objects: {len(report.problems)} problems, {len(report.warnings)} warnings"]
+    lines += [f"PROBLEM  {i.key}: {i.message}" for i in report.problems]
+    lines += [f"warning  {i.key}: {i.message}" for i in report.warnings]
+    _emit(args, report.to_json(), "\n".join(lines))
+    return 0 if report.ok else 4
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:

@@ -1,0 +1,80 @@
+"""Byte-level stores: a local folder or an S3 bucket, behind one interface.
+
+``open_storage(url)`` picks the backend from the URL.  ``S3Storage`` is
+imported lazily so opening a local store never imports boto3.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from petbrowser.core.errors import ConfigError
+from petbrowser.core.storage.base import Storage
+from petbrowser.core.storage.local import LocalStorage
+
+if TYPE_CHECKING:
+    from petbrowser.core.storage.s3 import S3Storage
+
+__all__ = ["LocalStorage", "S3Storage", "Storage", "open_storage"]
+
+NO_STORE_MESSAGE = "no store configured: pass --storage URL or set PETBROWSER_STORAGE"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "S3Storage":
+        from petbrowser.core.storage.s3 import S3Storage
+
+        return S3Storage
+    raise AttributeError(name)
+
+
+def open_storage(
+    url: str | Path | None,
+    *,
+    endpoint_url: str | None = None,
+    profile: str | None = None,
+    region: str | None = None,
+) -> Storage:
+    """The store at ``url``: a path, ``file://...`` or ``s3://bucket/prefix``.
+
+    Opening does no I/O (call ``check()`` for that): a local store that does
+    not exist yet is fine to open, since the first push creates it.
+    """
+    if url is None or not str(url).strip():
+        raise ConfigError(NO_STORE_MESSAGE)
+    if isinstance(url, Path):
+        return LocalStorage(url)
+    text = str(url).strip()
+    scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+    if scheme == "s3":
+        parts = urlsplit(text)
+        if "@" in parts.netloc:
+            # Never echo the URL: the part before '@' may be a secret.
+            raise ConfigError(
+                "an s3:// URL must not hold credentials; use a profile or the AWS_* environment"
+            )
+        from petbrowser.core.storage.s3 import S3Storage
+
+        return S3Storage(
+            parts.netloc,
+            unquote(parts.path).strip("/"),
+            region=region,
+            profile=profile,
+            endpoint_url=endpoint_url,
+        )
+    if scheme == "file":
+        parts = urlsplit(text)
+        if parts.netloc not in ("", "localhost"):
+            raise ConfigError(
+                f"file:// URL names a remote host ({parts.netloc!r}); use a local path"
+            )
+        if not parts.path:
+            raise ConfigError("file:// URL has no path")
+        return LocalStorage(unquote(parts.path))
+    if scheme:
+        raise ConfigError(
+            f"unsupported storage URL scheme '{scheme}://' (use a path, file:// or s3://)"
+        )
+    return LocalStorage(text)

@@ -1,0 +1,138 @@
+"""Reading and writing ``latest.json``, in both encodings found in the wild.
+
+petbrowser writes JSON.  LabChain 1.2.11 pickles everything it uploads, so its
+``latest.json`` is a *pickled dict*.  Such a pointer is read without running
+anything: the unpickler refuses every global, so the only things it can build
+are the plain containers and strings a pointer is made of.  When a pointer
+moves, it keeps the encoding the class already uses, so LabChain can still
+read it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+from typing import Any
+
+from petbrowser.core.errors import CorruptPointerError
+from petbrowser.core.models import Pointer
+from petbrowser.core.names import is_hash
+
+__all__ = ["ENCODINGS", "encode_pointer", "parse_pointer", "sniff_encoding"]
+
+ENCODINGS = ("json", "pickle")
+#: A pointer is a few hundred bytes; anything far bigger is not one (and is not unpickled).
+MAX_POINTER_BYTES = 64 * 1024
+#: LabChain reads the pickled dict with plain ``pickle``; protocol 4 works on every Python 3.8+.
+PICKLE_PROTOCOL = 4
+_KNOWN = ("hash", "class_name", "updated_at", "updated_by", "previous")
+
+
+class _NoGlobalsUnpickler(pickle.Unpickler):
+    """An unpickler that can build dicts, lists and strings, and nothing callable."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"refused global {module}.{name}")
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise pickle.UnpicklingError("refused persistent id")
+
+
+def sniff_encoding(data: bytes) -> str:
+    """``pickle`` for bytes that start like a binary pickle, else ``json``."""
+    return "pickle" if data[:1] == b"\x80" else "json"
+
+
+def _load(data: bytes, class_name: str) -> tuple[Any, str]:
+    if len(data) > MAX_POINTER_BYTES:
+        raise CorruptPointerError(
+            f"latest.json of {class_name!r} is {len(data)} bytes, too big to be a pointer"
+        )
+    if sniff_encoding(data) == "json":
+        try:
+            return json.loads(data.decode("utf-8")), "json"
+        except (UnicodeDecodeError, ValueError):
+            pass
+    try:
+        return _NoGlobalsUnpickler(io.BytesIO(data)).load(), "pickle"
+    except pickle.UnpicklingError as exc:
+        if str(exc).startswith("refused"):
+            raise CorruptPointerError(
+                f"latest.json of {class_name!r} is a pickle that needs code to load ({exc}); not loaded"
+            ) from None
+    except Exception:  # noqa: BLE001 - any failure of a malformed pickle means "not a pointer"
+        pass
+    raise CorruptPointerError(
+        f"latest.json of {class_name!r} is neither JSON nor a plain pickled dict"
+    )
+
+
+def parse_pointer(data: bytes, class_name: str) -> Pointer:
+    """The pointer in ``data`` (the bytes of ``plugins/<class_name>/latest.json``).
+
+    Raises ``CorruptPointerError`` naming the class and what is wrong.
+    """
+    obj, encoding = _load(data, class_name)
+    where = f"latest.json of {class_name!r}"
+    if not isinstance(obj, dict):
+        raise CorruptPointerError(f"{where} is a {type(obj).__name__}, not an object with a hash")
+    for k, v in obj.items():
+        if not isinstance(k, str):
+            raise CorruptPointerError(f"{where} has a non-text key")
+        if encoding == "pickle" and not (v is None or isinstance(v, str)):
+            raise CorruptPointerError(f"{where} has a {type(v).__name__} for {k!r}, not text")
+    h = obj.get("hash")
+    if not isinstance(h, str):
+        raise CorruptPointerError(f"{where} has no 'hash' text field")
+    if not is_hash(h):
+        raise CorruptPointerError(f"{where}: hash {h[:80]!r} is not 64 hex characters")
+    named = obj.get("class_name", class_name)
+    if named != class_name:
+        raise CorruptPointerError(f"{where} names another class ({str(named)[:80]!r})")
+    optional: dict[str, str | None] = {}
+    for k in ("updated_at", "updated_by", "previous"):
+        v = obj.get(k)
+        if v is not None and not isinstance(v, str):
+            raise CorruptPointerError(f"{where}: {k!r} is a {type(v).__name__}, not text")
+        optional[k] = v
+    prev = optional["previous"]
+    if prev is not None and not is_hash(prev):
+        raise CorruptPointerError(f"{where}: previous hash {prev[:80]!r} is not 64 hex characters")
+    return Pointer(
+        hash=h,
+        class_name=class_name,
+        encoding=encoding,
+        updated_at=optional["updated_at"],
+        updated_by=optional["updated_by"],
+        previous=prev,
+        extra={k: v for k, v in obj.items() if k not in _KNOWN},
+    )
+
+
+def encode_pointer(pointer: Pointer, encoding: str | None = None) -> bytes:
+    """The bytes of ``latest.json`` for ``pointer``, in ``encoding`` (default: its own).
+
+    JSON carries ``updated_at``/``updated_by``/``previous``; the pickle form is
+    the plain ``{"hash", "class_name"}`` dict LabChain writes (plus any extra
+    text fields it already had), pickled with protocol 4.
+    """
+    encoding = encoding or pointer.encoding
+    if encoding == "json":
+        doc: dict[str, Any] = {"hash": pointer.hash, "class_name": pointer.class_name}
+        for k in ("updated_at", "updated_by", "previous"):
+            if getattr(pointer, k) is not None:
+                doc[k] = getattr(pointer, k)
+        doc.update({k: v for k, v in pointer.extra.items() if k not in doc})
+        return (json.dumps(doc, indent=2) + "\n").encode("utf-8")
+    if encoding == "pickle":
+        plain: dict[str, Any] = {"hash": pointer.hash, "class_name": pointer.class_name}
+        plain.update(
+            {
+                k: v
+                for k, v in pointer.extra.items()
+                if k not in plain and (v is None or isinstance(v, str))
+            }
+        )
+        return pickle.dumps(plain, protocol=PICKLE_PROTOCOL)
+    raise ValueError(f"unknown pointer encoding {encoding!r}")

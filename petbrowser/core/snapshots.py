@@ -1,0 +1,511 @@
+"""Class snapshots: scan, status, push and pull (LabChain's PetClassManager verbs).
+
+User classes never enter this process: hashing, pickling and rebuilding all
+run in a child of the project's interpreter (``petbrowser.core.child``).  This
+module decides what to ask the child, what to write to the store, and what a
+status means.
+"""
+
+from __future__ import annotations
+
+import base64
+import getpass
+import hashlib
+import os
+import socket
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from petbrowser.core.child import run_agent
+from petbrowser.core.errors import (
+    AlreadyExistsError,
+    ConfigError,
+    IntegrityError,
+    NotFoundError,
+    ProjectError,
+    StoreNotFoundError,
+    UnsafePickleError,
+    UsageError,
+)
+from petbrowser.core.models import ClassInfo, StatusEntry, VersionInfo
+
+__all__ = [
+    "LocalClass",
+    "PushResult",
+    "PullResult",
+    "scan",
+    "get_class_hash",
+    "check_status",
+    "persist_class",
+    "push",
+    "pull",
+    "build_meta",
+]
+
+META_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class LocalClass:
+    """A class defined in one of the project's modules, hashed by the child."""
+
+    name: str
+    module: str
+    qualname: str
+    file: str | None
+    hash: str  # under the project's hash scheme
+    hashes: dict[str, str]
+    describe: dict[str, Any]
+    spec: str | None = None  # the module as configured (a name or a .py path)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "module": self.module,
+            "hash": self.hashes.get("pb1"),
+            "labchain_hash": self.hashes.get("labchain"),
+            "qualname": self.qualname,
+            "file": self.file,
+        }
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What a push did for one class.
+
+    ``status``: ``pushed`` (new version, latest moved), ``moved`` (version
+    already stored, latest moved to it), ``unchanged`` (already latest),
+    ``repaired`` (latest already named it but the object was missing).
+    """
+
+    name: str
+    hash: str
+    created: bool
+    moved: bool
+    from_hash: str | None
+    status: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PullResult:
+    """A version checked and rebuilt in a child process."""
+
+    name: str
+    hash: str
+    methods: dict[str, str | None]
+    restored_path: Path | None
+    verified: bool  # the .pkl digest matched its metadata
+    hash_matches: bool | None = None  # the rebuilt class hashes to the version's hash
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["restored_path"] = str(self.restored_path) if self.restored_path else None
+        return d
+
+
+# --------------------------------------------------------------------- helpers
+def _modules(project: Any, modules: Sequence[str] | None) -> list[str]:
+    mods = list(modules or project.modules or [])
+    if not mods:
+        raise ConfigError(
+            "no module to scan: pass --module M or set 'modules' in [tool.petbrowser]"
+        )
+    return mods
+
+
+def _timeout(project: Any) -> float | None:
+    return getattr(project, "timeout", None)
+
+
+def _user(store: Any) -> str:
+    user = getattr(store, "user", None)
+    if isinstance(user, str) and user:
+        return user
+    try:
+        name = getpass.getuser()
+    except Exception:  # no login name in some containers
+        name = "unknown"
+    return f"{name}@{socket.gethostname()}"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _version_scheme(v: VersionInfo) -> str | None:
+    """The scheme a stored version's hash was computed with; None when unknown.
+
+    A version without metadata was written by LabChain: its hash is LabChain's.
+    """
+    if not v.has_meta:
+        return "labchain"
+    if v.hash_scheme:
+        return v.hash_scheme
+    if v.meta and v.meta.get("hash_scheme"):
+        return str(v.meta["hash_scheme"])
+    return None
+
+
+def _matches(local: LocalClass, v: VersionInfo) -> bool:
+    scheme = _version_scheme(v)
+    if scheme is None:
+        return v.hash in local.hashes.values()
+    return local.hashes.get(scheme) == v.hash
+
+
+# ------------------------------------------------------------------------ scan
+def scan(project: Any, modules: Sequence[str] | None = None) -> list[LocalClass]:
+    """Every class defined in the module(s), hashed in the project's interpreter."""
+    mods = _modules(project, modules)
+    answer = run_agent(
+        {"op": "scan", "modules": mods},
+        python=project.python,
+        cwd=project.root,
+        timeout=_timeout(project),
+    )
+    scheme = getattr(project, "hash_scheme", "pb1")
+    return [
+        LocalClass(
+            name=c["name"],
+            module=c["module"],
+            qualname=c["qualname"],
+            file=c.get("file"),
+            hash=c["hashes"][scheme],
+            hashes=dict(c["hashes"]),
+            describe=c.get("describe") or {},
+            spec=c.get("spec"),
+        )
+        for c in answer["classes"]
+    ]
+
+
+def _find(classes: Sequence[LocalClass], name: str, mods: Sequence[str]) -> LocalClass:
+    for c in classes:
+        if c.name == name:
+            return c
+    raise NotFoundError(f"class '{name}' is not defined in module(s) {', '.join(mods)}")
+
+
+def get_class_hash(project: Any, name: str, modules: Sequence[str] | None = None) -> str:
+    """The local class's hash under the project's scheme (LabChain's ``get_class_hash``)."""
+    mods = _modules(project, modules)
+    return _find(scan(project, mods), name, mods).hash
+
+
+# ---------------------------------------------------------------------- status
+def _status_of(local: LocalClass, info: ClassInfo | None, default_scheme: str) -> StatusEntry:
+    if info is None or (not info.versions and info.latest is None):
+        return StatusEntry(
+            name=local.name,
+            status="untracked",
+            local_hash=local.hashes.get(default_scheme, local.hash),
+            latest=None,
+            module=local.module,
+            hash_scheme=default_scheme,
+        )
+    by_hash = {v.hash: v for v in info.versions}
+    latest_v = by_hash.get(info.latest) if info.latest else None
+    # The scheme to report: the one the latest version used, else LabChain's for
+    # a store without any metadata, else the project's.
+    scheme = _version_scheme(latest_v) if latest_v is not None else None
+    if scheme is None:
+        scheme = default_scheme if any(v.has_meta for v in info.versions) else "labchain"
+    if latest_v is not None and _matches(local, latest_v):
+        status, local_hash = "synced", latest_v.hash
+    else:
+        match = next((v for v in info.versions if _matches(local, v)), None)
+        if match is not None:
+            status, local_hash = "behind", match.hash
+            scheme = _version_scheme(match) or scheme
+        else:
+            status, local_hash = "out_of_sync", local.hashes.get(scheme, local.hash)
+    return StatusEntry(
+        name=local.name,
+        status=status,
+        local_hash=local_hash,
+        latest=info.latest,
+        module=local.module,
+        hash_scheme=scheme,
+    )
+
+
+def check_status(
+    store: Any,
+    project: Any,
+    modules: Sequence[str] | None = None,
+    classes: Sequence[ClassInfo] | None = None,
+) -> list[StatusEntry]:
+    """Every local class against the store, plus the store's classes not found locally.
+
+    Each class is compared under the scheme its stored versions used, so a
+    LabChain-written store (no metadata) is judged with LabChain's hash.
+    ``classes`` lets a caller that already listed the store skip the listing.
+    """
+    local = scan(project, modules)
+    listing = list(classes) if classes is not None else store.list_classes()
+    by_name = {c.name: c for c in listing}
+    scheme = getattr(project, "hash_scheme", "pb1")
+    entries = []
+    seen = set()
+    for lc in local:
+        if lc.name in seen:
+            continue
+        seen.add(lc.name)
+        entries.append(_status_of(lc, by_name.get(lc.name), scheme))
+    for info in listing:
+        if info.name not in seen:
+            entries.append(
+                StatusEntry(
+                    name=info.name, status="remote_only", local_hash=None, latest=info.latest
+                )
+            )
+    return entries
+
+
+# ------------------------------------------------------------------------ push
+def build_meta(item: dict[str, Any], pkl: bytes, scheme: str, user: str) -> dict[str, Any]:
+    """The ``<hash>.meta.json`` of docs/internals.md for one dumped class."""
+    meta = dict(item.get("describe") or {})
+    meta.update(
+        {
+            "format": META_FORMAT,
+            "hash": item["hashes"][scheme],
+            "hash_scheme": scheme,
+            "hashes": dict(item["hashes"]),
+            "cloudpickle_version": item.get("cloudpickle_version"),
+            "pushed_at": _now(),
+            "pushed_by": user,
+            "pkl_sha256": hashlib.sha256(pkl).hexdigest(),
+            "pkl_size": len(pkl),
+            "by_reference": False,
+        }
+    )
+    return meta
+
+
+def _dump(project: Any, locals_: Sequence[LocalClass]) -> list[dict[str, Any]]:
+    """Pickle the classes by value, one child per module."""
+    items: list[dict[str, Any]] = []
+    by_module: dict[str, list[LocalClass]] = {}
+    for lc in locals_:
+        by_module.setdefault(lc.spec or lc.module, []).append(lc)
+    for spec, group in by_module.items():
+        answer = run_agent(
+            {"op": "dump", "module": spec, "classes": [c.name for c in group]},
+            python=project.python,
+            cwd=project.root,
+            timeout=_timeout(project),
+        )
+        items.extend(answer["items"])
+    return items
+
+
+def _store_item(store: Any, project: Any, item: dict[str, Any], *, move: bool) -> PushResult:
+    scheme = getattr(project, "hash_scheme", "pb1")
+    name = item["name"]
+    pkl = base64.b64decode(item["pkl"])
+    h = item["hashes"][scheme]
+    try:
+        pointer = store.read_pointer(name)
+    except StoreNotFoundError:
+        pointer = None  # a new store: this push creates it
+    meta = build_meta(item, pkl, scheme, _user(store))
+    created = bool(store.write_version(name, h, pkl, meta))
+    from_hash = pointer.hash if pointer is not None else None
+    moved = False
+    if move and from_hash != h:
+        store.move_latest(name, h, expected=from_hash, action="push")
+        moved = True
+    if moved:
+        status = "pushed" if created else "moved"
+    else:
+        status = "repaired" if created else "unchanged"
+    return PushResult(
+        name=name, hash=h, created=created, moved=moved, from_hash=from_hash, status=status
+    )
+
+
+def persist_class(store: Any, project: Any, name: str, modules: Sequence[str] | None = None) -> str:
+    """Store the class's current version if absent; ``latest`` does not move."""
+    mods = _modules(project, modules)
+    lc = _find(scan(project, mods), name, mods)
+    (item,) = _dump(project, [lc])
+    return _store_item(store, project, item, move=False).hash
+
+
+def push(
+    store: Any,
+    project: Any,
+    names: Sequence[str] | None = None,
+    modules: Sequence[str] | None = None,
+    all_: bool = False,
+) -> list[PushResult]:
+    """Store each class's current version and move its ``latest`` to it (compare-and-swap)."""
+    names = list(names or [])
+    if not names and not all_:
+        raise UsageError("name the class(es) to push, or pass --all")
+    mods = _modules(project, modules)
+    local = scan(project, mods)
+    chosen = [_find(local, n, mods) for n in dict.fromkeys(names)]
+    if all_:
+        try:
+            listing = {c.name: c for c in store.list_classes()}
+        except StoreNotFoundError:
+            listing = {}  # a new store: everything is untracked, the push creates it
+        scheme = getattr(project, "hash_scheme", "pb1")
+        picked = {c.name for c in chosen}
+        for lc in local:
+            if lc.name in picked:
+                continue
+            if _status_of(lc, listing.get(lc.name), scheme).status != "synced":
+                chosen.append(lc)
+                picked.add(lc.name)
+    if not chosen:
+        return []
+    return [_store_item(store, project, item, move=True) for item in _dump(project, chosen)]
+
+
+# ------------------------------------------------------------------------ pull
+def _check_safety(
+    name: str, h: str, pkl: bytes, meta: dict[str, Any] | None, allow_unsafe: bool
+) -> tuple[bool, list[str]]:
+    """Digest against metadata, then the static pickle scan; returns (verified, warnings)."""
+    warnings: list[str] = []
+    verified = False
+    if meta is not None and meta.get("pkl_sha256"):
+        actual = hashlib.sha256(pkl).hexdigest()
+        if actual != meta["pkl_sha256"]:
+            raise IntegrityError(
+                f"version {h[:12]} of {name}: the .pkl digest {actual[:12]} does not match "
+                f"its metadata ({str(meta['pkl_sha256'])[:12]}); nothing was loaded"
+            )
+        verified = True
+    elif not allow_unsafe:
+        raise UnsafePickleError(
+            f"version {h[:12]} of {name} has no metadata/digest: pass --allow-unsafe to load it anyway"
+        )
+    else:
+        warnings.append("no digest to check: loaded because --allow-unsafe was given")
+    try:
+        from petbrowser.core import safe_pickle  # written by the inspection engineer
+    except ImportError:
+        safe_pickle = None  # type: ignore[assignment]
+    if safe_pickle is not None and hasattr(safe_pickle, "scan_pickle"):
+        report = safe_pickle.scan_pickle(pkl)
+        unsafe = [str(u) for u in (getattr(report, "unsafe", None) or [])]
+        if unsafe:
+            if not allow_unsafe:
+                raise UnsafePickleError(
+                    f"version {h[:12]} of {name} would call {', '.join(unsafe)} when loaded: "
+                    "pass --allow-unsafe to load it anyway",
+                    offending=unsafe,
+                )
+            warnings.append(f"loaded although it calls {', '.join(unsafe)} (--allow-unsafe)")
+    return verified, warnings
+
+
+def _write_new(path: Path, text: str, force: bool) -> None:
+    """Write atomically; never replace an existing file unless forced."""
+    if path.exists() and not force:
+        raise AlreadyExistsError(f"{path} already exists: pass --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text if text.endswith("\n") else text + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        if force:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)  # create-only, even if a file appeared meanwhile
+            except FileExistsError:
+                raise AlreadyExistsError(
+                    f"{path} already exists: pass --force to overwrite it"
+                ) from None
+            except OSError:
+                os.replace(tmp, path)  # filesystems without hard links
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def pull(
+    store: Any,
+    project: Any,
+    name: str,
+    code_hash: str | None = None,
+    *,
+    restore_dir: str | Path | None = None,
+    force: bool = False,
+    allow_unsafe: bool = False,
+) -> PullResult:
+    """Check a version's digest, rebuild it in a child process, optionally restore its source.
+
+    The class is loaded only in a throwaway child of the project's interpreter
+    (or this Python's, without a project); this process never unpickles it.
+    """
+    h = store.resolve(name, code_hash or "latest")
+    pkl = store.read_pkl(name, h)
+    meta = store.read_meta(name, h)
+    target: Path | None = None
+    source: str | None = None
+    if restore_dir is not None:
+        source = (meta or {}).get("source")
+        if not source:
+            raise ProjectError(f"version {h[:12]} of {name} has no source to restore")
+        target = Path(restore_dir).expanduser() / f"{name}_{h[:12]}.py"
+        if target.exists() and not force:
+            raise AlreadyExistsError(f"{target} already exists: pass --force to overwrite it")
+    verified, warnings = _check_safety(name, h, pkl, meta, allow_unsafe)
+
+    if project is not None:
+        python, timeout = project.python, _timeout(project)
+        cwd_ctx: Any = None
+        cwd: str | Path = project.root
+    else:
+        python, timeout = sys.executable, None
+        cwd_ctx = tempfile.TemporaryDirectory(prefix="petbrowser-pull-")
+        cwd = cwd_ctx.name
+    try:
+        answer = run_agent(
+            {"op": "rebuild", "pkl": base64.b64encode(pkl).decode("ascii")},
+            python=python,
+            cwd=cwd,
+            timeout=timeout,
+        )
+    finally:
+        if cwd_ctx is not None:
+            cwd_ctx.cleanup()
+
+    hash_matches: bool | None = None
+    scheme = (meta or {}).get("hash_scheme")
+    rebuilt = answer.get("hashes") or {}
+    if scheme in rebuilt:
+        hash_matches = rebuilt[scheme] == h
+        if not hash_matches:
+            warnings.append(
+                f"the rebuilt class hashes to {rebuilt[scheme][:12]}, not {h[:12]} "
+                "(another Python version?)"
+            )
+    if target is not None and source is not None:
+        _write_new(target, source, force)
+    return PullResult(
+        name=answer.get("class_name", name),
+        hash=h,
+        methods=dict(answer.get("methods") or {}),
+        restored_path=target,
+        verified=verified,
+        hash_matches=hash_matches,
+        warnings=warnings,
+    )

@@ -1,0 +1,269 @@
+"""A store in an S3 bucket (AWS, MinIO, anything speaking S3), through boto3.
+
+boto3 is imported here, when an S3 store is opened, never at import time of
+petbrowser: a local-only user starts faster and a missing or broken boto3
+cannot break local browsing.  Configuration follows boto3's own chain
+(profiles, ``AWS_ENDPOINT_URL``, environment credentials, instance roles);
+petbrowser adds only explicit overrides.
+
+Create-only writes are ``PutObject`` with ``If-None-Match: *``; the pointer's
+compare-and-swap is ``PutObject`` with ``If-Match: <ETag>``.  Error messages
+name the bucket, key and error code, never credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from petbrowser.core.errors import (
+    AccessDeniedError,
+    AlreadyExistsError,
+    ConfigError,
+    ConflictError,
+    NotFoundError,
+    StorageError,
+    StoreNotFoundError,
+    StoreUnreachableError,
+)
+from petbrowser.core.models import ObjectInfo
+from petbrowser.core.storage.base import Storage
+
+__all__ = ["S3Storage"]
+
+_DENIED = {
+    "AccessDenied",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidToken",
+    "ExpiredToken",
+    "TokenRefreshRequired",
+    "AllAccessDisabled",
+    "403",
+    "Forbidden",
+}
+_MISSING_KEY = {"NoSuchKey", "404", "NotFound"}
+_CONFLICT = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
+
+
+def _safe_endpoint(url: str | None) -> str:
+    """The endpoint without any user:password part, for messages."""
+    if not url:
+        return "the S3 endpoint"
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}" if parts.scheme else "the S3 endpoint"
+
+
+class S3Storage(Storage):
+    """Objects under ``s3://bucket/prefix``."""
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        region: str | None = None,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        *,
+        connect_timeout: float = 5,
+        read_timeout: float = 15,
+        max_attempts: int = 5,
+    ) -> None:
+        if not bucket:
+            raise ConfigError("an s3:// storage URL needs a bucket name")
+        import boto3
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ProfileNotFound
+
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.url = f"s3://{bucket}/{self.prefix}" if self.prefix else f"s3://{bucket}"
+        # Why these settings: "standard" retries back off on throttling and
+        # transient 5xx, 5 attempts ride out a flaky link without hanging a
+        # GUI action for minutes; a short connect timeout makes a wrong
+        # endpoint fail fast (the GUI shows an error instead of a spinner);
+        # the read timeout is generous for big .pkl downloads; 32 pooled
+        # connections cover the listing's concurrent fetches (max_workers=16)
+        # without "connection pool is full" churn.
+        config = Config(
+            retries={"mode": "standard", "max_attempts": max_attempts},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_pool_connections=32,
+        )
+        try:
+            session = boto3.session.Session(profile_name=profile, region_name=region)
+            self._client: Any = session.client("s3", endpoint_url=endpoint_url, config=config)
+        except ProfileNotFound:
+            raise ConfigError(f"AWS profile {profile!r} is not configured") from None
+        except (BotoCoreError, ValueError) as exc:
+            raise ConfigError(f"cannot set up the S3 client: {type(exc).__name__}") from None
+        self._endpoint = _safe_endpoint(self._client.meta.endpoint_url)
+
+    def __repr__(self) -> str:
+        return f"S3Storage({self.url!r})"
+
+    # ----------------------------------------------------------- helpers
+    def _key(self, key: str) -> str:
+        if not key or key.startswith("/") or any(p in ("", ".", "..") for p in key.split("/")):
+            raise StorageError(f"refused object key {key[:200]!r}: not a plain relative path")
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _rel(self, full: str) -> str:
+        return full[len(self.prefix) + 1 :] if self.prefix else full
+
+    def _error(self, exc: BaseException, key: str | None, doing: str) -> Exception:
+        """A typed, credential-free error for a boto3/botocore exception."""
+        from botocore.exceptions import (
+            ClientError,
+            ConnectionClosedError,
+            ConnectTimeoutError,
+            EndpointConnectionError,
+            NoCredentialsError,
+            PartialCredentialsError,
+            ReadTimeoutError,
+        )
+
+        where = f"'{key}' in {self.url}" if key else self.url
+        if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+            return AccessDeniedError(
+                f"no usable AWS credentials for {self.url} (set a profile, "
+                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or an instance role)"
+            )
+        if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError)):
+            return StoreUnreachableError(
+                f"{self._endpoint} does not answer (while trying to {doing} {where})"
+            )
+        if isinstance(exc, ReadTimeoutError):
+            return StoreUnreachableError(
+                f"{self._endpoint} stopped answering (while trying to {doing} {where})"
+            )
+        if isinstance(exc, ClientError):
+            err = exc.response.get("Error", {}) or {}
+            code = str(err.get("Code") or "")
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code == "NoSuchBucket":
+                return StoreNotFoundError(
+                    f"bucket '{self.bucket}' does not exist at {self._endpoint}"
+                )
+            if code in _DENIED or status == 403:
+                return AccessDeniedError(
+                    f"access to {where} was refused ({code or status}): check the credentials and permissions"
+                )
+            if code in _MISSING_KEY or status == 404:
+                return NotFoundError(f"{where} does not exist")
+            return StorageError(f"could not {doing} {where}: S3 error {code or status}")
+        return StorageError(f"could not {doing} {where}: {type(exc).__name__}")
+
+    # --------------------------------------------------------- interface
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        """One paginated ``ListObjectsV2`` pass: no per-class requests."""
+        full = f"{self.prefix}/{prefix}" if self.prefix else prefix
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=full
+        )
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        it = iter(pages)
+        while True:
+            try:
+                page = next(it)
+            except StopIteration:
+                return
+            except (ClientError, BotoCoreError) as exc:
+                raise self._error(exc, None, "list") from None
+            for obj in page.get("Contents", ()):
+                modified = obj.get("LastModified")
+                yield ObjectInfo(
+                    key=self._rel(obj["Key"]),
+                    size=int(obj.get("Size", 0)),
+                    modified=modified.timestamp() if modified is not None else None,
+                    etag=obj.get("ETag"),
+                )
+
+    def read(self, key: str) -> bytes:
+        return self.read_with_token(key)[0]
+
+    def read_with_token(self, key: str) -> tuple[bytes, str]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            resp = self._client.get_object(Bucket=self.bucket, Key=self._key(key))
+            return resp["Body"].read(), resp["ETag"]
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(exc, key, "read") from None
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return True
+        except (ClientError, BotoCoreError) as exc:
+            err = self._error(exc, key, "look up")
+            if type(err) is NotFoundError:
+                return False
+            raise err from None
+
+    def create(self, key: str, data: bytes) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*"
+            )
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code") or "")
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code == "PreconditionFailed" or status == 412:
+                raise AlreadyExistsError(f"'{key}' already exists in {self.url}") from None
+            if code == "ConditionalRequestConflict" or status == 409:
+                raise ConflictError(
+                    f"another writer was writing '{key}' in {self.url} at the same moment; try again"
+                ) from None
+            raise self._error(exc, key, "write") from None
+        except BotoCoreError as exc:
+            raise self._error(exc, key, "write") from None
+
+    def replace(self, key: str, data: bytes, expected_token: str | None) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        cond = {"IfNoneMatch": "*"} if expected_token is None else {"IfMatch": expected_token}
+        try:
+            resp = self._client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, **cond
+            )
+            return str(resp["ETag"])
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code") or "")
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if (
+                code in _CONFLICT
+                or status in (409, 412)
+                or (expected_token is not None and (code in _MISSING_KEY or status == 404))
+            ):
+                raise ConflictError(
+                    f"'{key}' changed since it was read; nothing was written"
+                ) from None
+            raise self._error(exc, key, "write") from None
+        except BotoCoreError as exc:
+            raise self._error(exc, key, "write") from None
+
+    def check(self) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            code = str(exc.response.get("Error", {}).get("Code") or "")
+            if status == 404 or code in ("404", "NoSuchBucket"):
+                raise StoreNotFoundError(
+                    f"bucket '{self.bucket}' does not exist at {self._endpoint}"
+                ) from None
+            raise self._error(exc, None, "open") from None
+        except BotoCoreError as exc:
+            raise self._error(exc, None, "open") from None

@@ -1,0 +1,615 @@
+"""The tree of classes and their versions: model, filter proxy, view.
+
+The model holds what the core reported (``ClassInfo``, ``StatusEntry``,
+inspection flags) and exposes it through roles; the view and its badge
+delegate only render.  Updates are incremental (one class at a time, as the
+listing streams in) so a refresh keeps selection and expansion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeView,
+    QWidget,
+)
+
+from petbrowser.core.models import ClassInfo, StatusEntry, VersionInfo
+from petbrowser.gui.icons import icon
+
+__all__ = [
+    "BADGE_TEXT",
+    "ClassFilterProxy",
+    "ClassTreeModel",
+    "ClassTreeView",
+    "Col",
+    "Role",
+    "format_size",
+    "relative_time",
+    "short_hash",
+]
+
+SHORT = 10
+
+
+class Role:
+    """Item data roles beyond Qt's own: what delegates, tests and actions read."""
+
+    KIND = Qt.ItemDataRole.UserRole + 1  # "class" | "version"
+    CLASS_NAME = Qt.ItemDataRole.UserRole + 2
+    HASH = Qt.ItemDataRole.UserRole + 3  # version hash (versions), latest (classes)
+    STATUS = Qt.ItemDataRole.UserRole + 4  # status string or None
+    BADGES = Qt.ItemDataRole.UserRole + 5  # list of badge keys
+    VERSION = Qt.ItemDataRole.UserRole + 6  # VersionInfo
+    CLASS_INFO = Qt.ItemDataRole.UserRole + 7  # ClassInfo or None
+    STATUS_ENTRY = Qt.ItemDataRole.UserRole + 8  # StatusEntry or None
+    FILTER_TEXT = Qt.ItemDataRole.UserRole + 9
+
+
+class Col:
+    NAME, LATEST, VERSIONS, PUSHED, BY, PYTHON, SIZE, BADGES = range(8)
+    HEADERS = ("Class / version", "Latest", "Versions", "Pushed", "By", "Python", "Size", "")
+
+
+#: Badge key -> (label, tooltip).  Icons come from ``icons.icon(key)``.
+BADGE_TEXT: dict[str, tuple[str, str]] = {
+    "latest": ("latest", "The store's 'latest' pointer names this version"),
+    "local": ("= local", "Your local class has exactly this hash"),
+    "by-reference": (
+        "by reference",
+        "Pickled by reference: the .pkl only names module.Class, no code was captured",
+    ),
+    "no-metadata": (
+        "no metadata",
+        "No .meta.json sidecar (written by LabChain): details come from a static walk of the pickle",
+    ),
+    "unsafe": ("unsafe", "Loading this pickle would call something beyond cloudpickle's rebuilding"),
+}
+
+STATUS_TEXT: dict[str, str] = {
+    "synced": "Synced: your local class is the store's latest version",
+    "behind": "Behind: your local class is an older version of the store, not latest",
+    "out_of_sync": "Out of sync: your local class is not in the store yet (push it)",
+    "untracked": "Untracked: this local class has never been pushed",
+    "remote_only": "Remote only: in the store, not in your project's modules",
+}
+
+
+def short_hash(h: str | None) -> str:
+    return (h or "")[:SHORT]
+
+
+def format_size(n: int | None) -> str:
+    if n is None:
+        return ""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def parse_time(iso: str | None) -> datetime | None:
+    if not iso:
+        return None
+    try:
+        dt = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt
+
+
+def local_time(iso: str | None) -> str:
+    """An ISO UTC stamp in the user's local time, for tooltips and tables."""
+    dt = parse_time(iso)
+    return dt.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if dt else ""
+
+
+def relative_time(iso: str | None, now: datetime | None = None) -> str:
+    """'3 h ago' style: what a user scanning a list wants to see first."""
+    dt = parse_time(iso)
+    if dt is None:
+        return ""
+    now = now or datetime.now(timezone.utc)
+    secs = (now - dt).total_seconds()
+    if secs < 0:
+        return "in the future"
+    if secs < 60:
+        return "just now"
+    for limit, div, unit in ((3600, 60, "min"), (86400, 3600, "h"), (86400 * 30, 86400, "d")):
+        if secs < limit:
+            return f"{int(secs // div)} {unit} ago"
+    if secs < 86400 * 365:
+        return f"{int(secs // (86400 * 30))} mo ago"
+    return dt.astimezone().strftime("%Y-%m-%d")
+
+
+@dataclass
+class _VersionNode:
+    parent: _ClassNode
+    info: VersionInfo
+    unsafe: bool | None = None
+    by_reference: bool | None = None
+
+
+@dataclass
+class _ClassNode:
+    name: str
+    info: ClassInfo | None = None
+    status: StatusEntry | None = None
+    versions: list[_VersionNode] = field(default_factory=list)
+
+
+class ClassTreeModel(QAbstractItemModel):
+    """Two levels: classes (sorted by name), their versions (newest first)."""
+
+    classes_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._classes: list[_ClassNode] = []
+        self._flags: dict[tuple[str, str], dict[str, bool | None]] = {}
+        self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+
+    # ---------------------------------------------------------- updates
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._classes = []
+        self._flags = {}
+        self.endResetModel()
+        self.classes_changed.emit()
+
+    def class_names(self) -> list[str]:
+        return [c.name for c in self._classes]
+
+    def _find(self, name: str) -> int:
+        for i, c in enumerate(self._classes):
+            if c.name == name:
+                return i
+        return -1
+
+    def _ensure_class(self, name: str) -> int:
+        row = self._find(name)
+        if row >= 0:
+            return row
+        row = 0
+        while row < len(self._classes) and self._classes[row].name.lower() < name.lower():
+            row += 1
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._classes.insert(row, _ClassNode(name))
+        self.endInsertRows()
+        return row
+
+    def upsert_class(self, info: ClassInfo) -> None:
+        """Add or update one class as the listing streams in."""
+        row = self._ensure_class(info.name)
+        node = self._classes[row]
+        parent = self.index(row, 0)
+        new_hashes = [v.hash for v in info.versions]
+        old_hashes = [v.info.hash for v in node.versions]
+        node.info = info
+        if new_hashes == old_hashes:
+            for vn, vi in zip(node.versions, info.versions, strict=True):
+                vn.info = vi
+            if node.versions:
+                self.dataChanged.emit(
+                    self.index(0, 0, parent), self.index(len(node.versions) - 1, Col.BADGES, parent)
+                )
+        else:
+            if node.versions:
+                self.beginRemoveRows(parent, 0, len(node.versions) - 1)
+                node.versions = []
+                self.endRemoveRows()
+            if info.versions:
+                self.beginInsertRows(parent, 0, len(info.versions) - 1)
+                node.versions = [self._version_node(node, v) for v in info.versions]
+                self.endInsertRows()
+        self._class_changed(row)
+
+    def _version_node(self, node: _ClassNode, v: VersionInfo) -> _VersionNode:
+        flags = self._flags.get((node.name, v.hash), {})
+        return _VersionNode(node, v, flags.get("unsafe"), flags.get("by_reference"))
+
+    def retain_classes(self, names: set[str]) -> None:
+        """After a complete listing: drop classes the store no longer has
+        (local-only classes with a status stay)."""
+        for row in range(len(self._classes) - 1, -1, -1):
+            c = self._classes[row]
+            if c.name not in names and c.status is None:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._classes[row]
+                self.endRemoveRows()
+            elif c.name not in names:
+                c.info = None
+                if c.versions:
+                    parent = self.index(row, 0)
+                    self.beginRemoveRows(parent, 0, len(c.versions) - 1)
+                    c.versions = []
+                    self.endRemoveRows()
+                self._class_changed(row)
+        self.classes_changed.emit()
+
+    def set_statuses(self, entries: list[StatusEntry]) -> None:
+        """Apply the local-vs-store statuses (untracked classes get a row)."""
+        by_name = {e.name: e for e in entries}
+        for c in self._classes:
+            if c.name not in by_name and c.status is not None:
+                c.status = None
+                self._class_changed(self._find(c.name))
+        for e in entries:
+            row = self._ensure_class(e.name)
+            self._classes[row].status = e
+            self._class_changed(row)
+        # classes neither in the store nor local any more
+        for row in range(len(self._classes) - 1, -1, -1):
+            c = self._classes[row]
+            if c.info is None and c.status is None:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._classes[row]
+                self.endRemoveRows()
+        self.classes_changed.emit()
+
+    def set_version_flags(
+        self, name: str, code_hash: str, *, unsafe: bool | None = None, by_reference: bool | None = None
+    ) -> None:
+        """Record what inspection learnt (shown as badges from then on)."""
+        flags = self._flags.setdefault((name, code_hash), {})
+        if unsafe is not None:
+            flags["unsafe"] = unsafe
+        if by_reference is not None:
+            flags["by_reference"] = by_reference
+        row = self._find(name)
+        if row < 0:
+            return
+        for i, vn in enumerate(self._classes[row].versions):
+            if vn.info.hash == code_hash:
+                vn.unsafe = flags.get("unsafe")
+                vn.by_reference = flags.get("by_reference")
+                parent = self.index(row, 0)
+                self.dataChanged.emit(self.index(i, 0, parent), self.index(i, Col.BADGES, parent))
+
+    def _class_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        self.dataChanged.emit(self.index(row, 0), self.index(row, Col.BADGES))
+        node = self._classes[row]
+        if node.versions:  # "= local" and "latest" badges depend on the class
+            parent = self.index(row, 0)
+            self.dataChanged.emit(
+                self.index(0, 0, parent), self.index(len(node.versions) - 1, Col.BADGES, parent)
+            )
+
+    # ---------------------------------------------------------- lookups
+    def class_index(self, name: str) -> QModelIndex:
+        row = self._find(name)
+        return self.index(row, 0) if row >= 0 else QModelIndex()
+
+    def version_index(self, name: str, code_hash: str) -> QModelIndex:
+        row = self._find(name)
+        if row < 0:
+            return QModelIndex()
+        for i, vn in enumerate(self._classes[row].versions):
+            if vn.info.hash == code_hash:
+                return self.index(i, 0, self.index(row, 0))
+        return QModelIndex()
+
+    def class_info(self, name: str) -> ClassInfo | None:
+        row = self._find(name)
+        return self._classes[row].info if row >= 0 else None
+
+    def status_entry(self, name: str) -> StatusEntry | None:
+        row = self._find(name)
+        return self._classes[row].status if row >= 0 else None
+
+    def statuses(self) -> dict[str, str]:
+        return {c.name: c.status.status for c in self._classes if c.status is not None}
+
+    # ------------------------------------------------ QAbstractItemModel
+    def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if column < 0 or column >= len(Col.HEADERS) or row < 0:
+            return QModelIndex()
+        if not parent.isValid():
+            if row < len(self._classes):
+                return self.createIndex(row, column, self._classes[row])
+            return QModelIndex()
+        node = parent.internalPointer()
+        if isinstance(node, _ClassNode) and row < len(node.versions):
+            return self.createIndex(row, column, node.versions[row])
+        return QModelIndex()
+
+    def parent(self, index: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+        if not index.isValid():
+            return QModelIndex()
+        node = index.internalPointer()
+        if isinstance(node, _VersionNode):
+            row = self._find(node.parent.name)
+            return self.createIndex(row, 0, node.parent) if row >= 0 else QModelIndex()
+        return QModelIndex()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        if not parent.isValid():
+            return len(self._classes)
+        if parent.column() != 0:
+            return 0
+        node = parent.internalPointer()
+        return len(node.versions) if isinstance(node, _ClassNode) else 0
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return len(Col.HEADERS)
+
+    def hasChildren(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
+        return self.rowCount(parent) > 0
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return Col.HEADERS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return (
+                "Class name, or a version's short hash",
+                "Short hash the class's 'latest' pointer names",
+                "Number of stored versions",
+                "When the version was pushed (local time in the tooltip)",
+                "Who pushed it (user@host)",
+                "Python version that produced the snapshot",
+                "Size of the .pkl snapshot",
+                "Badges",
+            )[section]
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        node = index.internalPointer()
+        if isinstance(node, _ClassNode):
+            return self._class_data(node, index.column(), role)
+        return self._version_data(node, index.column(), role)
+
+    def _class_data(self, c: _ClassNode, col: int, role: int) -> Any:
+        latest = c.info.latest if c.info else None
+        status = c.status.status if c.status else ("remote_only" if c.info else None)
+        if role == Role.KIND:
+            return "class"
+        if role == Role.CLASS_NAME:
+            return c.name
+        if role == Role.HASH:
+            return latest
+        if role == Role.STATUS:
+            return status
+        if role == Role.CLASS_INFO:
+            return c.info
+        if role == Role.STATUS_ENTRY:
+            return c.status
+        if role == Role.FILTER_TEXT:
+            return f"{c.name} {status or ''} {latest or ''}"
+        if role == Role.BADGES:
+            badges = []
+            if c.info and c.info.problems:
+                badges.append("error")
+            return badges
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == Col.NAME:
+                return c.name
+            if col == Col.LATEST:
+                return short_hash(latest) if latest else ("—" if c.info else "")
+            if col == Col.VERSIONS:
+                return str(len(c.info.versions)) if c.info else "0"
+            if col == Col.PUSHED and c.info and c.info.versions:
+                newest = next((v for v in c.info.versions if v.hash == latest), c.info.versions[0])
+                return relative_time(newest.pushed_at)
+            return None
+        if role == Qt.ItemDataRole.DecorationRole and col == Col.NAME:
+            return icon(f"status-{status}") if status else icon("error")
+        if role == Qt.ItemDataRole.FontRole:
+            if col == Col.LATEST:
+                return self._mono
+            if col == Col.NAME:
+                f = QFont()
+                f.setBold(True)
+                return f
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (Col.VERSIONS,):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [f"<b>{c.name}</b>"]
+            if status:
+                lines.append(STATUS_TEXT.get(status, status))
+            if latest:
+                lines.append(f"latest: <tt>{latest}</tt>")
+            if c.status and c.status.local_hash:
+                lines.append(f"local: <tt>{c.status.local_hash}</tt>")
+            if c.status and c.status.module:
+                lines.append(f"module: {c.status.module}")
+            if c.info and c.info.problems:
+                lines += [f"⚠ {p}" for p in c.info.problems]
+            return "<br>".join(lines)
+        return None
+
+    def _version_badges(self, v: _VersionNode) -> list[str]:
+        c = v.parent
+        badges = []
+        if c.info and c.info.latest == v.info.hash:
+            badges.append("latest")
+        if c.status and c.status.local_hash == v.info.hash:
+            badges.append("local")
+        by_ref = v.by_reference if v.by_reference is not None else v.info.by_reference
+        if by_ref:
+            badges.append("by-reference")
+        if not v.info.has_meta:
+            badges.append("no-metadata")
+        if v.unsafe:
+            badges.append("unsafe")
+        return badges
+
+    def _version_data(self, v: _VersionNode, col: int, role: int) -> Any:
+        info = v.info
+        if role == Role.KIND:
+            return "version"
+        if role == Role.CLASS_NAME:
+            return v.parent.name
+        if role == Role.HASH:
+            return info.hash
+        if role == Role.VERSION:
+            return info
+        if role == Role.BADGES:
+            return self._version_badges(v)
+        if role == Role.STATUS:
+            return None
+        if role == Role.CLASS_INFO:
+            return v.parent.info
+        if role == Role.FILTER_TEXT:
+            return f"{info.hash} {info.pushed_by or ''}"
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == Col.NAME:
+                return short_hash(info.hash)
+            if col == Col.PUSHED:
+                return relative_time(info.pushed_at)
+            if col == Col.BY:
+                return info.pushed_by or ""
+            if col == Col.PYTHON:
+                return info.python_version or ""
+            if col == Col.SIZE:
+                return format_size(info.size)
+            return None
+        if role == Qt.ItemDataRole.DecorationRole and col == Col.NAME:
+            return icon("latest") if "latest" in self._version_badges(v) else QIcon()
+        if role == Qt.ItemDataRole.FontRole and col == Col.NAME:
+            f = QFont(self._mono)
+            if v.parent.info and v.parent.info.latest == info.hash:
+                f.setBold(True)
+            return f
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == Col.SIZE:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == Col.PUSHED:
+                return local_time(info.pushed_at)
+            if col == Col.BADGES:
+                return "<br>".join(BADGE_TEXT[b][1] for b in self._version_badges(v) if b in BADGE_TEXT)
+            lines = [f"<tt>{info.hash}</tt>"]
+            if info.pushed_at:
+                lines.append(f"pushed {local_time(info.pushed_at)} ({relative_time(info.pushed_at)})")
+            if info.pushed_by:
+                lines.append(f"by {info.pushed_by}")
+            lines += [BADGE_TEXT[b][1] for b in self._version_badges(v) if b in BADGE_TEXT]
+            return "<br>".join(lines)
+        return None
+
+
+class ClassFilterProxy(QSortFilterProxyModel):
+    """Filter box: a class stays when it or one of its versions matches
+    (recursive filtering), and a matching class shows all its versions."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setRecursiveFilteringEnabled(True)
+        self.setAutoAcceptChildRows(True)
+        self.setFilterRole(Role.FILTER_TEXT)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterKeyColumn(Col.NAME)
+        self.setDynamicSortFilter(True)
+
+
+class BadgeDelegate(QStyledItemDelegate):
+    """Paints a version's badges (``Role.BADGES``) as small rounded pills."""
+
+    COLORS = {
+        "latest": "#2e7d32",
+        "local": "#1565c0",
+        "by-reference": "#8d6e63",
+        "no-metadata": "#757575",
+        "unsafe": "#c62828",
+        "error": "#c62828",
+    }
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        super().paint(painter, option, index)
+        badges = index.data(Role.BADGES) or []
+        if not badges:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = QFont(option.font)
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        painter.setFont(font)
+        fm = painter.fontMetrics()
+        x = option.rect.left() + 4
+        h = fm.height() + 2
+        y = option.rect.top() + (option.rect.height() - h) // 2
+        for b in badges:
+            text = BADGE_TEXT.get(b, (b, ""))[0]
+            w = fm.horizontalAdvance(text) + 12
+            if x + w > option.rect.right():
+                break
+            rect = QRect(x, y, w, h)
+            color = QColor(self.COLORS.get(b, "#607d8b"))
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(color)
+            painter.drawRoundedRect(rect, h / 2, h / 2)
+            painter.setPen(QColor("white"))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+            x += w + 4
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        base = super().sizeHint(option, index)
+        badges = index.data(Role.BADGES) or []
+        fm = option.fontMetrics
+        width = sum(fm.horizontalAdvance(BADGE_TEXT.get(b, (b, ""))[0]) + 16 for b in badges) + 8
+        return QSize(max(base.width(), width), base.height())
+
+
+class ClassTreeView(QTreeView):
+    """The tree: ctrl-click two versions to compare them; Enter opens details."""
+
+    context_menu_requested = Signal(object)  # QPoint in global coordinates
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setUniformRowHeights(True)
+        self.setAlternatingRowColors(True)
+        self.setAllColumnsShowFocus(True)
+        self.setSortingEnabled(False)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(
+            lambda pos: self.context_menu_requested.emit(self.viewport().mapToGlobal(pos))
+        )
+        self.setItemDelegateForColumn(Col.BADGES, BadgeDelegate(self))
+        self.setAccessibleName("Classes and versions")
+
+    def setModel(self, model) -> None:  # type: ignore[override]
+        super().setModel(model)
+        header = self.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        widths = (230, 100, 70, 90, 140, 70, 70)
+        for col, w in enumerate(widths):
+            self.setColumnWidth(col, w)
+
+    def palette_is_dark(self) -> bool:
+        return self.palette().color(QPalette.ColorRole.Base).lightness() < 128

@@ -1,0 +1,356 @@
+"""The details area: Overview, Source, Bytecode, Diff and History tabs.
+
+It renders what the main window fetched in workers (an inspection result, a
+class diff, a pointer history); it never calls the core itself.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from petbrowser.core.models import ClassInfo, HistoryEntry, StatusEntry, VersionInfo
+from petbrowser.gui.class_tree import (
+    BADGE_TEXT,
+    STATUS_TEXT,
+    format_size,
+    local_time,
+    relative_time,
+    short_hash,
+)
+from petbrowser.gui.code_view import CodeView
+from petbrowser.gui.diff_view import DiffView
+from petbrowser.gui.icons import icon
+
+__all__ = ["DetailsPanel", "DiffPanel", "diff_summary"]
+
+METHOD_STATUS_ICON = {"added": "push", "removed": "error", "changed": "diff", "modified": "diff"}
+
+
+def diff_summary(class_diff: Any, limit: int = 12) -> list[str]:
+    """One line per changed method ("~ predict (signature)"): for the diff tab
+    and the make-latest confirmation."""
+    marks = {"added": "+", "removed": "−", "changed": "~", "modified": "~"}
+    lines = []
+    for m in getattr(class_diff, "methods", []) or []:
+        status = getattr(m, "status", "changed")
+        if status in ("same", "unchanged", "equal"):
+            continue
+        extra = " (signature)" if getattr(m, "signature_change", None) else ""
+        lines.append(f"{marks.get(status, '~')} {m.name}{extra}")
+    if len(lines) > limit:
+        lines = lines[:limit] + [f"… and {len(lines) - limit} more"]
+    return lines
+
+
+def _row(label: str, value: str) -> str:
+    return f"<tr><td class='k'>{html.escape(label)}</td><td>{value}</td></tr>"
+
+
+class DiffPanel(QWidget):
+    """Changed methods on the left, the side-by-side diff on the right."""
+
+    mode_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.class_diff: Any = None
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        bar = QHBoxLayout()
+        self.title = QLabel("Select two versions (ctrl-click), or right-click a version ▸ Compare with latest")
+        self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        bar.addWidget(self.title, 1)
+        self.mode_buttons = QButtonGroup(self)
+        for mode, label, tip in (
+            ("source", "Source", "Compare the source text"),
+            ("bytecode", "Bytecode", "Compare the normalized disassembly"),
+        ):
+            b = QToolButton(self)
+            b.setText(label)
+            b.setCheckable(True)
+            b.setToolTip(tip)
+            b.setProperty("mode", mode)
+            self.mode_buttons.addButton(b)
+            bar.addWidget(b)
+            if mode == "source":
+                b.setChecked(True)
+        self.mode_buttons.buttonClicked.connect(lambda b: self.set_mode(b.property("mode")))
+        self.prev_button = QToolButton(self)
+        self.prev_button.setText("▲")
+        self.prev_button.setToolTip("Previous change (Shift+F7)")
+        self.prev_button.setShortcut("Shift+F7")
+        self.next_button = QToolButton(self)
+        self.next_button.setText("▼")
+        self.next_button.setToolTip("Next change (F7)")
+        self.next_button.setShortcut("F7")
+        bar.addWidget(self.prev_button)
+        bar.addWidget(self.next_button)
+        lay.addLayout(bar)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.methods = QListWidget(self)
+        self.methods.setToolTip("Methods that differ between the two versions")
+        self.methods.setAccessibleName("Changed methods")
+        self.view = DiffView(self)
+        self.splitter.addWidget(self.methods)
+        self.splitter.addWidget(self.view)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([180, 700])
+        lay.addWidget(self.splitter, 1)
+        for name in ("next_change", "previous_change"):
+            fn = getattr(self.view, name, None)
+            if fn is not None:
+                (self.next_button if name == "next_change" else self.prev_button).clicked.connect(fn)
+
+    @property
+    def mode(self) -> str:
+        b = self.mode_buttons.checkedButton()
+        return b.property("mode") if b else "source"
+
+    def set_mode(self, mode: str) -> None:
+        for b in self.mode_buttons.buttons():
+            b.setChecked(b.property("mode") == mode)
+        if self.class_diff is not None:
+            self.view.set_diff(self.class_diff, mode=mode)
+        self.mode_changed.emit(mode)
+
+    def show_diff(self, class_diff: Any, a_label: str, b_label: str) -> None:
+        self.class_diff = class_diff
+        parts = [f"<b>{html.escape(a_label)}</b> → <b>{html.escape(b_label)}</b>"]
+        if not getattr(class_diff, "has_changes", True):
+            parts.append("— identical")
+        mismatch = getattr(class_diff, "python_mismatch", None)
+        if mismatch:
+            text = mismatch if isinstance(mismatch, str) else "different Python versions"
+            parts.append(f"<span style='color:#b26a00'>⚠ {html.escape(str(text))}: bytecode may differ for that reason alone</span>")
+        self.title.setText(" ".join(parts))
+        self.methods.clear()
+        for m in getattr(class_diff, "methods", []) or []:
+            status = getattr(m, "status", "changed")
+            if status in ("same", "unchanged", "equal"):
+                continue
+            item = QListWidgetItem(icon(METHOD_STATUS_ICON.get(status, "diff")), f"{m.name}")
+            tip = status
+            if getattr(m, "signature_change", None):
+                tip += f"\nsignature: {m.signature_change}"
+            item.setToolTip(tip)
+            item.setData(Qt.ItemDataRole.UserRole, status)
+            self.methods.addItem(item)
+        if self.methods.count() == 0:
+            item = QListWidgetItem("no method changed")
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.methods.addItem(item)
+        self.view.set_diff(class_diff, mode=self.mode)
+
+    def clear(self, text: str = "") -> None:
+        self.class_diff = None
+        self.methods.clear()
+        if text:
+            self.title.setText(html.escape(text))
+
+
+class DetailsPanel(QTabWidget):
+    """What the selected class or version holds."""
+
+    OVERVIEW, SOURCE, BYTECODE, DIFF, HISTORY = range(5)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDocumentMode(True)
+        self.overview = QTextBrowser(self)
+        self.overview.setOpenExternalLinks(False)
+        self.overview.setAccessibleName("Overview")
+        self.source = CodeView(self)
+        self.bytecode = CodeView(self)
+        self.diff = DiffPanel(self)
+        self.history = QTableWidget(0, 5, self)
+        self.history.setHorizontalHeaderLabels(["When", "Action", "From", "To", "By"])
+        self.history.verticalHeader().setVisible(False)
+        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.history.setAlternatingRowColors(True)
+        self.history.horizontalHeader().setStretchLastSection(True)
+        self.history.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.addTab(self.overview, "Overview")
+        self.addTab(self.source, "Source")
+        self.addTab(self.bytecode, "Bytecode")
+        self.addTab(self.diff, icon("diff"), "Diff")
+        self.addTab(self.history, "History")
+        for i, tip in enumerate((
+            "What the version records: who, when, which Python, methods",
+            "The class source captured at push time",
+            "Normalized disassembly of every method",
+            "Side-by-side diff of two versions",
+            "Every move of the latest pointer",
+        )):
+            self.setTabToolTip(i, tip)
+        self.show_placeholder()
+
+    # --------------------------------------------------------- overview
+    def show_placeholder(self, text: str = "Select a class or a version.") -> None:
+        self.overview.setHtml(f"<p style='color:gray'>{html.escape(text)}</p>")
+        self.source.set_code("", language="python")
+        self.bytecode.set_code("", language="dis")
+
+    def show_loading(self, what: str) -> None:
+        self.overview.setHtml(f"<p style='color:gray'>Loading {html.escape(what)}…</p>")
+
+    def _css(self) -> str:
+        return (
+            "<style>td.k{color:gray;padding-right:14px;white-space:nowrap;vertical-align:top}"
+            "td{padding:2px 4px} h2{margin-bottom:2px} .mono{font-family:monospace}"
+            ".warn{color:#b26a00} .bad{color:#c62828}</style>"
+        )
+
+    def show_class(self, name: str, info: ClassInfo | None, status: StatusEntry | None) -> None:
+        rows = []
+        if status is not None:
+            rows.append(_row("Status", html.escape(STATUS_TEXT.get(status.status, status.status))))
+            if status.module:
+                rows.append(_row("Module", html.escape(status.module)))
+            if status.local_hash:
+                rows.append(_row("Local hash", f"<span class='mono'>{status.local_hash}</span>"))
+        if info is not None:
+            rows.append(_row("Latest", f"<span class='mono'>{info.latest or '— (no pointer)'}</span>"))
+            if info.pointer is not None and info.pointer.updated_at:
+                who = f" by {html.escape(info.pointer.updated_by)}" if info.pointer.updated_by else ""
+                rows.append(_row("Pointer moved", f"{local_time(info.pointer.updated_at)}{who}"))
+            if info.pointer is not None and info.pointer.encoding != "json":
+                rows.append(_row("Pointer format", f"{html.escape(info.pointer.encoding)} (LabChain)"))
+            rows.append(_row("Versions", str(len(info.versions))))
+            for p in info.problems:
+                rows.append(_row("Problem", f"<span class='bad'>⚠ {html.escape(p)}</span>"))
+        else:
+            rows.append(_row("Store", "not in the store yet — push it to create its first version"))
+        self.overview.setHtml(f"{self._css()}<h2>{html.escape(name)}</h2><table>{''.join(rows)}</table>")
+        self.source.set_code("", language="python")
+        self.bytecode.set_code("", language="dis")
+
+    def show_version(self, version: VersionInfo, result: Any, badges: list[str]) -> None:
+        """Render an inspection result (``InspectResult`` of core.inspection)."""
+        desc: dict[str, Any] = dict(getattr(result, "describe", None) or {})
+        meta = version.meta or {}
+        rows = [
+            _row("Hash", f"<span class='mono'>{version.hash}</span>"),
+            _row(
+                "Pushed",
+                f"{local_time(version.pushed_at)} ({relative_time(version.pushed_at)})"
+                if version.pushed_at
+                else "unknown",
+            ),
+            _row("Pushed by", html.escape(version.pushed_by or "unknown")),
+            _row("Python", html.escape(desc.get("python_version") or version.python_version or "unknown")),
+            _row("Size", format_size(version.size)),
+            _row("Hash scheme", html.escape(version.hash_scheme or meta.get("hash_scheme") or "unknown")),
+        ]
+        if desc.get("module") or desc.get("qualname"):
+            rows.append(_row("Defined as", html.escape(f"{desc.get('module', '?')}.{desc.get('qualname', '?')}")))
+        if desc.get("bases"):
+            rows.append(_row("Bases", html.escape(", ".join(desc["bases"]))))
+        if meta.get("cloudpickle_version"):
+            rows.append(_row("cloudpickle", html.escape(str(meta["cloudpickle_version"]))))
+        flags = []
+        for b in badges:
+            label, tip = BADGE_TEXT.get(b, (b, ""))
+            cls = "bad" if b == "unsafe" else ("warn" if b in ("by-reference", "no-metadata") else "")
+            flags.append(f"<span class='{cls}'><b>{html.escape(label)}</b> — {html.escape(tip)}</span>")
+        if flags:
+            rows.append(_row("Notes", "<br>".join(flags)))
+        unsafe = getattr(result, "unsafe", None)
+        if unsafe:
+            names = unsafe if isinstance(unsafe, list | tuple) else []
+            rows.append(
+                _row(
+                    "Unsafe",
+                    "<span class='bad'>loading would call: "
+                    + html.escape(", ".join(map(str, names)) or "unlisted callables")
+                    + "</span>",
+                )
+            )
+        globals_ = desc.get("globals") or []
+        if globals_:
+            rows.append(_row("References", html.escape(", ".join(globals_))))
+        attrs = desc.get("attributes") or {}
+        if attrs:
+            rows.append(
+                _row("Attributes", "<br>".join(f"<span class='mono'>{html.escape(k)} = {html.escape(str(v))}</span>" for k, v in attrs.items()))
+            )
+        methods = desc.get("methods") or {}
+        mrows = "".join(
+            f"<tr><td class='mono'>{html.escape(name)}</td><td class='k'>{html.escape(str(m.get('kind', '')))}</td>"
+            f"<td class='mono'>{html.escape(str(m.get('signature') or ''))}</td></tr>"
+            for name, m in methods.items()
+        )
+        title = html.escape(desc.get("class_name") or version.class_name)
+        body = (
+            f"{self._css()}<h2>{title} <span class='mono' style='font-weight:normal'>{short_hash(version.hash)}</span></h2>"
+            f"<table>{''.join(rows)}</table>"
+        )
+        if mrows:
+            body += f"<h3>Methods ({len(methods)})</h3><table>{mrows}</table>"
+        self.overview.setHtml(body)
+
+        source = desc.get("source")
+        if source:
+            self.source.set_code(source, language="python")
+        elif getattr(result, "by_reference", False) or version.by_reference:
+            self.source.set_code("# by reference — no code captured in this version", language="python")
+        else:
+            self.source.set_code("# no source was captured for this version", language="python")
+        dis_parts = []
+        for name, m in methods.items():
+            text = m.get("disassembly")
+            if text:
+                sig = m.get("signature") or ""
+                dis_parts.append(f"# {name}{sig}  [{m.get('kind', '')}]\n{text.rstrip()}\n")
+        self.bytecode.set_code(
+            "\n".join(dis_parts) if dis_parts else "# no bytecode recorded", language="dis"
+        )
+
+    # ---------------------------------------------------------- history
+    def show_history(self, entries: list[HistoryEntry]) -> None:
+        self.history.setRowCount(0)
+        for e in sorted(entries, key=lambda e: e.at, reverse=True):
+            r = self.history.rowCount()
+            self.history.insertRow(r)
+            cells = [
+                (local_time(e.at), e.at),
+                (e.action, ""),
+                (short_hash(e.from_hash) or "—", e.from_hash or ""),
+                (short_hash(e.to_hash), e.to_hash),
+                (e.by, ""),
+            ]
+            for c, (text, tip) in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if tip:
+                    item.setToolTip(tip)
+                if c in (2, 3):
+                    item.setFont(self.source.font())
+                self.history.setItem(r, c, item)
+        self.history.resizeColumnsToContents()
+
+    # -------------------------------------------------------------- diff
+    def show_diff(self, class_diff: Any, a_label: str, b_label: str) -> None:
+        self.diff.show_diff(class_diff, a_label, b_label)
+        self.setCurrentIndex(self.DIFF)

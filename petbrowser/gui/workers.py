@@ -1,0 +1,303 @@
+"""Running core calls off the UI thread.
+
+Every core call can block (network, child processes), so the GUI never makes
+one on the UI thread: it hands a function to :class:`TaskRunner`, which runs
+it on a ``QThreadPool`` and delivers the result, the error or partial results
+back as queued signals.  Cancellation is cooperative: the task's
+:class:`TaskContext` raises :class:`Cancelled` at its next checkpoint (every
+``partial``/``progress`` call), and the result of a cancelled task is dropped,
+so a slow listing never paints over a newer one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
+
+from petbrowser.core.errors import PetBrowserError
+
+__all__ = ["Cancelled", "ProgressIndicator", "Task", "TaskContext", "TaskRunner", "as_user_error"]
+
+
+class Cancelled(Exception):
+    """Raised inside a task at a checkpoint once the user cancelled it."""
+
+
+def as_user_error(exc: BaseException) -> PetBrowserError:
+    """Any exception as a ``PetBrowserError`` the message bar can show.
+
+    Typed core errors pass through; anything else is a bug, shown as one line
+    with the traceback in the details instead of crashing the window.
+    """
+    if isinstance(exc, PetBrowserError):
+        return exc
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return PetBrowserError(f"unexpected error: {type(exc).__name__}: {exc}", detail=tb)
+
+
+class TaskContext:
+    """What a running task may call: report progress, deliver partial results."""
+
+    def __init__(self, task: Task) -> None:
+        self._task = task
+
+    @property
+    def cancelled(self) -> bool:
+        return self._task.cancel_event.is_set()
+
+    def check(self) -> None:
+        """Raise :class:`Cancelled` if the user asked to stop."""
+        if self.cancelled:
+            raise Cancelled()
+
+    def progress(self, done: int, total: int) -> None:
+        self.check()
+        self._task.signals.progress.emit(done, total)
+
+    def partial(self, item: object) -> None:
+        """Deliver one partial result; batched so the UI gets a few signals, not thousands."""
+        self.check()
+        self._task.add_partial(item)
+
+
+class _TaskSignals(QObject):
+    partial = Signal(list)  # a batch of partial results
+    progress = Signal(int, int)
+    succeeded = Signal(object)
+    failed = Signal(object)  # a PetBrowserError
+    finished = Signal()  # always, after succeeded/failed, or alone when cancelled
+
+
+class Task(QRunnable):
+    """One function run on the pool; ``fn(ctx)`` returns the result."""
+
+    #: Partial results are flushed at most this often (seconds) to keep the UI fluid.
+    BATCH_INTERVAL = 0.05
+
+    def __init__(self, fn: Callable[[TaskContext], Any], label: str, cancellable: bool) -> None:
+        super().__init__()
+        self.setAutoDelete(False)
+        self.fn = fn
+        self.label = label
+        self.cancellable = cancellable
+        self.signals = _TaskSignals()
+        self.cancel_event = threading.Event()
+        self.relay: QObject | None = None
+        self._batch: list[object] = []
+        self._last_flush = 0.0
+        self._lock = threading.Lock()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def add_partial(self, item: object) -> None:
+        with self._lock:
+            self._batch.append(item)
+        now = time.monotonic()
+        if now - self._last_flush >= self.BATCH_INTERVAL:
+            self._flush()
+            self._last_flush = now
+
+    def _flush(self) -> None:
+        with self._lock:
+            batch, self._batch = self._batch, []
+        if batch and not self.cancelled:
+            self.signals.partial.emit(batch)
+
+    def run(self) -> None:  # noqa: D102 - QRunnable entry point, on a pool thread
+        ctx = TaskContext(self)
+        try:
+            result = self.fn(ctx)
+        except Cancelled:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes a message
+            if not self.cancelled:
+                self._flush()
+                self.signals.failed.emit(as_user_error(exc))
+        else:
+            if not self.cancelled:
+                self._flush()
+                self.signals.succeeded.emit(result)
+        self.signals.finished.emit()
+
+
+class _Relay(QObject):
+    """Receives a task's signals on the UI thread and calls the callbacks."""
+
+    def __init__(self, runner: TaskRunner, task: Task, on_result, on_error, on_partial, on_finished) -> None:
+        super().__init__(runner)
+        self._runner = runner
+        self._task = task
+        self._on_result = on_result
+        self._on_error = on_error
+        self._on_partial = on_partial
+        self._on_finished = on_finished
+
+    @Slot(list)
+    def on_partial(self, batch: list) -> None:
+        if self._on_partial is not None and not self._task.cancelled:
+            self._on_partial(batch)
+
+    @Slot(object)
+    def on_result(self, result: object) -> None:
+        if self._on_result is not None and not self._task.cancelled:
+            self._on_result(result)
+
+    @Slot(object)
+    def on_error(self, error: object) -> None:
+        if self._on_error is not None and not self._task.cancelled:
+            self._on_error(error)
+
+    @Slot(int, int)
+    def on_progress(self, done: int, total: int) -> None:
+        self._runner.progress.emit(done, total)
+
+    @Slot()
+    def on_finished(self) -> None:
+        try:
+            if self._on_finished is not None:
+                self._on_finished()
+        finally:
+            self._runner._done(self._task)
+            self.deleteLater()
+
+
+class TaskRunner(QObject):
+    """Submits tasks to a thread pool and tracks what is running.
+
+    ``busy_changed(label)`` carries the label of the newest running task, or
+    "" when idle, for the status bar's :class:`ProgressIndicator`.
+    """
+
+    busy_changed = Signal(str)
+    progress = Signal(int, int)
+
+    def __init__(self, parent: QObject | None = None, max_threads: int = 4) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(max_threads)
+        self._tasks: list[Task] = []
+
+    def submit(
+        self,
+        fn: Callable[[TaskContext], Any],
+        *,
+        label: str = "",
+        on_result: Callable[[Any], None] | None = None,
+        on_error: Callable[[PetBrowserError], None] | None = None,
+        on_partial: Callable[[list], None] | None = None,
+        on_finished: Callable[[], None] | None = None,
+        cancellable: bool = True,
+    ) -> Task:
+        """Run ``fn(ctx)`` on the pool; callbacks run on the UI thread."""
+        task = Task(fn, label, cancellable)
+        # The relay lives on the UI thread, so queued delivery is decided by a
+        # real QObject receiver rather than by how PySide wraps a lambda.
+        relay = _Relay(self, task, on_result, on_error, on_partial, on_finished)
+        sig = task.signals
+        sig.partial.connect(relay.on_partial)
+        sig.succeeded.connect(relay.on_result)
+        sig.failed.connect(relay.on_error)
+        sig.progress.connect(relay.on_progress)
+        sig.finished.connect(relay.on_finished)
+        task.relay = relay
+        self._tasks.append(task)
+        self.busy_changed.emit(self.current_label())
+        self.pool.start(task)
+        return task
+
+    def _done(self, task: Task) -> None:
+        if task in self._tasks:
+            self._tasks.remove(task)
+        self.busy_changed.emit(self.current_label())
+
+    def current_label(self) -> str:
+        live = [t for t in self._tasks if not t.cancelled]
+        return live[-1].label if live else ""
+
+    @property
+    def active(self) -> list[Task]:
+        return list(self._tasks)
+
+    def is_busy(self) -> bool:
+        return any(not t.cancelled for t in self._tasks)
+
+    def cancel_all(self) -> None:
+        """Ask every cancellable task to stop; their results will be dropped."""
+        for t in self._tasks:
+            if t.cancellable:
+                t.cancel()
+        self.busy_changed.emit(self.current_label())
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Cancel everything and wait for the pool (window closing, test teardown)."""
+        for t in self._tasks:
+            t.cancel()
+        return self.pool.waitForDone(timeout_ms)
+
+
+class ProgressIndicator(QWidget):
+    """Status-bar widget: what is running, a busy bar, and a Cancel button.
+
+    Shown only after a short delay so quick calls do not make the bar flicker.
+    """
+
+    SHOW_DELAY_MS = 250
+
+    def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel(self)
+        self.bar = QProgressBar(self)
+        self.bar.setMaximumWidth(140)
+        self.bar.setMaximumHeight(14)
+        self.bar.setTextVisible(False)
+        self.bar.setRange(0, 0)
+        self.cancel_button = QToolButton(self)
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setToolTip("Stop the running operation (Esc)")
+        self.cancel_button.setAutoRaise(True)
+        self.cancel_button.clicked.connect(runner.cancel_all)
+        lay.addWidget(self.label)
+        lay.addWidget(self.bar)
+        lay.addWidget(self.cancel_button)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(self.SHOW_DELAY_MS)
+        self._timer.timeout.connect(self._reveal)
+        runner.busy_changed.connect(self._on_busy)
+        runner.progress.connect(self._on_progress)
+        self.setVisible(False)
+
+    @Slot(str)
+    def _on_busy(self, label: str) -> None:
+        if label:
+            self.label.setText(label + "…")
+            if not self.isVisible() and not self._timer.isActive():
+                self.bar.setRange(0, 0)
+                self._timer.start()
+        else:
+            self._timer.stop()
+            self.setVisible(False)
+
+    def _reveal(self) -> None:
+        if self.runner.is_busy():
+            self.setVisible(True)
+
+    @Slot(int, int)
+    def _on_progress(self, done: int, total: int) -> None:
+        if total > 0:
+            self.bar.setRange(0, total)
+            self.bar.setValue(done)
