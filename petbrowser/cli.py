@@ -155,11 +155,7 @@ def _open_manager(args: argparse.Namespace) -> Any:
 
 def _open_store_manager(args: argparse.Namespace) -> Any:
     """The manager, after checking the store exists: reading a missing store is an error."""
-    from petbrowser.core.errors import ConfigError
-
     manager = _open_manager(args)
-    if getattr(manager.project, "storage_url", "") is None:
-        raise ConfigError("no store configured: pass --storage URL or set PETBROWSER_STORAGE")
     manager.storage.check()
     return manager
 
@@ -225,7 +221,13 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
     to_hash = manager.resolve(args.cls, args.to)
     expected: Any = ANY
     if args.expect is not None:
-        expected = None if args.expect.lower() in ("none", "unset") else manager.resolve(args.cls, args.expect)
+        want = args.expect.strip().lower()
+        if want in ("none", "unset"):
+            expected = None  # "there must be no pointer yet"
+        elif len(want) == 64:
+            expected = want  # a full hash needs no lookup (it may be a dangling pointer's)
+        else:
+            expected = manager.resolve(args.cls, want)
     entry = manager.move_latest(args.cls, to_hash, expected, action="rollback")
     if not entry.key:
         text = f"latest of {args.cls} already is {_short(to_hash)}; nothing to do"
@@ -237,12 +239,175 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
 
 @handler("verify")
 def _cmd_verify(args: argparse.Namespace) -> int:
-    report = _open_store_manager(args).verify()
+    manager = _open_store_manager(args)
+    report = manager.verify()
     lines = [f"checked {report.checked} objects: {len(report.problems)} problems, {len(report.warnings)} warnings"]
     lines += [f"PROBLEM  {i.key}: {i.message}" for i in report.problems]
     lines += [f"warning  {i.key}: {i.message}" for i in report.warnings]
     _emit(args, report.to_json(), "\n".join(lines))
-    return 0 if report.ok else 4
+    if report.ok:
+        return 0
+    n = len(report.problems)
+    sys.stderr.write(f"petbrowser: verify found {n} problem{'s' if n != 1 else ''} in {manager.storage.url}\n")
+    return 4
+
+
+# -- class snapshots (hash, status, push, pull, demo) ----------------------------
+def _load_project(args: argparse.Namespace) -> Any:
+    """The project alone: hashing needs no store."""
+    from petbrowser.core.project import Project
+
+    return Project.load(
+        getattr(args, "project", None),
+        storage=getattr(args, "storage", None),
+        python=getattr(args, "python", None),
+        timeout=getattr(args, "timeout", None),
+    )
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    )
+
+
+@handler("hash")
+def _cmd_hash(args: argparse.Namespace) -> int:
+    from petbrowser.core import snapshots
+
+    classes = snapshots.scan(_load_project(args), args.module or None)
+    rows = [("CLASS", "MODULE", "PB1", "LABCHAIN")]
+    rows += [(c.name, c.module, _short(c.hashes["pb1"]), _short(c.hashes["labchain"])) for c in classes]
+    text = _table(rows) if classes else "(no classes in the module(s))"
+    _emit(args, [c.to_json() for c in classes], text)
+    return 0
+
+
+@handler("status")
+def _cmd_status(args: argparse.Namespace) -> int:
+    entries = _open_store_manager(args).check_status(args.module or None)
+    rows = [("STATUS", "CLASS", "LOCAL", "LATEST")]
+    rows += [(e.status, e.name, _short(e.local_hash), _short(e.latest)) for e in entries]
+    text = _table(rows) if entries else "(no classes, local or in the store)"
+    _emit(args, [e.to_json() for e in entries], text)
+    return 0
+
+
+@handler("push")
+def _cmd_push(args: argparse.Namespace) -> int:
+    from petbrowser.core.errors import UsageError
+
+    if not args.classes and not args.all:
+        raise UsageError("name the class(es) to push, or pass --all")
+    results = _open_manager(args).push(args.classes, args.module or None, all_=args.all)
+    lines = []
+    for r in results:
+        was = f" (latest was {_short(r.from_hash)})" if r.moved and r.from_hash else ""
+        lines.append(f"{r.name}: {r.status} {_short(r.hash)}{was}")
+    _emit(args, [r.to_json() for r in results], "\n".join(lines) or "nothing to push: all synced")
+    return 0
+
+
+@handler("pull")
+def _cmd_pull(args: argparse.Namespace) -> int:
+    res = _open_store_manager(args).pull(
+        args.cls,
+        args.hash,
+        restore_dir=args.restore,
+        force=args.force,
+        allow_unsafe=args.allow_unsafe,
+    )
+    check = "digest verified" if res.verified else "digest NOT verified"
+    lines = [f"{res.name} {_short(res.hash)}: rebuilt in a child process ({check})"]
+    lines += [f"  {name}{sig or ''}" for name, sig in res.methods.items()]
+    if res.restored_path is not None:
+        lines.append(f"source written to {res.restored_path}")
+    for w in res.warnings:
+        sys.stderr.write(f"petbrowser: warning: {w}\n")
+    _emit(args, res.to_json(), "\n".join(lines))
+    return 0
+
+
+@handler("demo")
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from petbrowser.core.demo import create_demo
+
+    if args.dir:
+        dest = Path(args.dir)
+    else:
+        import platformdirs
+
+        dest = platformdirs.user_data_path("petbrowser") / "demo"
+    project = create_demo(dest)
+    _emit(args, {"project": str(project), "store": str(project.parent / "store")}, str(project))
+    return 0
+
+
+# -- inspection (diff, inspect) ----------------------------------------------------
+@handler("diff")
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from petbrowser.core import inspection
+
+    manager = _open_store_manager(args)
+    result = inspection.diff_refs(manager, args.cls, args.a, args.b, modules=args.module or None)
+    text = result.format_text(source=not args.bytecode, bytecode=not args.source)
+    _emit(args, result.to_json(), text)
+    return 0
+
+
+def _inspect_text(res: Any) -> str:
+    desc = res.describe
+    lines = [f"{res.name} {res.hash}"]
+    where = f"{desc.get('module') or '?'}.{desc.get('qualname') or desc.get('class_name') or '?'}"
+    lines.append(f"  defined as: {where}")
+    lines.append(f"  python:     {desc.get('python_version') or 'unknown'}")
+    lines.append(f"  metadata:   {'yes' if res.meta is not None else 'none (inspected statically)'}")
+    if res.by_reference:
+        lines.append("  BY REFERENCE - no code captured: loading imports the module as it is now")
+    bases = desc.get("bases") or []
+    lines.append(f"  bases:      {', '.join(bases) if bases else '-'}")
+    attrs = desc.get("attributes") or {}
+    if attrs:
+        lines.append("  attributes:")
+        lines += [f"    {k} = {v}" for k, v in attrs.items()]
+    methods = desc.get("methods") or {}
+    if methods:
+        lines.append("  methods:")
+        for key, m in methods.items():
+            if m.get("kind") == "code":
+                continue
+            kind = "" if m.get("kind") == "function" else f"  [{m.get('kind')}]"
+            lines.append(f"    {key}{m.get('signature') or ''}{kind}")
+    deps = desc.get("globals") or []
+    if deps:
+        lines.append("  references: " + ", ".join(deps))
+    for p in res.problems:
+        lines.append(f"  PROBLEM: {p}")
+    if res.unsafe:
+        lines.append("  UNSAFE: loading this pickle would call " + ", ".join(res.unsafe))
+    else:
+        lines.append("  safe: loading calls only cloudpickle's rebuilding functions")
+    return "\n".join(lines)
+
+
+@handler("inspect")
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    res = _open_store_manager(args).inspect(args.cls, args.hash or "latest")
+    _emit(args, res.to_json(), _inspect_text(res))
+    if res.unsafe:
+        sys.stderr.write(
+            f"petbrowser: {res.name} {_short(res.hash)} is unsafe: loading it would call "
+            + ", ".join(res.unsafe)
+            + "\n"
+        )
+        return 4
+    if res.problems:
+        sys.stderr.write(f"petbrowser: {res.name} {_short(res.hash)}: {res.problems[0]}\n")
+        return 4
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

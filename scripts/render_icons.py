@@ -14,7 +14,9 @@ SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 ROOT = Path(__file__).resolve().parents[1] / "resources"
 
 
-def render(svg: Path = ROOT / "petbrowser.svg", out_root: Path = ROOT / "icons" / "hicolor") -> list[Path]:
+def render(
+    svg: Path = ROOT / "petbrowser.svg", out_root: Path = ROOT / "icons" / "hicolor"
+) -> list[Path]:
     """Write ``<out_root>/<N>x<N>/apps/petbrowser.png`` for every size; return the paths."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import Qt

@@ -66,3 +66,15 @@ def s3_bucket(s3_endpoint: str, aws_env: None) -> str:
 def s3_url(s3_bucket: str) -> str:
     """``s3://`` URL of a fresh bucket with a prefix, for ``open_storage``."""
     return f"s3://{s3_bucket}/team-store"
+
+
+@pytest.fixture(params=["local", "s3"])
+def any_storage(request: pytest.FixtureRequest, tmp_path):
+    """A fresh, empty store on each backend: a local folder, or a bucket prefix on moto."""
+    from petbrowser.core.storage import open_storage
+
+    if request.param == "local":
+        return open_storage(tmp_path / "store")
+    return open_storage(
+        request.getfixturevalue("s3_url"), endpoint_url=request.getfixturevalue("s3_endpoint")
+    )

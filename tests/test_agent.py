@@ -81,6 +81,11 @@ def test_scan_accepts_a_py_path_and_a_src_layout(tmp_path: Path) -> None:
         ("pkg.models", "InPkg"),
         ("loose", "Loose"),
     ]
+    assert answer["classes"][1]["spec"] == "scripts/loose.py"
+    dumped = run_agent(
+        {"op": "dump", "module": "scripts/loose.py", "class": "Loose"}, python=PY, cwd=root
+    )
+    assert dumped["items"][0]["module"] == "loose"
 
 
 def test_dumped_class_runs_in_a_fresh_process_after_its_source_is_deleted(tmp_path: Path) -> None:

@@ -141,7 +141,7 @@ def test_pull_of_a_tampered_version_exits_4(project: Path) -> None:
 
 def test_module_failing_to_import_is_one_line(project: Path) -> None:
     (project / "lib.py").write_text("import numpy_that_is_not_there\n")
-    line = assert_one_line_error(run_cli("status", "--project", str(project)), 1)
+    line = assert_one_line_error(run_cli("hash", "--project", str(project)), 1)
     assert "module 'lib' failed to import: ModuleNotFoundError" in line
 
 

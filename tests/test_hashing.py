@@ -75,6 +75,10 @@ class Model(Base):
     @deco
     def run(self, y):
         return y * 2
+
+    @functools.lru_cache(maxsize=8)
+    def cached(self, n):
+        return n + 1
 '''
 
 REFORMATTED = '''
@@ -125,6 +129,8 @@ class Model(Base):
         return cls()
     @deco
     def run(self, y): return y * 2
+    @functools.lru_cache(maxsize = 8)
+    def cached(self, n): return n + 1
 '''
 
 
@@ -190,6 +196,8 @@ def test_pb1_ignores_formatting_comments_docstrings_and_line_numbers() -> None:
         pytest.param("self.factor = v", "self.factor = -v", id="property-setter"),
         pytest.param("return cls()", "return cls(3)", id="classmethod"),
         pytest.param("def predict(self, xs):", "def predict(self, xs, /):", id="signature"),
+        pytest.param("return n + 1", "return n + 2", id="lru-cached-method"),
+        pytest.param("maxsize=8", "maxsize=16", id="decorator-argument"),
     ],
 )
 def test_pb1_changes_with_the_code(old: str, new: str) -> None:

@@ -283,3 +283,44 @@ def test_demo_is_idempotent(demo: tuple[Store, Project]) -> None:
     assert create_demo(project.root.parent) == project.root
     assert (project.root / "demo_filters.py").read_text() == before
     assert json.loads(json.dumps(project.modules)) == ["demo_filters"]
+
+
+class _CallsOsSystem:
+    """What a hostile pickle looks like: loading it calls os.system."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch '{self.marker}'",))
+
+
+def test_pull_refuses_a_pickle_that_would_call_something(
+    store: Store, project: Project, tmp_path: Path
+) -> None:
+    pytest.importorskip("petbrowser.core.safe_pickle")
+    (res,) = snapshots.push(store, project, ["Gate"])
+    marker = tmp_path / "ran"
+    hostile = pickle.dumps(_CallsOsSystem(marker), protocol=4)
+    h = "f" * 64
+    meta = dict(store.read_meta("Gate", res.hash) or {})
+    meta.update(hash=h, pkl_sha256=hashlib.sha256(hostile).hexdigest(), pkl_size=len(hostile))
+    store.write_version("Gate", h, hostile, meta)  # the digest matches: only the scan can object
+    with pytest.raises(UnsafePickleError) as exc:
+        snapshots.pull(store, project, "Gate", h)
+    assert "system" in str(exc.value) and "--allow-unsafe" in str(exc.value)
+    assert not marker.exists()
+
+
+def test_labchain_scheme_project_pushes_under_the_labchain_hash(
+    project: Project, store: Store
+) -> None:
+    lab = Project.load(project.root, python=sys.executable, hash_scheme="labchain")
+    (res,) = snapshots.push(store, lab, ["Gate"])
+    local = {c.name: c for c in snapshots.scan(lab)}["Gate"]
+    assert res.hash == local.hashes["labchain"] == local.hash
+    assert store.read_meta("Gate", res.hash)["hash_scheme"] == "labchain"  # type: ignore[index]
+    (entry,) = [e for e in snapshots.check_status(store, project) if e.name == "Gate"]
+    assert (entry.status, entry.hash_scheme) == ("synced", "labchain")

@@ -309,17 +309,30 @@ def _dump(project: Any, locals_: Sequence[LocalClass]) -> list[dict[str, Any]]:
     return items
 
 
-def _store_item(store: Any, project: Any, item: dict[str, Any], *, move: bool) -> PushResult:
-    scheme = getattr(project, "hash_scheme", "pb1")
-    name = item["name"]
-    pkl = base64.b64decode(item["pkl"])
-    h = item["hashes"][scheme]
+def _version_exists(store: Any, name: str, h: str) -> bool:
+    from petbrowser.core import layout
+
+    try:
+        return bool(store.storage.exists(layout.version_key(name, h)))
+    except StoreNotFoundError:
+        return False
+
+
+def _store_one(
+    store: Any, project: Any, name: str, h: str, item: dict[str, Any] | None, *, move: bool
+) -> PushResult:
+    """Write the dumped version (if any), then move ``latest`` by compare-and-swap."""
     try:
         pointer = store.read_pointer(name)
     except StoreNotFoundError:
         pointer = None  # a new store: this push creates it
-    meta = build_meta(item, pkl, scheme, _user(store))
-    created = bool(store.write_version(name, h, pkl, meta))
+    created = False
+    if item is not None:
+        scheme = getattr(project, "hash_scheme", "pb1")
+        pkl = base64.b64decode(item["pkl"])
+        created = bool(
+            store.write_version(name, h, pkl, build_meta(item, pkl, scheme, _user(store)))
+        )
     from_hash = pointer.hash if pointer is not None else None
     moved = False
     if move and from_hash != h:
@@ -334,12 +347,27 @@ def _store_item(store: Any, project: Any, item: dict[str, Any], *, move: bool) -
     )
 
 
+def _persist(
+    store: Any, project: Any, chosen: Sequence[LocalClass], *, move: bool
+) -> list[PushResult]:
+    """Dump only the versions the store lacks: cloudpickle output differs run to run,
+    and a stored version is immutable, so an existing one is never rewritten."""
+    scheme = getattr(project, "hash_scheme", "pb1")
+    missing = [lc for lc in chosen if not _version_exists(store, lc.name, lc.hash)]
+    dumped = {item["name"]: item for item in (_dump(project, missing) if missing else [])}
+    results = []
+    for lc in chosen:
+        item = dumped.get(lc.name)
+        h = item["hashes"][scheme] if item is not None else lc.hash  # the module may have changed
+        results.append(_store_one(store, project, lc.name, h, item, move=move))
+    return results
+
+
 def persist_class(store: Any, project: Any, name: str, modules: Sequence[str] | None = None) -> str:
     """Store the class's current version if absent; ``latest`` does not move."""
     mods = _modules(project, modules)
     lc = _find(scan(project, mods), name, mods)
-    (item,) = _dump(project, [lc])
-    return _store_item(store, project, item, move=False).hash
+    return _persist(store, project, [lc], move=False)[0].hash
 
 
 def push(
@@ -349,7 +377,11 @@ def push(
     modules: Sequence[str] | None = None,
     all_: bool = False,
 ) -> list[PushResult]:
-    """Store each class's current version and move its ``latest`` to it (compare-and-swap)."""
+    """Store each class's current version and move its ``latest`` to it (compare-and-swap).
+
+    ``all_`` adds every class of the module(s) that is not synced.  A pointer
+    that moved since it was read raises ConflictError (exit 3), changing nothing.
+    """
     names = list(names or [])
     if not names and not all_:
         raise UsageError("name the class(es) to push, or pass --all")
@@ -371,7 +403,7 @@ def push(
                 picked.add(lc.name)
     if not chosen:
         return []
-    return [_store_item(store, project, item, move=True) for item in _dump(project, chosen)]
+    return _persist(store, project, chosen, move=True)
 
 
 # ------------------------------------------------------------------------ pull
@@ -458,6 +490,8 @@ def pull(
     h = store.resolve(name, code_hash or "latest")
     pkl = store.read_pkl(name, h)
     meta = store.read_meta(name, h)
+    # Safety first: a refused pickle is the answer, whatever else was asked.
+    verified, warnings = _check_safety(name, h, pkl, meta, allow_unsafe)
     target: Path | None = None
     source: str | None = None
     if restore_dir is not None:
@@ -467,7 +501,6 @@ def pull(
         target = Path(restore_dir).expanduser() / f"{name}_{h[:12]}.py"
         if target.exists() and not force:
             raise AlreadyExistsError(f"{target} already exists: pass --force to overwrite it")
-    verified, warnings = _check_safety(name, h, pkl, meta, allow_unsafe)
 
     if project is not None:
         python, timeout = project.python, _timeout(project)

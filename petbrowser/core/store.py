@@ -28,6 +28,7 @@ import hashlib
 import json
 import pickletools
 import socket
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -59,6 +60,7 @@ from petbrowser.core.models import (
 )
 from petbrowser.core.names import is_class_name, is_hash, validate_class_name, validate_hash
 from petbrowser.core.pointer import encode_pointer, parse_pointer, sniff_encoding
+from petbrowser.core.storage.base import Storage
 
 __all__ = ["ACTIONS", "ANY", "MIN_PREFIX", "Store", "short", "sniff_by_reference"]
 
@@ -82,6 +84,8 @@ _REFERENCE_OPS = {
     "PROTO", "FRAME", "SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE",
     "MEMOIZE", "BINPUT", "LONG_BINPUT", "PUT", "STACK_GLOBAL", "GLOBAL", "STOP",
 }  # fmt: skip
+_BYTES_OPS = {"SHORT_BINBYTES", "BINBYTES", "BINBYTES8"}
+_WRAPPER_OPS = {"PROTO", "FRAME", "MEMOIZE", "BINPUT", "LONG_BINPUT", "PUT", "STOP"}
 
 
 def short(h: str | None) -> str:
@@ -145,12 +149,18 @@ def sniff_by_reference(data: bytes) -> bool | None:
     """True when the pickle only names one global (``module.Class``) and holds no code.
 
     That is how pickle stores a class from an importable module; loading it
-    just imports the module.  None when the bytes are not a readable pickle.
+    just imports the module.  A pickle that only wraps one bytes object (a
+    storage layer that pickles the cloudpickle bytes again) is judged by the
+    pickle inside.  None when the bytes are not a readable pickle.
     """
     try:
         ops = walk_pickle(data)
+        args = [arg for op, arg, _pos in pickletools.genops(data)]
     except Exception:  # noqa: BLE001 - genops raises several types on garbage
         return None
+    payload = [a for op, a in zip(ops, args, strict=True) if op in _BYTES_OPS]
+    if len(payload) == 1 and all(op in _WRAPPER_OPS | _BYTES_OPS for op in ops):
+        return sniff_by_reference(payload[0])
     globals_ = sum(1 for op in ops if op in ("STACK_GLOBAL", "GLOBAL"))
     return globals_ == 1 and all(op in _REFERENCE_OPS for op in ops)
 
@@ -230,10 +240,14 @@ class Store:
     fan out over at most ``max_workers`` concurrent requests.
     """
 
-    def __init__(self, storage: Any, *, user: str | None = None, max_workers: int = 16) -> None:
+    def __init__(self, storage: Storage, *, user: str | None = None, max_workers: int = 16) -> None:
         self.storage = storage
         self.user = user or _default_user()
         self.max_workers = max(1, max_workers)
+        # Versions are immutable (create-only), so what a listing learnt about
+        # one stays true: a refresh re-reads only pointers and new versions.
+        self._version_cache: dict[tuple[str, str, str], Any] = {}
+        self._cache_lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -333,12 +347,21 @@ class Store:
                 mine.append(((name, "pointer", None), lambda n=name: self.read_pointer(n)))
             for h, obj in g.pkls.items():
                 if h in g.metas:
-                    mine.append(((name, "meta", h), lambda n=name, h=h: self.read_meta(n, h)))
+                    mine.append(
+                        (
+                            (name, "meta", h),
+                            lambda n=name, h=h: self._cached(
+                                "meta", n, h, lambda: self.read_meta(n, h)
+                            ),
+                        )
+                    )
                 elif obj.size < SNIFF_LIMIT:
                     mine.append(
                         (
                             (name, "sniff", h),
-                            lambda k=obj.key: sniff_by_reference(self.storage.read(k)),
+                            lambda n=name, h=h, k=obj.key: self._cached(
+                                "sniff", n, h, lambda: sniff_by_reference(self.storage.read(k))
+                            ),
                         )
                     )
             remaining[name] = len(mine)
@@ -441,6 +464,18 @@ class Store:
             raise NotFoundError(
                 f"version {short(h)} of '{name}' is not in store {self.url}"
             ) from None
+
+    def _cached(self, kind: str, name: str, h: str, fetch: Callable[[], Any]) -> Any:
+        """``fetch()`` once per immutable version fact; None results are not kept."""
+        key = (kind, name, h)
+        with self._cache_lock:
+            if key in self._version_cache:
+                return self._version_cache[key]
+        value = fetch()
+        if value is not None:
+            with self._cache_lock:
+                self._version_cache[key] = value
+        return value
 
     def read_meta(self, name: str, h: str) -> dict[str, Any] | None:
         """The version's ``.meta.json``; None for versions without one; IntegrityError if garbled."""
@@ -663,9 +698,10 @@ class Store:
         temporary/lock files, unexpected objects, unreadable history records,
         a pointer that moved without a history record.
         """
-        groups = _group(self.storage.list(layout.PLUGINS))
+        objects = list(self.storage.list(layout.PLUGINS))
+        groups = _group(objects)
         issues: list[VerifyIssue] = []
-        checked = 0
+        checked = sum(1 for o in objects if layout.parse_key(o.key) is not None)
 
         def problem(key: str, msg: str) -> None:
             issues.append(VerifyIssue("problem", key, msg))
@@ -683,20 +719,11 @@ class Store:
         last_moves: dict[str, list[HistoryEntry]] = defaultdict(list)
         for name, g in sorted(groups.items()):
             if not is_class_name(name):
-                checked += (
-                    len(g.pkls)
-                    + len(g.metas)
-                    + len(g.history)
-                    + len(g.other)
-                    + (g.latest is not None)
-                )
                 warning(f"plugins/{name}/", "not a valid class name; its objects are not read")
                 continue
             for obj in g.other:
-                checked += 1
                 warning(obj.key, "unexpected object in a class folder")
             for h in g.metas.keys() - g.pkls.keys():
-                checked += 1
                 warning(g.metas[h].key, "metadata without its .pkl (an interrupted push?)")
             if g.latest is not None:
                 jobs.append(((name, "pointer", g.latest.key), lambda n=name: self.read_pointer(n)))
@@ -720,10 +747,9 @@ class Store:
         pointers: dict[str, Pointer | None] = {}
 
         def on_done(tag: tuple[str, str, str], result: Any, error: PetBrowserError | None) -> None:
-            nonlocal done, checked
+            nonlocal done
             name, kind, key = tag
             done += 1
-            checked += 1
             if kind == "pointer":
                 if error is not None:
                     problem(key, error.message)

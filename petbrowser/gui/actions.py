@@ -69,7 +69,9 @@ class Actions:
         )
         self.compare_latest = make("Compare with &latest", "diff", None, "Diff this version against latest")
         self.compare_local = make("Compare with l&ocal", "local", None, "Diff this version against your local class")
-        self.copy_hash = make("&Copy hash", None, Std.Copy, "Copy the selected version's full hash")
+        self.copy_hash = make(
+            "&Copy hash", None, "Ctrl+Shift+C", "Copy the selected version's full hash"
+        )  # not Ctrl+C: that copies selected text in the code views
         self.find = make("&Filter…", "filter", Std.Find, "Filter classes and versions")
         # View
         self.theme_group = QActionGroup(parent)

@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -65,8 +65,9 @@ class Role:
 
 
 class Col:
-    NAME, LATEST, VERSIONS, PUSHED, BY, PYTHON, SIZE, BADGES = range(8)
-    HEADERS = ("Class / version", "Latest", "Versions", "Pushed", "By", "Python", "Size", "")
+    NAME, BADGES, LATEST, VERSIONS, PUSHED, BY, PYTHON, SIZE = range(8)
+    HEADERS = ("Class / version", "", "Latest", "#", "Pushed", "By", "Python", "Size")
+    LAST = SIZE
 
 
 #: Badge key -> (label, tooltip).  Icons come from ``icons.icon(key)``.
@@ -170,6 +171,9 @@ class ClassTreeModel(QAbstractItemModel):
         super().__init__(parent)
         self._classes: list[_ClassNode] = []
         self._flags: dict[tuple[str, str], dict[str, bool | None]] = {}
+        #: Whether local statuses were computed: until then (or with no project)
+        #: a store class is not "remote only", its status is simply unknown.
+        self._local_known = False
         self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
     # ---------------------------------------------------------- updates
@@ -177,6 +181,7 @@ class ClassTreeModel(QAbstractItemModel):
         self.beginResetModel()
         self._classes = []
         self._flags = {}
+        self._local_known = False
         self.endResetModel()
         self.classes_changed.emit()
 
@@ -214,7 +219,7 @@ class ClassTreeModel(QAbstractItemModel):
                 vn.info = vi
             if node.versions:
                 self.dataChanged.emit(
-                    self.index(0, 0, parent), self.index(len(node.versions) - 1, Col.BADGES, parent)
+                    self.index(0, 0, parent), self.index(len(node.versions) - 1, Col.LAST, parent)
                 )
         else:
             if node.versions:
@@ -252,6 +257,7 @@ class ClassTreeModel(QAbstractItemModel):
 
     def set_statuses(self, entries: list[StatusEntry]) -> None:
         """Apply the local-vs-store statuses (untracked classes get a row)."""
+        self._local_known = True
         by_name = {e.name: e for e in entries}
         for c in self._classes:
             if c.name not in by_name and c.status is not None:
@@ -287,17 +293,17 @@ class ClassTreeModel(QAbstractItemModel):
                 vn.unsafe = flags.get("unsafe")
                 vn.by_reference = flags.get("by_reference")
                 parent = self.index(row, 0)
-                self.dataChanged.emit(self.index(i, 0, parent), self.index(i, Col.BADGES, parent))
+                self.dataChanged.emit(self.index(i, 0, parent), self.index(i, Col.LAST, parent))
 
     def _class_changed(self, row: int) -> None:
         if row < 0:
             return
-        self.dataChanged.emit(self.index(row, 0), self.index(row, Col.BADGES))
+        self.dataChanged.emit(self.index(row, 0), self.index(row, Col.LAST))
         node = self._classes[row]
         if node.versions:  # "= local" and "latest" badges depend on the class
             parent = self.index(row, 0)
             self.dataChanged.emit(
-                self.index(0, 0, parent), self.index(len(node.versions) - 1, Col.BADGES, parent)
+                self.index(0, 0, parent), self.index(len(node.versions) - 1, Col.LAST, parent)
             )
 
     # ---------------------------------------------------------- lookups
@@ -367,13 +373,13 @@ class ClassTreeModel(QAbstractItemModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
             return (
                 "Class name, or a version's short hash",
+                "Badges: latest, = local, by reference, no metadata, unsafe",
                 "Short hash the class's 'latest' pointer names",
                 "Number of stored versions",
                 "When the version was pushed (local time in the tooltip)",
                 "Who pushed it (user@host)",
                 "Python version that produced the snapshot",
                 "Size of the .pkl snapshot",
-                "Badges",
             )[section]
         return None
 
@@ -392,7 +398,7 @@ class ClassTreeModel(QAbstractItemModel):
 
     def _class_data(self, c: _ClassNode, col: int, role: int) -> Any:
         latest = c.info.latest if c.info else None
-        status = c.status.status if c.status else ("remote_only" if c.info else None)
+        status = c.status.status if c.status else ("remote_only" if c.info and self._local_known else None)
         if role == Role.KIND:
             return "class"
         if role == Role.CLASS_NAME:
@@ -406,7 +412,7 @@ class ClassTreeModel(QAbstractItemModel):
         if role == Role.STATUS_ENTRY:
             return c.status
         if role == Role.FILTER_TEXT:
-            return f"{c.name} {status or ''} {latest or ''}"
+            return f"{c.name} {status or ''}"  # versions match on their own hash
         if role == Role.BADGES:
             badges = []
             if c.info and c.info.problems:
@@ -424,7 +430,9 @@ class ClassTreeModel(QAbstractItemModel):
                 return relative_time(newest.pushed_at)
             return None
         if role == Qt.ItemDataRole.DecorationRole and col == Col.NAME:
-            return icon(f"status-{status}") if status else icon("error")
+            if c.info is not None and c.info.problems:
+                return icon("error")
+            return icon(f"status-{status}") if status else QIcon()
         if role == Qt.ItemDataRole.FontRole:
             if col == Col.LATEST:
                 return self._mono
@@ -495,8 +503,6 @@ class ClassTreeModel(QAbstractItemModel):
             if col == Col.SIZE:
                 return format_size(info.size)
             return None
-        if role == Qt.ItemDataRole.DecorationRole and col == Col.NAME:
-            return icon("latest") if "latest" in self._version_badges(v) else QIcon()
         if role == Qt.ItemDataRole.FontRole and col == Col.NAME:
             f = QFont(self._mono)
             if v.parent.info and v.parent.info.latest == info.hash:
@@ -607,9 +613,7 @@ class ClassTreeView(QTreeView):
         header = self.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        widths = (230, 100, 70, 90, 140, 70, 70)
+        widths = (170, 120, 92, 36, 76, 90, 50)
         for col, w in enumerate(widths):
             self.setColumnWidth(col, w)
 
-    def palette_is_dark(self) -> bool:
-        return self.palette().color(QPalette.ColorRole.Base).lightness() < 128

@@ -86,6 +86,7 @@ class PointerHistory(QObject):
 
     def _run(self, fn, label: str, on_ok: Callable[[HistoryEntry], None]) -> None:
         if self._busy:
+            self.failed.emit(PetBrowserError("another pointer move is still running; try again in a moment"))
             return
         manager = self._manager()
         if manager is None:

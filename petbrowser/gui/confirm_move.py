@@ -51,7 +51,7 @@ class ConfirmMoveDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Make latest — petbrowser")
         self.setWindowIcon(icon("rollback"))
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(580)
         lay = QVBoxLayout(self)
         verb = {True: "Roll back", False: "Roll forward", None: "Move"}[backwards]
         head = QLabel(f"<h3>{verb} <b>{html.escape(name)}</b>?</h3>", self)
@@ -59,6 +59,8 @@ class ConfirmMoveDialog(QDialog):
         arrow = QHBoxLayout()
         self.from_label = QLabel(f"<b>from</b> (current latest)<br>{_describe(from_version, from_hash)}", self)
         self.to_label = QLabel(f"<b>to</b><br>{_describe(to_version, to_hash)}", self)
+        for label in (self.from_label, self.to_label):
+            label.setWordWrap(True)
         sep = QLabel("→", self)
         sep.setStyleSheet("font-size: 22pt; padding: 0 14px;")
         arrow.addWidget(self.from_label, 1)

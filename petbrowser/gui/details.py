@@ -9,21 +9,15 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QButtonGroup,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QTextBrowser,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -43,7 +37,6 @@ from petbrowser.gui.icons import icon
 
 __all__ = ["DetailsPanel", "DiffPanel", "diff_summary"]
 
-METHOD_STATUS_ICON = {"added": "push", "removed": "error", "changed": "diff", "modified": "diff"}
 
 
 def diff_summary(class_diff: Any, limit: int = 12) -> list[str]:
@@ -67,105 +60,41 @@ def _row(label: str, value: str) -> str:
 
 
 class DiffPanel(QWidget):
-    """Changed methods on the left, the side-by-side diff on the right."""
-
-    mode_changed = Signal(str)
+    """A title line (what is compared) over the side-by-side ``DiffView``."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.class_diff: Any = None
         lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        bar = QHBoxLayout()
-        self.title = QLabel("Select two versions (ctrl-click), or right-click a version ▸ Compare with latest")
+        lay.setContentsMargins(4, 4, 4, 0)
+        lay.setSpacing(2)
+        self.title = QLabel(
+            "Select two versions (ctrl-click), or right-click a version ▸ Compare with latest / local", self
+        )
         self.title.setWordWrap(True)
         self.title.setTextFormat(Qt.TextFormat.RichText)
-        bar.addWidget(self.title, 1)
-        self.mode_buttons = QButtonGroup(self)
-        for mode, label, tip in (
-            ("source", "Source", "Compare the source text"),
-            ("bytecode", "Bytecode", "Compare the normalized disassembly"),
-        ):
-            b = QToolButton(self)
-            b.setText(label)
-            b.setCheckable(True)
-            b.setToolTip(tip)
-            b.setProperty("mode", mode)
-            self.mode_buttons.addButton(b)
-            bar.addWidget(b)
-            if mode == "source":
-                b.setChecked(True)
-        self.mode_buttons.buttonClicked.connect(lambda b: self.set_mode(b.property("mode")))
-        self.prev_button = QToolButton(self)
-        self.prev_button.setText("▲")
-        self.prev_button.setToolTip("Previous change (Shift+F7)")
-        self.prev_button.setShortcut("Shift+F7")
-        self.next_button = QToolButton(self)
-        self.next_button.setText("▼")
-        self.next_button.setToolTip("Next change (F7)")
-        self.next_button.setShortcut("F7")
-        bar.addWidget(self.prev_button)
-        bar.addWidget(self.next_button)
-        lay.addLayout(bar)
-
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.methods = QListWidget(self)
-        self.methods.setToolTip("Methods that differ between the two versions")
-        self.methods.setAccessibleName("Changed methods")
+        lay.addWidget(self.title)
         self.view = DiffView(self)
-        self.splitter.addWidget(self.methods)
-        self.splitter.addWidget(self.view)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([180, 700])
-        lay.addWidget(self.splitter, 1)
-        for name in ("next_change", "previous_change"):
-            fn = getattr(self.view, name, None)
-            if fn is not None:
-                (self.next_button if name == "next_change" else self.prev_button).clicked.connect(fn)
+        lay.addWidget(self.view, 1)
 
-    @property
-    def mode(self) -> str:
-        b = self.mode_buttons.checkedButton()
-        return b.property("mode") if b else "source"
-
-    def set_mode(self, mode: str) -> None:
-        for b in self.mode_buttons.buttons():
-            b.setChecked(b.property("mode") == mode)
-        if self.class_diff is not None:
-            self.view.set_diff(self.class_diff, mode=mode)
-        self.mode_changed.emit(mode)
-
-    def show_diff(self, class_diff: Any, a_label: str, b_label: str) -> None:
+    def show_diff(
+        self, name: str, desc_a: dict, desc_b: dict, a_label: str, b_label: str, class_diff: Any
+    ) -> None:
         self.class_diff = class_diff
-        parts = [f"<b>{html.escape(a_label)}</b> → <b>{html.escape(b_label)}</b>"]
-        if not getattr(class_diff, "has_changes", True):
-            parts.append("— identical")
-        mismatch = getattr(class_diff, "python_mismatch", None)
-        if mismatch:
-            text = mismatch if isinstance(mismatch, str) else "different Python versions"
-            parts.append(f"<span style='color:#b26a00'>⚠ {html.escape(str(text))}: bytecode may differ for that reason alone</span>")
-        self.title.setText(" ".join(parts))
-        self.methods.clear()
-        for m in getattr(class_diff, "methods", []) or []:
-            status = getattr(m, "status", "changed")
-            if status in ("same", "unchanged", "equal"):
-                continue
-            item = QListWidgetItem(icon(METHOD_STATUS_ICON.get(status, "diff")), f"{m.name}")
-            tip = status
-            if getattr(m, "signature_change", None):
-                tip += f"\nsignature: {m.signature_change}"
-            item.setToolTip(tip)
-            item.setData(Qt.ItemDataRole.UserRole, status)
-            self.methods.addItem(item)
-        if self.methods.count() == 0:
-            item = QListWidgetItem("no method changed")
-            item.setFlags(Qt.ItemFlag.NoItemFlags)
-            self.methods.addItem(item)
-        self.view.set_diff(class_diff, mode=self.mode)
+        self.title.setText(
+            f"<b>{html.escape(name)}</b>: {html.escape(a_label)} → {html.escape(b_label)}"
+        )
+        self.view.set_describes(desc_a, desc_b, a_label, b_label, class_diff=class_diff)
+
+    def changed_methods(self) -> list[str]:
+        """Names of the methods the diff lists as not unchanged."""
+        return [
+            m.name for m in getattr(self.class_diff, "methods", []) or [] if m.status != "unchanged"
+        ]
 
     def clear(self, text: str = "") -> None:
         self.class_diff = None
-        self.methods.clear()
+        self.view.clear()
         if text:
             self.title.setText(html.escape(text))
 
@@ -181,8 +110,8 @@ class DetailsPanel(QTabWidget):
         self.overview = QTextBrowser(self)
         self.overview.setOpenExternalLinks(False)
         self.overview.setAccessibleName("Overview")
-        self.source = CodeView(self)
-        self.bytecode = CodeView(self)
+        self.source = CodeView()  # parented by addTab below
+        self.bytecode = CodeView()
         self.diff = DiffPanel(self)
         self.history = QTableWidget(0, 5, self)
         self.history.setHorizontalHeaderLabels(["When", "Action", "From", "To", "By"])
@@ -351,6 +280,8 @@ class DetailsPanel(QTabWidget):
         self.history.resizeColumnsToContents()
 
     # -------------------------------------------------------------- diff
-    def show_diff(self, class_diff: Any, a_label: str, b_label: str) -> None:
-        self.diff.show_diff(class_diff, a_label, b_label)
+    def show_diff(
+        self, name: str, desc_a: dict, desc_b: dict, a_label: str, b_label: str, class_diff: Any
+    ) -> None:
+        self.diff.show_diff(name, desc_a, desc_b, a_label, b_label, class_diff)
         self.setCurrentIndex(self.DIFF)

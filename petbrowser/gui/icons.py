@@ -18,6 +18,10 @@ from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
+from petbrowser.gui.refcount_guard import guard_none_refcount
+
+guard_none_refcount()  # before any widget work: see refcount_guard.py
+
 __all__ = ["ICON_NAMES", "APP_ICON_SIZES", "icon", "app_icon", "resource_path"]
 
 #: Every icon the GUI asks for; a test checks that each one loads.
@@ -26,6 +30,7 @@ ICON_NAMES: tuple[str, ...] = (
     "filter", "status-synced", "status-behind", "status-out_of_sync", "status-untracked",
     "status-remote_only", "latest", "warning", "error", "unsafe", "by-reference",
     "no-metadata", "local", "settings", "info",
+    "diff-added", "diff-removed", "diff-changed", "diff-unchanged",
 )  # fmt: skip
 
 #: Sizes rendered by scripts/render_icons.py into resources/icons/hicolor.
@@ -66,6 +71,9 @@ def _svg_bytes(name: str) -> bytes:
         return path.read_bytes()
     except OSError:
         return b""
+
+
+_clones: list[QIconEngine] = []
 
 
 class _TintedSvgEngine(QIconEngine):
@@ -113,7 +121,11 @@ class _TintedSvgEngine(QIconEngine):
         return [QSize(n, n) for n in (16, 24, 32, 48, 64)]
 
     def clone(self) -> QIconEngine:
-        return _TintedSvgEngine(self._svg)
+        # Qt takes the clone over, but PySide would still collect the Python
+        # half: keep it alive (clones are rare: only when an icon is modified).
+        engine = _TintedSvgEngine(self._svg)
+        _clones.append(engine)
+        return engine
 
     def key(self) -> str:
         return "petbrowser-tinted-svg"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -80,10 +80,16 @@ class MessageBar(QFrame):
 
     closed = Signal()
 
+    #: level -> (background, text, border), for light and for dark palettes.
     LEVEL_COLORS = {
         "error": ("#fdecea", "#611a15", "#f5c6c0"),
         "warning": ("#fff4e5", "#663c00", "#ffd8a8"),
         "info": ("#e8f4fd", "#0d3c61", "#b6dcf7"),
+    }
+    LEVEL_COLORS_DARK = {
+        "error": ("#3b1f22", "#f4c7c3", "#6b2f33"),
+        "warning": ("#3a2e17", "#f6dca8", "#6b5422"),
+        "info": ("#1b2f40", "#c4e1f8", "#2f5272"),
     }
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -157,12 +163,26 @@ class MessageBar(QFrame):
         self.details_button.setVisible(bool(detail) or len(self._history) > 1)
         names = {"error": "error", "warning": "warning", "info": "local"}
         self.icon_label.setPixmap(icon(names.get(level, "warning")).pixmap(18, 18))
-        bg, fg, border = self.LEVEL_COLORS.get(level, self.LEVEL_COLORS["info"])
-        self.setStyleSheet(
+        self._apply_colors()
+        self.setVisible(True)
+
+    def _apply_colors(self) -> None:
+        from petbrowser.gui.theme import is_dark
+
+        table = self.LEVEL_COLORS_DARK if is_dark(self.palette()) else self.LEVEL_COLORS
+        bg, fg, border = table.get(self.level, table["info"])
+        sheet = (
             f"#MessageBar {{ background: {bg}; border: 1px solid {border}; border-radius: 4px; }}"
             f"#MessageBar QLabel {{ color: {fg}; }}"
         )
-        self.setVisible(True)
+        if sheet != self.styleSheet():  # no re-polish loop on our own palette change
+            self.setStyleSheet(sheet)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        # follow a theme switch made while the bar is shown
+        if event.type() == QEvent.Type.PaletteChange and self.isVisible():
+            self._apply_colors()
+        super().changeEvent(event)
 
     def dismiss(self) -> None:
         self.setVisible(False)

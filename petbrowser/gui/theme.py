@@ -11,6 +11,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+from petbrowser.gui.refcount_guard import guard_none_refcount
+
+guard_none_refcount()  # before any widget work: see refcount_guard.py
+
 __all__ = ["THEME_MODES", "apply_theme", "current_mode", "is_dark", "dark_palette", "diff_colors"]
 
 THEME_MODES: tuple[str, ...] = ("system", "light", "dark")

@@ -12,7 +12,6 @@ so a slow listing never paints over a newer one.
 from __future__ import annotations
 
 import threading
-import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -67,7 +66,7 @@ class TaskContext:
 
 
 class _TaskSignals(QObject):
-    partial = Signal(list)  # a batch of partial results
+    partial_ready = Signal()  # the partial batch went from empty to non-empty
     progress = Signal(int, int)
     succeeded = Signal(object)
     failed = Signal(object)  # a PetBrowserError
@@ -77,8 +76,9 @@ class _TaskSignals(QObject):
 class Task(QRunnable):
     """One function run on the pool; ``fn(ctx)`` returns the result."""
 
-    #: Partial results are flushed at most this often (seconds) to keep the UI fluid.
-    BATCH_INTERVAL = 0.05
+    #: The UI drains partial results this long after the first of a batch arrives:
+    #: a burst becomes one model update, a lone result still shows within 50 ms.
+    BATCH_MS = 50
 
     def __init__(self, fn: Callable[[TaskContext], Any], label: str, cancellable: bool) -> None:
         super().__init__()
@@ -90,7 +90,6 @@ class Task(QRunnable):
         self.cancel_event = threading.Event()
         self.relay: QObject | None = None
         self._batch: list[object] = []
-        self._last_flush = 0.0
         self._lock = threading.Lock()
 
     def cancel(self) -> None:
@@ -103,16 +102,15 @@ class Task(QRunnable):
     def add_partial(self, item: object) -> None:
         with self._lock:
             self._batch.append(item)
-        now = time.monotonic()
-        if now - self._last_flush >= self.BATCH_INTERVAL:
-            self._flush()
-            self._last_flush = now
+            first = len(self._batch) == 1
+        if first:  # one signal per batch; the UI takes the whole batch when it drains
+            self.signals.partial_ready.emit()
 
-    def _flush(self) -> None:
+    def take_batch(self) -> list[object]:
+        """Everything delivered since the last call (called on the UI thread)."""
         with self._lock:
             batch, self._batch = self._batch, []
-        if batch and not self.cancelled:
-            self.signals.partial.emit(batch)
+        return batch
 
     def run(self) -> None:  # noqa: D102 - QRunnable entry point, on a pool thread
         ctx = TaskContext(self)
@@ -122,11 +120,9 @@ class Task(QRunnable):
             pass
         except BaseException as exc:  # noqa: BLE001 - every failure becomes a message
             if not self.cancelled:
-                self._flush()
                 self.signals.failed.emit(as_user_error(exc))
         else:
             if not self.cancelled:
-                self._flush()
                 self.signals.succeeded.emit(result)
         self.signals.finished.emit()
 
@@ -142,19 +138,31 @@ class _Relay(QObject):
         self._on_error = on_error
         self._on_partial = on_partial
         self._on_finished = on_finished
+        self._drain_scheduled = False
 
-    @Slot(list)
-    def on_partial(self, batch: list) -> None:
-        if self._on_partial is not None and not self._task.cancelled:
+    @Slot()
+    def on_partial_ready(self) -> None:
+        if not self._drain_scheduled:
+            self._drain_scheduled = True
+            QTimer.singleShot(Task.BATCH_MS, self, self.drain)
+
+    @Slot()
+    def drain(self) -> None:
+        """Hand every pending partial result to the callback, as one batch."""
+        self._drain_scheduled = False
+        batch = self._task.take_batch()
+        if batch and self._on_partial is not None and not self._task.cancelled:
             self._on_partial(batch)
 
     @Slot(object)
     def on_result(self, result: object) -> None:
+        self.drain()  # partial results always arrive before the final one
         if self._on_result is not None and not self._task.cancelled:
             self._on_result(result)
 
     @Slot(object)
     def on_error(self, error: object) -> None:
+        self.drain()
         if self._on_error is not None and not self._task.cancelled:
             self._on_error(error)
 
@@ -205,7 +213,7 @@ class TaskRunner(QObject):
         # real QObject receiver rather than by how PySide wraps a lambda.
         relay = _Relay(self, task, on_result, on_error, on_partial, on_finished)
         sig = task.signals
-        sig.partial.connect(relay.on_partial)
+        sig.partial_ready.connect(relay.on_partial_ready)
         sig.succeeded.connect(relay.on_result)
         sig.failed.connect(relay.on_error)
         sig.progress.connect(relay.on_progress)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from module_generator import filters_module_source, import_path, write_module
-from timing import Row, measure
+from timing import Row, measure_interleaved
 
 
 def run(work: Path, classes: int, runs: int) -> list[Row]:
@@ -23,8 +23,13 @@ def run(work: Path, classes: int, runs: int) -> list[Row]:
     # Warm both (imports, inspect caches) so neither pays a first-call cost.
     pb1_hash(targets[0])
     labchain_hash(targets[0])
-    pb1 = measure(lambda: [pb1_hash(c) for c in targets], runs)
-    lab = measure(lambda: [labchain_hash(c) for c in targets], runs)
+    got = measure_interleaved(
+        {
+            "pb1": (lambda: [pb1_hash(c) for c in targets], runs),
+            "labchain": (lambda: [labchain_hash(c) for c in targets], runs),
+        }
+    )
+    pb1, lab = got["pb1"], got["labchain"]
     assert len(set(pb1.result)) == classes, "pb1 must tell the generated classes apart"
     return [
         Row(

@@ -14,6 +14,7 @@ import dis
 import hashlib
 import json
 import os
+import re
 import types
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import cloudpickle
 
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 BASE_TIME = datetime(2026, 1, 5, 9, 0, 0, tzinfo=timezone.utc)
 
 
@@ -87,7 +89,8 @@ def _describe(name: str, k: int) -> tuple[dict, bytes]:
     for attr, value in sorted(vars(cls).items()):
         if isinstance(value, types.FunctionType):
             text = "\n".join(
-                f"{ins.opname} {ins.argrepr}".rstrip() for ins in dis.get_instructions(value)
+                _ADDRESS.sub("", f"{ins.opname} {ins.argrepr}").rstrip()
+                for ins in dis.get_instructions(value)
             )
             methods[attr] = {"kind": "function", "signature": "(self, ...)", "disassembly": text}
     describe = {
@@ -108,52 +111,60 @@ def _write(path: Path, data: bytes) -> None:
         f.write(data)
 
 
-def write_store(root: Path, spec: StoreSpec, *, first: int = 0) -> None:
-    """Write classes ``first .. first+spec.classes-1`` under ``root/plugins``."""
-    plugins = root / "plugins"
-    for i in range(first, first + spec.classes):
-        name = class_name(i)
-        folder = plugins / name
-        (folder / "history").mkdir(parents=True, exist_ok=True)
-        describe, pkl = _describe(name, i)
-        pkl_sha = hashlib.sha256(pkl).hexdigest()
-        previous = None
-        for v in range(spec.versions):
-            h = version_hash(name, v)
-            at = BASE_TIME + timedelta(days=v, seconds=i)
-            meta = dict(describe)
-            meta.update(
-                format=1,
-                hash=h,
-                hash_scheme="pb1",
-                hashes={"pb1": h, "labchain": version_hash(name, -v - 1)},
-                cloudpickle_version=cloudpickle.__version__,
-                pushed_at=_iso(at),
-                pushed_by="bench@localhost",
-                pkl_sha256=pkl_sha,
-                pkl_size=len(pkl),
-                by_reference=False,
-            )
-            _write(folder / f"{h}.pkl", pkl)
-            _write(folder / f"{h}.meta.json", json.dumps(meta, indent=1).encode())
-            entry = {"at": _iso(at), "action": "push", "from": previous, "to": h, "by": "bench@localhost"}
-            _write(folder / "history" / f"{history_stamp(at)}-{h}.json", json.dumps(entry).encode())
-            os.utime(folder / f"{h}.pkl", (at.timestamp(), at.timestamp()))
-            previous = h
-        assert previous is not None
+def write_class(root: Path, name: str, hashes: list[str], latest: str | None, k: int = 0) -> None:
+    """One class folder: a version per hash (oldest first), history, and a pointer to ``latest``."""
+    folder = root / "plugins" / name
+    (folder / "history").mkdir(parents=True, exist_ok=True)
+    describe, pkl = _describe(name, k)
+    pkl_sha = hashlib.sha256(pkl).hexdigest()
+    previous = None
+    for v, h in enumerate(hashes):
+        at = BASE_TIME + timedelta(days=v, seconds=k)
+        meta = dict(describe)
+        meta.update(
+            format=1,
+            hash=h,
+            hash_scheme="pb1",
+            hashes={"pb1": h, "labchain": version_hash(name, -v - 1)},
+            cloudpickle_version=cloudpickle.__version__,
+            pushed_at=_iso(at),
+            pushed_by="bench@localhost",
+            pkl_sha256=pkl_sha,
+            pkl_size=len(pkl),
+            by_reference=False,
+        )
+        _write(folder / f"{h}.pkl", pkl)
+        _write(folder / f"{h}.meta.json", json.dumps(meta, indent=1).encode())
+        entry = {"at": _iso(at), "action": "push", "from": previous, "to": h, "by": "bench@localhost"}
+        _write(folder / "history" / f"{history_stamp(at)}-{h}.json", json.dumps(entry).encode())
+        os.utime(folder / f"{h}.pkl", (at.timestamp(), at.timestamp()))
+        previous = h
+    if latest is not None:
         pointer = {
-            "hash": previous,
+            "hash": latest,
             "class_name": name,
-            "updated_at": _iso(BASE_TIME + timedelta(days=spec.versions - 1, seconds=i)),
+            "updated_at": _iso(BASE_TIME + timedelta(days=len(hashes) - 1, seconds=k)),
             "updated_by": "bench@localhost",
-            "previous": version_hash(name, spec.versions - 2) if spec.versions > 1 else None,
+            "previous": hashes[-2] if len(hashes) > 1 else None,
         }
         _write(folder / "latest.json", json.dumps(pointer).encode())
 
 
-def raw_scandir_keys(root: Path) -> list[str]:
-    """Baseline: every key under ``plugins/`` by an ``os.scandir`` walk, nothing more."""
-    keys: list[str] = []
+def write_store(root: Path, spec: StoreSpec) -> None:
+    """``spec.classes`` classes of ``spec.versions`` versions each, latest = newest."""
+    for i in range(spec.classes):
+        name = class_name(i)
+        hashes = [version_hash(name, v) for v in range(spec.versions)]
+        write_class(root, name, hashes, hashes[-1], i)
+
+
+def raw_scandir_keys(root: Path) -> list[tuple[str, int, float]]:
+    """Baseline: every key under ``plugins/`` with its size and time, by an ``os.scandir`` walk.
+
+    Nothing more than a listing needs (the ``stat`` gives sizes and times) and
+    nothing petbrowser-specific: the floor any local listing stands on.
+    """
+    keys: list[tuple[str, int, float]] = []
     base = len(str(root)) + 1
     stack = [str(root / "plugins")]
     while stack:
@@ -163,5 +174,6 @@ def raw_scandir_keys(root: Path) -> list[str]:
                 if entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
                 else:
-                    keys.append(entry.path[base:])
+                    st = entry.stat()
+                    keys.append((entry.path[base:], st.st_size, st.st_mtime))
     return keys

@@ -38,6 +38,24 @@ def measure(fn: Callable[[], Any], runs: int, setup: Callable[[], Any] | None = 
     return Measurement(samples, result)
 
 
+def measure_interleaved(calls: dict[str, tuple[Callable[[], Any], int]]) -> dict[str, Measurement]:
+    """Measure several calls round-robin (``name -> (fn, runs)``).
+
+    Interleaving puts a baseline and the things compared to it under the same
+    background load: on a shared machine a burst from a neighbour then slows
+    both sides of a ratio instead of one.
+    """
+    out = {name: Measurement([]) for name in calls}
+    for i in range(max(runs for _, runs in calls.values())):
+        for name, (fn, runs) in calls.items():
+            if i >= runs:
+                continue
+            t0 = time.perf_counter()
+            out[name].result = fn()
+            out[name].samples.append(time.perf_counter() - t0)
+    return out
+
+
 @dataclass
 class Row:
     """One line of the results table: a petbrowser number against its baseline.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -56,6 +57,9 @@ def fault_proxy(s3_endpoint: str) -> Iterator[Callable[..., FaultProxy]]:
     for proxy in started:
         proxy.stop()
 
+
+# moto's server logs every request through werkzeug; thousands of lines cost real time here.
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 _STATS: dict[str, Any] = collections.defaultdict(int)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import random
 import sys
 
@@ -88,13 +89,14 @@ def write_loop(store, log_path: str, seed: int, max_size: int) -> None:  # noqa:
     rng = random.Random(seed)
     known = known_versions(log_path)
     log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    print("ready", flush=True)
+    os.write(1, b"ready\n")  # one write: a zygote shares this pipe with its writers
     while True:
         name = rng.choice(CLASSES)
         ptr = store.read_pointer(name)
         current = ptr.hash if ptr is not None else None
         if not known[name] or rng.random() < 0.6:
-            data = rng.randbytes(rng.randint(1, max_size))
+            # Random bytes wrapped as a pickle: verify walks every .pkl's opcodes.
+            data = pickle.dumps(rng.randbytes(rng.randint(1, max_size)), protocol=4)
             h = hashlib.sha256(name.encode() + data).hexdigest()
             try:
                 store.write_version(name, h, data, _meta(name, h, data))
@@ -129,9 +131,9 @@ def zygote(url: str, endpoint: str, log_path: str, max_size: int) -> None:
                 sys.stderr.write(f"writer failed: {type(exc).__name__}: {exc}\n")
                 sys.stderr.flush()
                 os._exit(1)
-        print(f"pid {pid}", flush=True)
+        os.write(1, f"pid {pid}\n".encode())
         _, status = os.waitpid(pid, 0)
-        print(f"dead {pid} {status}", flush=True)
+        os.write(1, f"dead {pid} {status}\n".encode())
 
 
 def write_once(url: str, endpoint: str, name: str, h: str, data_file: str) -> None:

@@ -204,8 +204,14 @@ class _Pb1:
             parts.append(self._closure(fn))
             if fn.__kwdefaults__:
                 parts.append(_s(b"w", stable_repr(fn.__kwdefaults__)))
-        else:
-            parts.append(self.value(fn))
+        else:  # a callable object (an lru_cache wrapper, a custom decorator class...)
+            parts.append(_s(b"o", f"{type(fn).__module__}.{type(fn).__qualname__}"))
+            params = getattr(fn, "cache_parameters", None)
+            if callable(params):
+                try:
+                    parts.append(_s(b"r", stable_repr(params())))
+                except Exception:  # a foreign cache_parameters: its type name is enough
+                    pass
         wrapped = getattr(fn, "__wrapped__", None) if not isinstance(fn, type) else None
         if wrapped is not None:
             parts.append(_seq(b"W", [self.function(wrapped)]))
@@ -244,6 +250,8 @@ class _Pb1:
         if isinstance(v, functools.cached_property):
             return _seq(b"Y", [self.function(v.func)])
         if isinstance(v, types.FunctionType):
+            return self.function(v)
+        if callable(v) and not isinstance(v, type) and getattr(v, "__wrapped__", None) is not None:
             return self.function(v)
         if isinstance(v, type):
             return self.klass(v)

@@ -1,0 +1,89 @@
+"""The desktop entry point: ``petbrowser [PROJECT_DIR] [--storage URL] [--demo]``.
+
+``cli.main()`` calls :func:`run_gui` with the parsed GUI arguments; Qt is
+imported only here, so the command line never pays for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from petbrowser import __version__
+from petbrowser.gui.icons import app_icon
+from petbrowser.gui.main_window import LAST_KEY, MainWindow
+from petbrowser.gui.open_target import OpenTarget
+from petbrowser.gui.theme import THEME_MODES, apply_theme
+
+__all__ = ["create_app", "build_window", "run_gui", "target_from_args"]
+
+ORG = "petbrowser"
+APP = "petbrowser"
+
+
+def create_app(argv: list[str] | None = None) -> QApplication:
+    """The QApplication, named so QSettings land in the 'petbrowser' scope."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setOrganizationName(ORG)
+    app.setApplicationName(APP)
+    app.setApplicationDisplayName("petbrowser")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("io.github.petbrowser.PetBrowser")  # packaging/*.desktop, Wayland app id
+    app.setWindowIcon(app_icon())
+    mode = str(QSettings().value("view/theme", "system"))
+    apply_theme(app, mode if mode in THEME_MODES else "system")
+    return app
+
+
+def target_from_args(args: argparse.Namespace) -> OpenTarget | None:
+    """What the command line asks to open (None: nothing explicit)."""
+    project_dir = getattr(args, "project_dir", None)
+    storage = getattr(args, "storage", None)
+    if not project_dir and not storage:
+        return None
+    return OpenTarget(
+        project_dir=project_dir,
+        storage=storage,
+        endpoint_url=getattr(args, "endpoint_url", None),
+        profile=getattr(args, "profile", None),
+        region=getattr(args, "region", None),
+    )
+
+
+def build_window(args: argparse.Namespace) -> MainWindow:
+    """The main window, already asked to open what ``args`` name (or the last project)."""
+    window = MainWindow()
+    if getattr(args, "demo", False):
+        window.open_demo()
+        return window
+    target = target_from_args(args)
+    if target is None:
+        try:
+            target = OpenTarget.from_dict(json.loads(str(QSettings().value(LAST_KEY, "null"))))
+        except ValueError:
+            target = None
+    if target is not None:
+        window.open_target(target)
+    return window
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    """Open the window and run the event loop; returns the exit code."""
+    app = create_app()
+    window = build_window(args)
+    window.show()
+    # Ctrl+C in the terminal closes the window properly (settings saved, workers
+    # stopped); the idle timer lets Python run its signal handler during exec().
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    signal.signal(signal.SIGTERM, lambda *_: window.close())
+    wake = QTimer()
+    wake.start(250)
+    wake.timeout.connect(lambda: None)
+    return app.exec()

@@ -1,0 +1,129 @@
+"""Benchmark 3: GUI start-up to first paint, and a 20,000-version tree.
+
+Each sample is a fresh process (``first_paint_probe.py``) on the offscreen Qt
+platform, with its own empty settings and data folders so no earlier session
+is restored.  Baseline, in the same run: an empty ``QMainWindow`` shown by a
+bare PySide6 script through the very same probe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from store_generator import StoreSpec
+from timing import Measurement, Row
+
+PROBE = Path(__file__).resolve().parent / "first_paint_probe.py"
+
+
+def probe(args: list[str], env_home: Path, timeout: float = 180) -> dict[str, Any]:
+    """Start the probe; return its report with ``first_paint_s`` (and ``tree_shown_s``)."""
+    env = dict(os.environ)
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        XDG_CONFIG_HOME=str(env_home / "config"),
+        XDG_DATA_HOME=str(env_home / "data"),
+        XDG_CACHE_HOME=str(env_home / "cache"),
+        PETBROWSER_STORAGE="",
+    )
+    env.pop("PETBROWSER_STORAGE")
+    with tempfile.TemporaryDirectory() as cwd:  # an empty folder: no project to pick up
+        t0 = time.monotonic()
+        out = subprocess.run(
+            [sys.executable, str(PROBE), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            cwd=cwd,
+        )
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_RESULT ")]
+    if not lines:
+        tail = (out.stderr or out.stdout).strip().splitlines()[-3:]
+        raise RuntimeError(f"probe {args[:1]} reported nothing (exit {out.returncode}): {' | '.join(tail)}")
+    report = json.loads(lines[-1].split(" ", 1)[1])
+    if report.get("timeout"):
+        raise RuntimeError(f"probe {args} timed out: {report}")
+    report["first_paint_s"] = report["first_paint"] - t0
+    if "tree_shown" in report:
+        report["tree_shown_s"] = report["tree_shown"] - t0
+    return report
+
+
+def run(work: Path, tree_store: Path, tree_spec: StoreSpec, runs: int, tree_runs: int) -> list[Row]:
+    home = work / "gui_home"
+    # One untimed start of each, so neither pays for a cold disk cache or .pyc writing.
+    probe(["bare"], home)
+    probe(["petbrowser", "--demo"], home)
+    bare, ours, reports = [], [], []
+    for _ in range(runs):  # interleaved, so a noisy neighbour hits both alike
+        bare.append(probe(["bare"], home)["first_paint_s"])
+        r = probe(["petbrowser", "--demo"], home)
+        ours.append(r["first_paint_s"])
+        reports.append(r)
+    boto3_loaded = any(r["boto3_loaded"] for r in reports)
+    spawned = max(r["spawned_before_paint"] for r in reports)
+    rows = [
+        Row(
+            "3 GUI start-up",
+            "petbrowser --demo: process start to first paint",
+            Measurement(ours).median,
+            Measurement(bare).median,
+            "bare PySide6 QMainWindow",
+            runs=runs,
+            max_ratio=1.5,
+            note=f"boto3 imported at first paint: {'yes' if boto3_loaded else 'no'}; "
+            f"child processes started before it: {spawned}",
+            extra={"boto3_loaded": boto3_loaded, "spawned_before_paint": spawned},
+        )
+    ]
+
+    total = tree_spec.classes * tree_spec.versions
+    tree_args = [
+        "petbrowser",
+        "--tree-classes",
+        str(tree_spec.classes),
+        "--tree-versions",
+        str(total),
+        "--storage",
+        str(tree_store),
+    ]
+    shown, rss = [], []
+    for _ in range(tree_runs):
+        r = probe(tree_args, home)
+        if "tree_shown_s" not in r:
+            raise RuntimeError(f"the tree never held {tree_spec.classes} classes / {total} versions: {r}")
+        shown.append(r["tree_shown_s"])
+        rss.append(r["maxrss_mb"])
+    rows.append(
+        Row(
+            "3 GUI start-up",
+            f"--storage {tree_spec.classes}x{tree_spec.versions}: start to full tree shown",
+            Measurement(shown).median,
+            None,
+            "",
+            runs=tree_runs,
+            note=f"{total} versions in the tree model, then painted",
+        )
+    )
+    rows.append(
+        Row(
+            "3 GUI start-up",
+            f"peak RSS with the {total}-version tree shown",
+            Measurement(rss).median,
+            None,
+            "",
+            unit="MB",
+            runs=tree_runs,
+            max_value=300.0,
+            note="ru_maxrss of the GUI process (child processes not included)",
+        )
+    )
+    return rows

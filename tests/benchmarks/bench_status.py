@@ -1,0 +1,169 @@
+"""Benchmark 2: status of a local module against an S3 store 20 ms away.
+
+The store sits behind ``LatencyProxy`` (20 ms each way) in front of a moto
+server.  Baseline, in the same run: LabChain's access pattern reproduced with
+boto3 -- for each local class in turn, ``head_object`` on its ``latest.json``
+and, when it exists, ``get_object`` it.  petbrowser: ``check_status`` with the
+local scan computed beforehand (the store access is what is compared); the
+scan itself -- hashing the module in a child process of the project's
+interpreter -- is timed on its own.
+
+The store: of the module's N classes, 2/3 are synced, some behind, some out of
+sync, 1/10 untracked, plus N/10 classes only in the store.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+from typing import Any
+
+from bench_listing import RequestCounter
+from latency_proxy import LatencyProxy
+from module_generator import filters_module_source, write_module
+from s3_server import S3Server
+from store_generator import class_name, version_hash, write_class
+from timing import Row, measure, measure_interleaved
+
+MODULE = "bench_status_filters"
+BUCKET = "bench-status"
+PREFIX = "team"
+DELAY = 0.020
+
+
+def _layout(n: int) -> dict[str, str]:
+    """Which status each of the ``n`` local classes should get."""
+    plan = {}
+    for i in range(n):
+        share = i / n
+        plan[class_name(i)] = (
+            "synced" if share < 0.66 else "behind" if share < 0.78 else "out_of_sync" if share < 0.9 else "untracked"
+        )
+    return plan
+
+
+def _write_store(root: Path, local_hashes: dict[str, str], plan: dict[str, str]) -> dict[str, int]:
+    expected = {"synced": 0, "behind": 0, "out_of_sync": 0, "untracked": 0, "remote_only": 0}
+    for k, (name, status) in enumerate(plan.items()):
+        expected[status] += 1
+        old = [version_hash(name, v) for v in range(3)]
+        mine = local_hashes[name]
+        if status == "synced":
+            write_class(root, name, [*old, mine], mine, k)
+        elif status == "behind":
+            newer = version_hash(name, 99)
+            write_class(root, name, [*old, mine, newer], newer, k)
+        elif status == "out_of_sync":
+            write_class(root, name, old, old[-1], k)
+    for j in range(max(1, len(plan) // 10)):
+        name = f"Remote{j:04d}"
+        hashes = [version_hash(name, v) for v in range(3)]
+        write_class(root, name, hashes, hashes[-1], j)
+        expected["remote_only"] += 1
+    return expected
+
+
+def _labchain_status(client: Any, names: list[str], local_hashes: dict[str, str]) -> dict[str, str]:
+    """LabChain's ``check_status`` loop: one class after the other, two requests each."""
+    from botocore.exceptions import ClientError
+
+    out = {}
+    for name in names:
+        key = f"{PREFIX}/plugins/{name}/latest.json"
+        try:
+            client.head_object(Bucket=BUCKET, Key=key)
+        except ClientError:
+            out[name] = "untracked"
+            continue
+        body = client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        ptr = pickle.loads(body) if body[:1] == b"\x80" else json.loads(body)  # noqa: S301 (our own store)
+        out[name] = "synced" if ptr["hash"] == local_hashes[name] else "out_of_sync"
+    return out
+
+
+def run(work: Path, n: int, runs: int, scan_runs: int) -> list[Row]:
+    import boto3
+    from botocore.config import Config
+
+    from petbrowser.core import snapshots
+    from petbrowser.core.project import Project
+    from petbrowser.core.storage import open_storage
+    from petbrowser.core.store import Store
+
+    project_dir = work / "status_project"
+    write_module(project_dir, MODULE, filters_module_source(n))
+    # A generous child timeout: the scan's duration is measured, not capped.
+    project = Project.load(project_dir, modules=[MODULE], timeout=900)
+
+    scan = measure(lambda: snapshots.scan(project, [MODULE]), scan_runs)
+    local = scan.result
+    local_hashes = {c.name: c.hash for c in local}
+    plan = _layout(n)
+    assert set(plan) <= set(local_hashes), "the scan must find every generated class"
+    store_root = work / "status_store"
+    expected = _write_store(store_root, local_hashes, plan)
+    for name in local_hashes.keys() - plan.keys():  # the module's helper base class
+        plan[name] = "untracked"
+        expected["untracked"] += 1
+
+    rows = []
+    with S3Server(BUCKET, PREFIX + "/", store_root) as server, LatencyProxy(
+        "127.0.0.1", server.port, DELAY
+    ) as proxy:
+        client = boto3.client("s3", endpoint_url=proxy.url, config=Config(max_pool_connections=32))
+        lab_counter = RequestCounter(client)
+        storage = open_storage(f"s3://{BUCKET}/{PREFIX}", endpoint_url=proxy.url)
+        counter = RequestCounter(storage._client)  # noqa: SLF001 (counts the real client's requests)
+        client.head_bucket(Bucket=BUCKET)  # both sides start with a warm connection
+        storage.check()
+        lab_counter.take()
+        counter.take()
+        original_scan = snapshots.scan
+        snapshots.scan = lambda project, modules=None: local  # the pre-computed local scan
+        try:
+            got_runs = measure_interleaved(
+                {
+                    "labchain": (lambda: _labchain_status(client, list(plan), local_hashes), runs),
+                    # a new Store each time: nothing cached by the previous run
+                    "ours": (lambda: snapshots.check_status(Store(storage), project, [MODULE]), runs),
+                }
+            )
+        finally:
+            snapshots.scan = original_scan
+        lab, ours = got_runs["labchain"], got_runs["ours"]
+        lab_requests = sum(lab_counter.take().values()) // runs
+        want = {name: ("out_of_sync" if s == "behind" else s) for name, s in plan.items()}
+        assert lab.result == want, "the LabChain loop must agree with the generated store"
+        requests = {k: v // runs for k, v in counter.take().items()}
+        got: dict[str, int] = {}
+        for entry in ours.result:
+            got[entry.status] = got.get(entry.status, 0) + 1
+        assert got == expected, f"status counts {got} != {expected}"
+
+    req_text = ", ".join(f"{k} {v}" for k, v in sorted(requests.items()))
+    rows.append(
+        Row(
+            "2 status (S3, +20 ms each way)",
+            f"{n}-class module, store access",
+            ours.median,
+            lab.median,
+            f"LabChain loop ({lab_requests} requests)",
+            runs=runs,
+            min_speedup=10.0,
+            note=f"check_status with the scan done beforehand; requests/run: {req_text}",
+            extra={"requests": requests, "labchain_requests": lab_requests},
+        )
+    )
+    rows.append(
+        Row(
+            "2 status (S3, +20 ms each way)",
+            f"{n}-class module, local scan (child process)",
+            scan.median,
+            None,
+            "",
+            runs=scan_runs,
+            note="snapshots.scan: hashing in the project's interpreter, separate from the store side",
+        )
+    )
+    return rows

@@ -1,0 +1,42 @@
+"""Small helpers the GUI tests share (opening and waiting, reading the store)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from petbrowser.gui.class_tree import Role
+
+OPEN_TIMEOUT_MS = 30000
+
+
+def open_and_wait(qtbot, window, target, *, statuses: bool = True) -> None:
+    """Open ``target`` and wait for the listing (and the local statuses)."""
+    signal = window.statuses_updated if statuses else window.listing_finished
+    with qtbot.waitSignal(signal, timeout=OPEN_TIMEOUT_MS):
+        window.open_target(target)
+
+
+def store_dir(project_dir: Path) -> Path:
+    return project_dir.parent / "store"
+
+
+def fresh_manager(project_dir: Path, **kwargs):
+    """A manager independent of the window's, to check what really landed."""
+    from petbrowser.core.manager import PetClassManager
+
+    return PetClassManager.open(project_dir, **kwargs)
+
+
+def class_rows(window) -> dict[str, dict]:
+    """What the tree model shows: name -> status, latest, version hashes, badges."""
+    model = window.model
+    out = {}
+    for r in range(model.rowCount()):
+        idx = model.index(r, 0)
+        name = idx.data(Role.CLASS_NAME)
+        versions = []
+        for c in range(model.rowCount(idx)):
+            v = model.index(c, 0, idx)
+            versions.append((v.data(Role.HASH), v.data(Role.BADGES)))
+        out[name] = {"status": idx.data(Role.STATUS), "latest": idx.data(Role.HASH), "versions": versions}
+    return out

@@ -1,0 +1,89 @@
+"""The class tree model: incremental updates, statuses, badges, the filter."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from PySide6.QtCore import QModelIndex
+from PySide6.QtTest import QAbstractItemModelTester
+
+from petbrowser.core.models import ClassInfo, StatusEntry, VersionInfo
+from petbrowser.gui.class_tree import (
+    ClassFilterProxy,
+    ClassTreeModel,
+    Col,
+    Role,
+    format_size,
+    relative_time,
+)
+
+H1, H2, H3 = "a" * 64, "b" * 64, "c" * 64
+
+
+def _v(name, h, meta=True, by_ref=False, at="2026-11-27T01:00:00Z"):
+    return VersionInfo(name, h, 1234, meta, by_ref, at, "ann@lab", "3.11.7", "pb1")
+
+
+def _model():
+    model = ClassTreeModel()
+    QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+    return model
+
+
+def test_upserts_keep_classes_sorted_and_versions_in_order():
+    m = _model()
+    m.upsert_class(ClassInfo("Zeta", (_v("Zeta", H1),), H1))
+    m.upsert_class(ClassInfo("alpha", (_v("alpha", H2), _v("alpha", H1)), H1))
+    assert m.class_names() == ["alpha", "Zeta"]
+    assert m.class_index("Zeta").data(Role.STATUS) is None  # no local side known: not "remote only"
+    parent = m.class_index("alpha")
+    assert [m.index(r, 0, parent).data(Role.HASH) for r in range(m.rowCount(parent))] == [H2, H1]
+    assert m.index(0, Col.VERSIONS).data() == "2"
+    # a new version arrives: rows are replaced, the class row stays
+    m.upsert_class(ClassInfo("alpha", (_v("alpha", H3), _v("alpha", H2), _v("alpha", H1)), H3))
+    assert m.rowCount(m.class_index("alpha")) == 3
+    assert m.class_index("alpha").data(Role.HASH) == H3
+    m.retain_classes({"alpha"})
+    assert m.class_names() == ["alpha"]
+
+
+def test_badges_follow_pointer_status_and_inspection():
+    m = _model()
+    m.upsert_class(ClassInfo("A", (_v("A", H2), _v("A", H1, meta=False, by_ref=True)), H2))
+    m.set_statuses([StatusEntry("A", "behind", H1, H2, "mod"), StatusEntry("New", "untracked", H3, None, "mod")])
+    assert m.version_index("A", H2).data(Role.BADGES) == ["latest"]
+    assert m.version_index("A", H1).data(Role.BADGES) == ["local", "by-reference", "no-metadata"]
+    m.set_version_flags("A", H2, unsafe=True)
+    assert "unsafe" in m.version_index("A", H2).data(Role.BADGES)
+    assert m.class_index("New").data(Role.STATUS) == "untracked"
+    assert m.class_index("A").data(Role.STATUS) == "behind"
+    assert "Behind" in m.class_index("A").data(0x0003)  # ToolTipRole explains the status
+    # the local class disappears: its row goes, the store's class stays as remote only
+    m.set_statuses([])
+    assert m.class_names() == ["A"]
+    assert m.class_index("A").data(Role.STATUS) == "remote_only"
+
+
+def test_filter_keeps_parents_of_matching_versions():
+    m = _model()
+    m.upsert_class(ClassInfo("Scaler", (_v("Scaler", H1),), H1))
+    m.upsert_class(ClassInfo("Clipper", (_v("Clipper", H2), _v("Clipper", H3)), H2))
+    proxy = ClassFilterProxy()
+    proxy.setSourceModel(m)
+    proxy.setFilterFixedString("bbbbbb")
+    assert proxy.rowCount() == 1
+    top = proxy.index(0, 0)
+    assert top.data(Role.CLASS_NAME) == "Clipper" and proxy.rowCount(top) == 1
+    proxy.setFilterFixedString("scal")
+    assert proxy.rowCount() == 1 and proxy.rowCount(proxy.index(0, 0)) == 1  # children kept
+    proxy.setFilterFixedString("")
+    assert proxy.rowCount(QModelIndex()) == 2
+
+
+def test_relative_time_and_sizes():
+    now = datetime(2026, 11, 27, 4, 0, tzinfo=timezone.utc)
+    assert relative_time("2026-11-27T01:00:00Z", now) == "3 h ago"
+    assert relative_time("2026-11-27T03:59:30Z", now) == "just now"
+    assert relative_time("2026-11-25T04:00:00Z", now) == "2 d ago"
+    assert relative_time(None, now) == ""
+    assert format_size(512) == "512 B" and format_size(2048) == "2.0 KB"
