@@ -138,7 +138,8 @@ def _user(store: Any) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """UTC ISO 8601 with milliseconds: versions pushed in one second still sort."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _version_scheme(v: VersionInfo) -> str | None:

@@ -1,7 +1,7 @@
 """Benchmark 2: status of a local module against an S3 store 20 ms away.
 
-The store sits behind ``LatencyProxy`` (20 ms each way) in front of a moto
-server.  Baseline, in the same run: LabChain's access pattern reproduced with
+The store sits behind ``LatencyProxy`` (20 ms each way, in its own process)
+in front of a moto server (in its own process).  Baseline, in the same run: LabChain's access pattern reproduced with
 boto3 -- for each local class in turn, ``head_object`` on its ``latest.json``
 and, when it exists, ``get_object`` it.  petbrowser: ``check_status`` with the
 local scan computed beforehand (the store access is what is compared); the
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_listing import RequestCounter
-from latency_proxy import LatencyProxy
+from latency_proxy import LatencyProxyProcess
 from module_generator import filters_module_source, write_module
 from s3_server import S3Server
 from store_generator import class_name, version_hash, write_class
@@ -108,7 +108,7 @@ def run(work: Path, n: int, runs: int, scan_runs: int) -> list[Row]:
         expected["untracked"] += 1
 
     rows = []
-    with S3Server(BUCKET, PREFIX + "/", store_root) as server, LatencyProxy(
+    with S3Server(BUCKET, PREFIX + "/", store_root) as server, LatencyProxyProcess(
         "127.0.0.1", server.port, DELAY
     ) as proxy:
         client = boto3.client("s3", endpoint_url=proxy.url, config=Config(max_pool_connections=32))

@@ -139,3 +139,50 @@ class LatencyProxy:
             done = _closer(client, upstream)
             _Pipe(client, upstream, self.delay, done).start()
             _Pipe(upstream, client, self.delay, done).start()
+
+
+class LatencyProxyProcess:
+    """The same proxy in a child process, so its threads do not compete with the
+    measured client for the runner's GIL.  Context manager; ``url`` as above."""
+
+    def __init__(self, target_host: str, target_port: int, delay: float) -> None:
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, target_host, str(target_port), str(delay)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        if not line.strip():
+            self.proc.kill()
+            raise RuntimeError("the latency proxy child did not start")
+        self.port = int(line)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LatencyProxyProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait()
+
+
+if __name__ == "__main__":
+    import sys
+
+    host, port, delay = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    with LatencyProxy(host, port, delay) as proxy:
+        sys.stdout.write(f"{proxy.port}\n")
+        sys.stdout.flush()
+        sys.stdin.read()  # until the parent closes our stdin (or dies)

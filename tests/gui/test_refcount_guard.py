@@ -7,6 +7,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 BURST = textwrap.dedent(
     """
     import sys
@@ -21,6 +23,10 @@ BURST = textwrap.dedent(
 
 
 def test_many_void_calls_do_not_abort_the_process() -> None:
+    from petbrowser.gui.refcount_guard import void_calls_leak_none
+
+    if not void_calls_leak_none():
+        pytest.skip("this PySide6 build does not leak None (pyproject excludes 6.12.0); guard idle")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     result = subprocess.run(
         [sys.executable, "-c", BURST], capture_output=True, text=True, env=env, timeout=120

@@ -1,8 +1,9 @@
 """A store writer that the crash test kills with SIGKILL at random moments.
 
-Run as a script (``python crash_writer.py URL ENDPOINT LOG SEED``): it opens
-the store, prints ``ready``, then loops forever pushing versions (random
-bytes standing in for a .pkl, with metadata carrying their sha256 and size)
+Run as a script (``python crash_writer.py URL ENDPOINT LOG SEED MAX_SIZE``): it
+opens the store, prints ``ready``, then loops forever pushing versions (random
+bytes, wrapped as a pickle so verify can walk them, standing in for a class
+snapshot; metadata carries their sha256 and size)
 and moving ``latest`` with compare-and-swap, through ``petbrowser.core``
 directly.  It appends to LOG, with one unbuffered ``write`` each, only AFTER
 the core call returned:
@@ -14,9 +15,10 @@ so the test can hold the store to everything the writer was told had happened.
 
 ``--zygote`` mode imports everything once and forks one writer per ``go
 SEED`` line read on stdin (printing ``pid N``, then ``dead N STATUS`` when it
-has been reaped): boto3's import costs about half a second, which would
-otherwise be most of each S3 kill cycle.  Every writer is still its own
-process, killed with SIGKILL.
+has been reaped): imports cost 0.3-0.8 s on a busy machine, which would
+otherwise be most of each kill cycle.  Every writer is still its own
+process, killed with SIGKILL.  ``--write-once`` writes one version when told
+``go`` on stdin: the same-version race of test_races.py.
 """
 
 from __future__ import annotations

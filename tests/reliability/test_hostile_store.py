@@ -33,10 +33,13 @@ from tests.reliability.hostile import (
     PAYLOADS,
     benign_class_pickle,
     cloudpickle_class_with_hook,
+    evil_pointer,
     os_system,
 )
 
-LIARS = ("os_system", "reduce_eval", "cloudpickle_class_with_hook")
+#: Every payload again, behind metadata whose digest matches: pull's digest check
+#: passes, so only the safety scan stands between the pickle and the child.
+LIARS = tuple(PAYLOADS)
 
 
 def _hash(tag: str) -> str:
@@ -116,9 +119,12 @@ def test_browsing_a_hostile_store_runs_nothing(
 
     for res in results:
         _check_read_only(res)
+    by_cmd = {r.argv: r for r in results}
+    flagged = {name: by_cmd[("inspect", "Evil", h, "--json")] for name, h in evil.items()}
+    unflagged = [name for name, r in flagged.items() if r.rc != 4 or "unsafe" not in r.err]
+    assert not unflagged, f"inspect did not flag these payloads as unsafe: {unflagged}"
     assert sorted(p.name for p in canary.iterdir()) == [], "browsing ran code from the store"
     assert fingerprint_dir(store) == before
-    by_cmd = {r.argv: r for r in results}
     # Inspection names what loading would call, without calling it.
     shown = by_cmd[("inspect", "Evil", evil["os_system"], "--json")].out
     assert "system" in shown, "inspect does not name os.system as what the pickle would call"
@@ -136,7 +142,9 @@ def test_pull_refuses_every_hostile_pickle(hostile: dict[str, Any], canary: Path
     results = run_many(commands, cwd=project)
 
     for res in results:
-        assert_clean_error(res, 4)
+        line = assert_clean_error(res, 4)
+        if res.argv[1] == "Liar":  # digest fine: refused for what it would call
+            assert "would call" in line, line
     assert sorted(p.name for p in canary.iterdir()) == [], "pull ran a refused pickle"
     assert fingerprint_dir(store) == before
     assert not (project / "restored").exists() or not any((project / "restored").iterdir())
@@ -157,7 +165,7 @@ def test_canary_does_catch_a_pickle_that_runs(tmp_path: Path, canary: Path) -> N
 
     payloads = tmp_path / "payloads"
     payloads.mkdir()
-    for name, build in {"os_system": os_system, "hook": cloudpickle_class_with_hook}.items():
+    for name, build in {"os_system": os_system, "hook": cloudpickle_class_with_hook, "ptr": evil_pointer}.items():
         (payloads / name).write_bytes(build(canary / name))
     code = (
         "import pickle, sys, pathlib\n"
@@ -165,18 +173,16 @@ def test_canary_does_catch_a_pickle_that_runs(tmp_path: Path, canary: Path) -> N
         "    pickle.loads(p.read_bytes())\n"
     )
     subprocess.run([sys.executable, "-c", code, str(payloads)], check=True, capture_output=True)
-    assert sorted(p.name for p in canary.iterdir()) == ["hook", "os_system"]
+    assert sorted(p.name for p in canary.iterdir()) == ["evil_pointer", "hook", "os_system"]
 
 
 def test_hostile_pointer_is_never_loaded(tmp_path: Path, canary: Path) -> None:
     """A LabChain-style pickled latest.json that would call os.system: reported, never run."""
-    from tests.reliability.test_bad_input import _evil_pointer
-
     store = tmp_path / "store"
     data = benign_class_pickle("Lab", 1)
     h = _hash("lab")
     put_version_files(store, "Lab", h, data, meta=None)
-    (store / "plugins" / "Lab" / "latest.json").write_bytes(_evil_pointer(canary))
+    (store / "plugins" / "Lab" / "latest.json").write_bytes(evil_pointer(canary))
     commands = [("ls", "--json"), ("log", "Lab"), ("verify",), ("inspect", "Lab"), ("pull", "Lab")]
     results = run_many([(*argv, "--storage", str(store)) for argv in commands], cwd=tmp_path)
     for res in results:

@@ -92,11 +92,8 @@ def _race_round(
 
 
 def _check_history_chain(store: Any, start: str, successes: list[tuple[str, str]]) -> None:
-    history = [e for e in store.history(CLASS)]
+    history = store.history(CLASS)  # oldest first
     moves = [(e.from_hash, e.to_hash) for e in history]
-    # Newest first or oldest first: the chain must read continuously one way.
-    if moves and moves[0][0] != start:
-        moves.reverse()
     assert sorted(moves) == sorted(successes), "history and reported successes disagree"
     assert moves[0][0] == start, f"the chain does not start at the first pointer: {moves[:3]}"
     for (_, to), (frm, _) in zip(moves, moves[1:], strict=False):

@@ -9,6 +9,7 @@ every file written under the test's XDG folders and project folder.
 from __future__ import annotations
 
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -84,19 +85,23 @@ def test_credentials_never_leak(
         (("ls", "--storage", f"s3://{FAKE_KEY_ID}:{FAKE_SECRET}@{s3_bucket}/team", *e), 1),
         (("ls", "--profile", "no-such-profile", *e), 1),
     ]
-    results: list[CliResult] = []
-    leaked: list[str] = []
+    runs = []
     for argv, expected in commands:
-        for debug in ("", "1"):
+        for debug in (False, True):
             env = cli_env(PETBROWSER_DEBUG="1") if debug else cli_env()
             env["AWS_SHARED_CREDENTIALS_FILE"] = str(creds)
-            res = run_cli(*argv, cwd=project, env=env)
-            assert "Traceback" not in res.err, str(res)
-            if expected is not None:
-                assert res.rc == expected, str(res)
-            if _leaks(res.out + res.err):
-                leaked.append(str(res))
-            results.append(res)
+            runs.append((argv, expected, env))
+    # The push comes first, alone: later commands read what it wrote.
+    results: list[CliResult] = [run_cli(*runs[0][0], cwd=project, env=runs[0][2])]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results += list(pool.map(lambda r: run_cli(*r[0], cwd=project, env=r[2]), runs[1:]))
+    leaked: list[str] = []
+    for (_argv, expected, _env), res in zip(runs, results, strict=True):
+        assert "Traceback" not in res.err, str(res)
+        if expected is not None:
+            assert res.rc == expected, str(res)
+        if _leaks(res.out + res.err):
+            leaked.append(str(res))
     assert not leaked, "credentials in the output of:\n" + "\n".join(leaked)
 
     client = s3_client(s3_endpoint)

@@ -90,6 +90,8 @@ CASES: tuple[Case, ...] = (
          (("pointer", "Good", "hash_short.json"),)),
     Case("ptr_traversal_inspect", "latest.json's hash is a path traversal", ("inspect", "Good"), 4,
          (("pointer", "Good", "hash_traversal.json"),)),
+    Case("ptr_other_class", "latest.json of Good names class Other", ("inspect", "Good"), 4,
+         (("pointer", "Good", "other_class.json"),)),
     Case("ptr_missing_version_verify", "latest.json points at a version that is not stored",
          ("verify",), 4, (("pointer_to", "Good", "M1"),)),
     Case("ptr_missing_version_pull", "pull through a pointer to a missing version",
