@@ -104,7 +104,7 @@ def main(out_dir: str = "docs/screenshots") -> int:
                 return False  # never actually move the demo's pointer
 
             w.confirm_move = capture
-            w.splitter.setSizes([680, 600])
+            w.splitter.setSizes([720, 560])
             w.select_index(w.model.version_index("ThresholdFilter", target.hash))
             wait_for(w.details_updated, check=lambda kind: kind == "version")
             w.details.setCurrentIndex(w.details.OVERVIEW)

@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetrics, QIcon, QKeyEvent, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -37,11 +37,13 @@ from petbrowser.gui.icons import icon
 
 __all__ = [
     "BADGE_TEXT",
+    "STATUS_LABEL",
     "ClassFilterProxy",
     "ClassTreeModel",
     "ClassTreeView",
     "Col",
     "Role",
+    "badge_label",
     "format_size",
     "relative_time",
     "short_hash",
@@ -66,7 +68,7 @@ class Role:
 
 class Col:
     NAME, BADGES, LATEST, VERSIONS, PUSHED, BY, PYTHON, SIZE = range(8)
-    HEADERS = ("Class / version", "", "Latest", "#", "Pushed", "By", "Python", "Size")
+    HEADERS = ("Class / version", "Status", "Latest", "#", "Pushed", "By", "Python", "Size")
     LAST = SIZE
 
 
@@ -83,6 +85,17 @@ BADGE_TEXT: dict[str, tuple[str, str]] = {
         "No .meta.json sidecar (written by LabChain): details come from a static walk of the pickle",
     ),
     "unsafe": ("unsafe", "Loading this pickle would call something beyond cloudpickle's rebuilding"),
+}
+
+#: Status key -> the short text its pill shows (the icon alone is not enough:
+#: colour-blind users, screenshots, screen readers).
+STATUS_LABEL: dict[str, str] = {
+    "synced": "synced",
+    "behind": "behind",
+    "out_of_sync": "out of sync",
+    "untracked": "untracked",
+    "remote_only": "remote only",
+    "error": "error",
 }
 
 STATUS_TEXT: dict[str, str] = {
@@ -135,7 +148,9 @@ def relative_time(iso: str | None, now: datetime | None = None) -> str:
     now = now or datetime.now(timezone.utc)
     secs = (now - dt).total_seconds()
     if secs < 0:
-        return "in the future"
+        # clock skew between machines: a few minutes read as "just now";
+        # beyond that the date says more than "in the future" (and fits the column)
+        return "just now" if secs > -300 else dt.astimezone().strftime("%Y-%m-%d")
     if secs < 60:
         return "just now"
     for limit, div, unit in ((3600, 60, "min"), (86400, 3600, "h"), (86400 * 30, 86400, "d")):
@@ -175,6 +190,11 @@ class ClassTreeModel(QAbstractItemModel):
         #: a store class is not "remote only", its status is simply unknown.
         self._local_known = False
         self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        # built once: data() runs for every visible cell on every repaint
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self._mono_bold = QFont(self._mono)
+        self._mono_bold.setBold(True)
 
     # ---------------------------------------------------------- updates
     def clear(self) -> None:
@@ -210,6 +230,8 @@ class ClassTreeModel(QAbstractItemModel):
         """Add or update one class as the listing streams in."""
         row = self._ensure_class(info.name)
         node = self._classes[row]
+        if node.info == info:
+            return  # the final listing repeats what streamed in: nothing to repaint
         parent = self.index(row, 0)
         new_hashes = [v.hash for v in info.versions]
         old_hashes = [v.info.hash for v in node.versions]
@@ -295,6 +317,10 @@ class ClassTreeModel(QAbstractItemModel):
                 parent = self.index(row, 0)
                 self.dataChanged.emit(self.index(i, 0, parent), self.index(i, Col.LAST, parent))
 
+    def knows_flags(self, name: str, code_hash: str) -> bool:
+        """Whether inspection already said if this version is unsafe."""
+        return "unsafe" in self._flags.get((name, code_hash), {})
+
     def _class_changed(self, row: int) -> None:
         if row < 0:
             return
@@ -373,7 +399,8 @@ class ClassTreeModel(QAbstractItemModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
             return (
                 "Class name, or a version's short hash",
-                "Badges: latest, = local, by reference, no metadata, unsafe",
+                "Classes: synced, behind, out of sync, untracked, remote only.  "
+                "Versions: latest, = local, by reference, no metadata, unsafe",
                 "Short hash the class's 'latest' pointer names",
                 "Number of stored versions",
                 "When the version was pushed (local time in the tooltip)",
@@ -411,10 +438,10 @@ class ClassTreeModel(QAbstractItemModel):
             return c.info
         if role == Role.STATUS_ENTRY:
             return c.status
-        if role == Role.FILTER_TEXT:
-            return f"{c.name} {status or ''}"  # versions match on their own hash
+        if role == Role.FILTER_TEXT:  # versions match on their own hash
+            return f"{c.name} {status or ''} {STATUS_LABEL.get(status or '', '')}"
         if role == Role.BADGES:
-            badges = []
+            badges = [status] if status else []
             if c.info and c.info.problems:
                 badges.append("error")
             return badges
@@ -437,11 +464,16 @@ class ClassTreeModel(QAbstractItemModel):
             if col == Col.LATEST:
                 return self._mono
             if col == Col.NAME:
-                f = QFont()
-                f.setBold(True)
-                return f
+                return self._bold
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (Col.VERSIONS,):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.AccessibleTextRole and col == Col.BADGES:
+            return _badge_labels(self._class_data(c, col, Role.BADGES))
+        if role == Qt.ItemDataRole.ToolTipRole and col == Col.BADGES and (status or c.info and c.info.problems):
+            lines = [STATUS_TEXT.get(status, status)] if status else []
+            if c.info and c.info.problems:
+                lines += [f"⚠ {p}" for p in c.info.problems]
+            return "<br>".join(lines)
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [f"<b>{c.name}</b>"]
             if status:
@@ -504,16 +536,15 @@ class ClassTreeModel(QAbstractItemModel):
                 return format_size(info.size)
             return None
         if role == Qt.ItemDataRole.FontRole and col == Col.NAME:
-            f = QFont(self._mono)
-            if v.parent.info and v.parent.info.latest == info.hash:
-                f.setBold(True)
-            return f
+            return self._mono_bold if v.parent.info and v.parent.info.latest == info.hash else self._mono
         if role == Qt.ItemDataRole.TextAlignmentRole and col == Col.SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.AccessibleTextRole and col == Col.BADGES:
+            return _badge_labels(self._version_badges(v))
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == Col.PUSHED:
                 return local_time(info.pushed_at)
-            if col == Col.BADGES:
+            if col == Col.BADGES and self._version_badges(v):
                 return "<br>".join(BADGE_TEXT[b][1] for b in self._version_badges(v) if b in BADGE_TEXT)
             lines = [f"<tt>{info.hash}</tt>"]
             if info.pushed_at:
@@ -523,6 +554,17 @@ class ClassTreeModel(QAbstractItemModel):
             lines += [BADGE_TEXT[b][1] for b in self._version_badges(v) if b in BADGE_TEXT]
             return "<br>".join(lines)
         return None
+
+
+def badge_label(key: str) -> str:
+    """The text of one pill: a version badge or a class status."""
+    if key in BADGE_TEXT:
+        return BADGE_TEXT[key][0]
+    return STATUS_LABEL.get(key, key)
+
+
+def _badge_labels(keys: list[str]) -> str:
+    return ", ".join(badge_label(k) for k in keys)
 
 
 class ClassFilterProxy(QSortFilterProxyModel):
@@ -540,16 +582,26 @@ class ClassFilterProxy(QSortFilterProxyModel):
 
 
 class BadgeDelegate(QStyledItemDelegate):
-    """Paints a version's badges (``Role.BADGES``) as small rounded pills."""
+    """Paints ``Role.BADGES`` as small rounded pills: a version's badges, or a
+    class's status in words.  White on these fills stays readable (contrast
+    >= 4.5:1) on light and dark palettes alike."""
 
     COLORS = {
         "latest": "#2e7d32",
         "local": "#1565c0",
-        "by-reference": "#8d6e63",
-        "no-metadata": "#757575",
+        "by-reference": "#795548",
+        "no-metadata": "#616161",
         "unsafe": "#c62828",
         "error": "#c62828",
+        # statuses: the hues of their icons
+        "synced": "#2e7d32",
+        "behind": "#0d47a1",
+        "out_of_sync": "#a14f00",
+        "untracked": "#616161",
+        "remote_only": "#6a1b9a",
     }
+    #: Paint order: what must never be hidden by a narrow column comes first.
+    PRIORITY = ("unsafe", "error", "latest", "local", "by-reference", "no-metadata")
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         super().paint(painter, option, index)
@@ -562,29 +614,47 @@ class BadgeDelegate(QStyledItemDelegate):
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
         painter.setFont(font)
         fm = painter.fontMetrics()
-        x = option.rect.left() + 4
         h = fm.height() + 2
         y = option.rect.top() + (option.rect.height() - h) // 2
-        for b in badges:
-            text = BADGE_TEXT.get(b, (b, ""))[0]
-            w = fm.horizontalAdvance(text) + 12
-            if x + w > option.rect.right():
-                break
+        for key, text, (x, w) in self.layout(badges, option.rect.left(), option.rect.right(), fm):
             rect = QRect(x, y, w, h)
-            color = QColor(self.COLORS.get(b, "#607d8b"))
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(color)
+            painter.setBrush(QColor(self.COLORS.get(key, "#607d8b")))
             painter.drawRoundedRect(rect, h / 2, h / 2)
             painter.setPen(QColor("white"))
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
-            x += w + 4
         painter.restore()
+
+    @classmethod
+    def layout(cls, badges: list[str], left: int, right: int, fm: QFontMetrics) -> list[tuple[str, str, tuple[int, int]]]:
+        """Pills that fit between ``left`` and ``right``: ``(key, text, (x, width))``.
+
+        Most important first, so a narrow column never hides "unsafe"; what
+        does not fit becomes one "+N" pill (the tooltip lists every badge).
+        """
+        order = sorted(badges, key=lambda b: cls.PRIORITY.index(b) if b in cls.PRIORITY else 0)
+        out: list[tuple[str, str, tuple[int, int]]] = []
+        x = left + 4
+        for i, key in enumerate(order):
+            text = badge_label(key)
+            w = fm.horizontalAdvance(text) + 12
+            rest = len(order) - i - 1
+            room = right - (fm.horizontalAdvance(f"+{rest}") + 16 if rest else 0)
+            if x + w > room:
+                more = f"+{len(order) - i}"
+                w = fm.horizontalAdvance(more) + 12
+                if x + w <= right:
+                    out.append(("more", more, (x, w)))
+                break
+            out.append((key, text, (x, w)))
+            x += w + 4
+        return out
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         base = super().sizeHint(option, index)
         badges = index.data(Role.BADGES) or []
         fm = option.fontMetrics
-        width = sum(fm.horizontalAdvance(BADGE_TEXT.get(b, (b, ""))[0]) + 16 for b in badges) + 8
+        width = sum(fm.horizontalAdvance(badge_label(b)) + 16 for b in badges) + 8
         return QSize(max(base.width(), width), base.height())
 
 
@@ -592,6 +662,8 @@ class ClassTreeView(QTreeView):
     """The tree: ctrl-click two versions to compare them; Enter opens details."""
 
     context_menu_requested = Signal(object)  # QPoint in global coordinates
+    #: Enter on a version row (a class row expands or collapses instead).
+    open_requested = Signal(QModelIndex)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -608,12 +680,51 @@ class ClassTreeView(QTreeView):
         self.setItemDelegateForColumn(Col.BADGES, BadgeDelegate(self))
         self.setAccessibleName("Classes and versions")
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
+            idx = self.currentIndex()
+            if idx.isValid():
+                idx = idx.siblingAtColumn(0)
+                if self.model() is not None and self.model().hasChildren(idx):
+                    self.setExpanded(idx, not self.isExpanded(idx))
+                else:
+                    self.open_requested.emit(idx)
+                event.accept()
+                return
+        super().keyPressEvent(event)
+
     def setModel(self, model) -> None:  # type: ignore[override]
         super().setModel(model)
         header = self.header()
-        header.setStretchLastSection(True)
+        # The name column takes what the others leave, so every column is
+        # visible at the default width and no horizontal scroll hides "Size".
+        header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        widths = (170, 120, 92, 36, 76, 90, 50)
-        for col, w in enumerate(widths):
+        header.setSectionResizeMode(Col.NAME, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(24)
+        for col, w in self.default_widths().items():
             self.setColumnWidth(col, w)
+
+    def default_widths(self) -> dict[int, int]:
+        """Widths that fit typical content in the current fonts (no per-row
+        measuring: that would cost O(rows) on large stores)."""
+        fm = self.fontMetrics()
+        mono = QFontMetrics(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        small = QFont(self.font())
+        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.85))
+        pill = QFontMetrics(small)
+
+        def pills(*labels: str) -> int:
+            return sum(pill.horizontalAdvance(t) + 16 for t in labels) + 8
+
+        pad = 12
+        return {
+            Col.BADGES: max(pills("latest", "= local"), pills("out of sync"), fm.horizontalAdvance("Status") + pad),
+            Col.LATEST: mono.horizontalAdvance("0" * SHORT) + pad,
+            Col.VERSIONS: fm.horizontalAdvance("999") + pad,
+            Col.PUSHED: fm.horizontalAdvance("59 min ago") + pad,
+            Col.BY: fm.horizontalAdvance("user@host1") + pad,
+            Col.PYTHON: fm.horizontalAdvance("3.11.10") + pad,
+            Col.SIZE: fm.horizontalAdvance("99.9 KB") + pad,
+        }
 

@@ -222,7 +222,11 @@ class ConnectDialog(QDialog):
         from petbrowser.gui.messages import scrub
 
         self.result_label.setText(("✔ " if ok else "✖ ") + scrub(text))
-        self.result_label.setStyleSheet("color: #2e7d32" if ok else "color: #c62828")
+        from petbrowser.gui.theme import is_dark
+
+        dark = is_dark()  # the light palette's greens and reds are too dim on dark grey
+        colour = ("#81c784" if ok else "#ef9a9a") if dark else ("#2e7d32" if ok else "#c62828")
+        self.result_label.setStyleSheet(f"color: {colour}")
         self.result_label.setProperty("ok", ok)
 
     def _accept(self) -> None:

@@ -223,7 +223,7 @@ class DiffView(QWidget):
         self.prev_action.setToolTip("Previous change (Shift+F8, Alt+Up)")
         self.prev_action.triggered.connect(self.previous_change)
         for action in (self.next_action, self.prev_action):
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)  # F8 from the tree too
             self.addAction(action)
         self.next_button = QToolButton()
         self.next_button.setDefaultAction(self.next_action)

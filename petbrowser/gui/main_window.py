@@ -58,7 +58,7 @@ from petbrowser.gui.connect_dialog import ConnectDialog, remember_store
 from petbrowser.gui.details import DetailsPanel
 from petbrowser.gui.icons import app_icon
 from petbrowser.gui.messages import MessageBar
-from petbrowser.gui.open_target import OpenTarget
+from petbrowser.gui.open_target import OpenTarget, strip_userinfo
 from petbrowser.gui.welcome import WelcomeView
 from petbrowser.gui.workers import ProgressIndicator, Task, TaskRunner
 
@@ -67,9 +67,21 @@ __all__ = ["MainWindow", "demo_dir"]
 RECENT_KEY = "recent/targets"
 LAST_KEY = "recent/last"
 MAX_RECENT = 10
+#: Bumped when the tree's columns change, so an old saved layout is not reapplied.
+TREE_HEADER_KEY = "window/tree-header-v2"
 WATCH_DEBOUNCE_MS = 300
 PUSHABLE = ("out_of_sync", "untracked", "behind")
 EXPAND_UP_TO = 15
+#: Stores with more classes than this filter after a typing pause, not per key.
+FILTER_DEBOUNCE_FROM = 100
+FILTER_DEBOUNCE_MS = 150
+#: A filter expands its matches when at most this many classes match.
+FILTER_EXPAND_UP_TO = 50
+#: Classes of a streamed listing applied per event-loop turn.
+LISTING_CHUNK = 40
+#: Versions without metadata (LabChain's) checked for unsafe calls after a
+#: listing, so the "unsafe" badge shows before anyone selects the version.
+SAFETY_SCAN_LIMIT = 500
 
 
 def demo_dir() -> Path:
@@ -92,6 +104,9 @@ def _module_files(project: Any, scanned: list[str]) -> list[str]:
             candidates = [root / f"{rel}.py", root / rel / "__init__.py", root / "src" / f"{rel}.py"]
         files.update(str(c.resolve()) for c in candidates if c.is_file())
     return sorted(files)
+
+
+_NO_INFO = ClassInfo("", (), None)
 
 
 def _is_older(a: VersionInfo | None, b: VersionInfo | None) -> bool | None:
@@ -128,6 +143,8 @@ class MainWindow(QMainWindow):
         self._watched: dict[str, tuple[int, int] | None] = {}
         self._watch_files_known = False
         self._expanded_once = False
+        self._problems_shown: tuple | None = None
+        self._safety_task: Task | None = None
 
         self.runner = TaskRunner(self)
         self.pointer_history = PointerHistory(self.runner, lambda: self.manager, self)
@@ -176,7 +193,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.details)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([680, 600])
+        self.splitter.setSizes([720, 560])
         # the diff view's own minimum must not push the tree off screen
         self.details.setMinimumWidth(320)
         self.splitter.setChildrenCollapsible(False)
@@ -203,6 +220,9 @@ class MainWindow(QMainWindow):
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(WATCH_DEBOUNCE_MS)
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(FILTER_DEBOUNCE_MS)
 
     def _build_menus(self) -> None:
         a = self.actions
@@ -262,6 +282,7 @@ class MainWindow(QMainWindow):
         self.tree.selectionModel().selectionChanged.connect(lambda *_: self._on_selection_changed())
         self.tree.context_menu_requested.connect(self._context_menu)
         self.tree.doubleClicked.connect(lambda idx: self.details.setCurrentIndex(DetailsPanel.OVERVIEW))
+        self.tree.open_requested.connect(self._open_details)
 
         ph = self.pointer_history
         ph.stack.canUndoChanged.connect(lambda _: self._update_actions())
@@ -277,6 +298,7 @@ class MainWindow(QMainWindow):
         self.watcher.fileChanged.connect(self._on_file_changed)
         self.watcher.directoryChanged.connect(self._on_dir_changed)
         self._debounce.timeout.connect(self.refresh_status)
+        self._filter_timer.timeout.connect(self._apply_filter)
 
     # ========================================================== settings
     def _restore_window_state(self) -> None:
@@ -290,7 +312,7 @@ class MainWindow(QMainWindow):
         split = s.value("window/splitter")
         if isinstance(split, QByteArray) and not split.isEmpty():
             self.splitter.restoreState(split)
-        header = s.value("window/tree-header")
+        header = s.value(TREE_HEADER_KEY)
         if isinstance(header, QByteArray) and not header.isEmpty():
             self.tree.header().restoreState(header)
         mode = str(s.value("view/theme", "system"))
@@ -303,7 +325,7 @@ class MainWindow(QMainWindow):
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState())
         s.setValue("window/splitter", self.splitter.saveState())
-        s.setValue("window/tree-header", self.tree.header().saveState())
+        s.setValue(TREE_HEADER_KEY, self.tree.header().saveState())
         self._save_selection()
         s.sync()
 
@@ -478,6 +500,8 @@ class MainWindow(QMainWindow):
         self.details.diff.clear()
         self.details.show_history([])
         self.message_bar.dismiss()
+        self._problems_shown = None
+        self._cancel_safety_scan()
         self._set_watch([])
         self._watch_files_known = False
         self._expanded_once = False
@@ -496,10 +520,11 @@ class MainWindow(QMainWindow):
         if project is not None and getattr(project, "name", None):
             return str(project.name)
         storage = getattr(self.manager, "storage", None)
-        return str(getattr(storage, "url", None) or (self.target.label if self.target else "store"))
+        return strip_userinfo(str(getattr(storage, "url", None) or (self.target.label if self.target else "store")))
 
     def close_store(self) -> None:
         self._save_selection()
+        self._cancel_safety_scan()
         self.runner.cancel_all()
         self.manager = None
         self.target = None
@@ -521,29 +546,112 @@ class MainWindow(QMainWindow):
         def work(ctx):
             return manager.list_classes(on_class=ctx.partial)
 
+        pending: list[ClassInfo] = []
+        task: list[Task | None] = [None]
+
         def partial(batch: list[ClassInfo]) -> None:
             if manager is not self.manager:
                 return
-            for info in batch:
+            if not pending:
+                QTimer.singleShot(0, apply_some)
+            pending.extend(batch)
+
+        def apply_some() -> None:
+            # A few classes per event-loop turn: a large batch applied at once
+            # would freeze the window for a noticeable moment.
+            if manager is not self.manager or self._listing is not task[0]:
+                pending.clear()
+                return
+            chunk = pending[:LISTING_CHUNK]
+            del pending[:LISTING_CHUNK]
+            for info in chunk:
                 self.model.upsert_class(info)
             self._update_summary()
+            if pending:
+                QTimer.singleShot(0, apply_some)
 
         def done(classes: list[ClassInfo]) -> None:
+            pending.clear()  # the complete listing carries them all
             if manager is not self.manager:
                 return
             self.classes = list(classes)
             for info in classes:
                 self.model.upsert_class(info)
             self.model.retain_classes({c.name for c in classes})
+            self._report_problems(classes)
             self._after_listing()
+            self._scan_safety(classes)
 
         def failed(exc: PetBrowserError) -> None:
             if manager is self.manager:
                 self.summary_label.setText("Listing failed")
                 self.show_error(exc, "Listing the store")
 
-        self._listing = self.runner.submit(
+        self._listing = task[0] = self.runner.submit(
             work, label="Listing the store", on_result=done, on_partial=partial, on_error=failed
+        )
+
+    def _cancel_safety_scan(self) -> None:
+        if self._safety_task is not None:
+            self._safety_task.cancel()
+            self._safety_task = None
+
+    def _scan_safety(self, classes: list[ClassInfo]) -> None:
+        """Walk the pickles that have no metadata (static, nothing is loaded)
+        in the background and badge the unsafe ones as answers arrive."""
+        self._cancel_safety_scan()
+        manager = self.manager
+        todo = [
+            (c.name, v.hash)
+            for c in classes
+            for v in c.versions
+            if not v.has_meta and not self.model.knows_flags(c.name, v.hash)
+        ][:SAFETY_SCAN_LIMIT]
+        if manager is None or not todo:
+            return
+
+        def work(ctx):
+            for name, h in todo:
+                ctx.check()
+                try:
+                    result = manager.inspect(name, h)
+                except PetBrowserError:
+                    continue  # shown when the user selects it
+                ctx.partial((name, h, bool(getattr(result, "unsafe", None)), getattr(result, "by_reference", None)))
+            return len(todo)
+
+        def partial(batch: list) -> None:
+            if manager is self.manager:
+                for name, h, unsafe, by_ref in batch:
+                    self.model.set_version_flags(name, h, unsafe=unsafe, by_reference=by_ref)
+
+        def finished() -> None:
+            if self._safety_task is task:
+                self._safety_task = None
+
+        task = self.runner.submit(
+            work,
+            label="Checking pickles without metadata",
+            on_partial=partial,
+            on_error=lambda exc: None,  # each version reports its own error when selected
+            on_finished=finished,
+        )
+        self._safety_task = task
+
+    def _report_problems(self, classes: list[ClassInfo]) -> None:
+        """A corrupt pointer must not be only a small icon: say it once, non-modally."""
+        bad = [c for c in classes if c.problems]
+        key = tuple((c.name, tuple(c.problems)) for c in bad)
+        if not bad or key == getattr(self, "_problems_shown", None):
+            return
+        self._problems_shown = key
+        names = ", ".join(c.name for c in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        detail = "\n".join(f"{c.name}: {p}" for c in bad for p in c.problems)
+        self.message_bar.show_message(
+            f"{len(bad)} class{'es' if len(bad) != 1 else ''} of the store cannot be read fully: {names}.",
+            level="warning",
+            hint="The other classes work normally; 'petbrowser verify' checks every object.",
+            detail=detail,
         )
 
     def _after_listing(self) -> None:
@@ -644,7 +752,10 @@ class MainWindow(QMainWindow):
             c = statuses.count(st)
             if c:
                 parts.append(f"{c} {label}")
-        where = getattr(getattr(self.manager, "storage", None), "url", "")
+        broken = sum(1 for name in self.model.class_names() if (self.model.class_info(name) or _NO_INFO).problems)
+        if broken:
+            parts.append(f"{broken} with problems")
+        where = strip_userinfo(str(getattr(getattr(self.manager, "storage", None), "url", "") or ""))
         self.summary_label.setText(" · ".join(parts) + (f"   —   {where}" if where else ""))
 
     # ============================================================ watching
@@ -814,8 +925,10 @@ class MainWindow(QMainWindow):
         if len(versions) == 2 and versions[0][1] == versions[1][1]:
             self._detail_token += 1
             self._run_diff(versions[0][1], versions[0][2], versions[1][2])
-        elif len(versions) == 1:
+        elif len(versions) == 1 and self.actions.compare_latest.isEnabled():
             self.compare_with("latest")
+        elif len(versions) == 1 and self.actions.compare_local.isEnabled():
+            self.compare_with("local")  # the latest itself: what differs locally is the question
         else:
             self.message_bar.show_message(
                 "Select two versions of one class to compare them (ctrl-click the second one).", level="info"
@@ -1009,17 +1122,42 @@ class MainWindow(QMainWindow):
         self.message_bar.show_error(exc, context)
         self.error_shown.emit(exc)
 
-    def _on_filter(self, text: str) -> None:
-        self.proxy.setFilterFixedString(text.strip())
-        if text.strip():
+    def _on_filter(self, _text: str) -> None:
+        if self.model.rowCount() > FILTER_DEBOUNCE_FROM:
+            self._filter_timer.start()  # large store: filter once typing pauses
+        else:
+            self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        self._filter_timer.stop()
+        text = self.filter_edit.text().strip()
+        if text == self.proxy.filterRegularExpression().pattern() and not text:
+            return
+        large = self.model.rowCount() > EXPAND_UP_TO
+        if large:
+            # Rows coming back under expanded parents cost QTreeView a relayout
+            # each (seconds on a 300-class store): re-filter collapsed.
+            self.tree.collapseAll()
+        self.proxy.setFilterFixedString(text)
+        if (text and self.proxy.rowCount() <= FILTER_EXPAND_UP_TO) or (not text and not large):
             self.tree.expandAll()
+        sel = self.tree.selectionModel().selectedRows(0)
+        if sel:
+            self.tree.scrollTo(sel[0])
 
     def _focus_tree(self) -> None:
         """Enter in the filter box: go to the first match, keyboard in the tree."""
+        if self._filter_timer.isActive():
+            self._apply_filter()
         self.tree.setFocus()
         if not self.tree.selectionModel().hasSelection() and self.proxy.rowCount() > 0:
             first = self.proxy.index(0, 0)
             self.tree.setCurrentIndex(first)
+
+    def _open_details(self, _index: QModelIndex) -> None:
+        """Enter on a version: keyboard into the details (Shift+Tab comes back)."""
+        page = self.details.currentWidget()
+        (page.focusProxy() or page).setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _context_menu(self, global_pos) -> None:
         a = self.actions

@@ -44,7 +44,11 @@ _SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN
 
 
 def scrub(text: str) -> str:
-    """Remove any secret from the environment that leaked into a message."""
+    """Remove any secret from the environment, or typed into a URL, that
+    leaked into a message."""
+    from petbrowser.gui.open_target import strip_userinfo
+
+    text = strip_userinfo(text)
     for var in _SECRET_ENV:
         value = os.environ.get(var)
         if value and len(value) >= 8:

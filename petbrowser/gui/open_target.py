@@ -7,11 +7,22 @@ from boto3's own chain (profile, environment), never from petbrowser.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["OpenTarget"]
+__all__ = ["OpenTarget", "strip_userinfo"]
+
+#: ``scheme://user:secret@`` — credentials typed into a URL.  The secret may
+#: hold raw "/" (AWS secrets do), so the user-info runs up to the "@".
+_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^\s@]*@")
+
+
+def strip_userinfo(text: str) -> str:
+    """Drop ``user:secret@`` from every URL in ``text``: window titles, messages
+    and remembered settings must never carry credentials."""
+    return _USERINFO.sub(lambda m: m.group("scheme"), text)
 
 
 @dataclass(frozen=True)
@@ -27,7 +38,7 @@ class OpenTarget:
         """Short human name: the project folder's name, else the store URL."""
         if self.project_dir:
             return Path(self.project_dir).name or self.project_dir
-        return self.storage or "(nothing)"
+        return strip_userinfo(self.storage) if self.storage else "(nothing)"
 
     @property
     def description(self) -> str:
@@ -40,10 +51,12 @@ class OpenTarget:
             parts.append(f"endpoint {self.endpoint_url}")
         if self.profile:
             parts.append(f"profile {self.profile}")
-        return " — ".join(parts)
+        return strip_userinfo(" — ".join(parts))
 
     def to_dict(self) -> dict[str, str]:
-        return {k: v for k, v in asdict(self).items() if v}
+        """What may be remembered: credentials typed into a URL are dropped
+        (reopening then uses boto3's own chain, as it should)."""
+        return {k: strip_userinfo(v) for k, v in asdict(self).items() if v}
 
     @classmethod
     def from_dict(cls, d: Any) -> OpenTarget | None:
