@@ -13,6 +13,7 @@ strings and a listing is classified the same way everywhere.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import NamedTuple
 
@@ -39,6 +40,7 @@ LATEST = "latest.json"
 HISTORY_DIR = "history"
 #: Sortable UTC time with microseconds: lexical order is time order.
 HISTORY_TIME_FORMAT = "%Y%m%dT%H%M%S%fZ"
+_HISTORY_TIME = re.compile(r"[0-9]{8}T[0-9]{12}Z")
 
 
 class KeyParts(NamedTuple):
@@ -93,11 +95,38 @@ def parse_history_name(name: str) -> tuple[str, str] | None:
     at, sep, h = stem.rpartition("-")
     if not sep or not is_hash(h):
         return None
+    if not _is_history_time(at):
+        return None
+    return at, h
+
+
+def _is_history_time(at: str) -> bool:
+    """True when ``at`` parses with HISTORY_TIME_FORMAT.
+
+    For the exact 8+T+12+Z digit form petbrowser writes, the ``datetime``
+    constructor accepts exactly what strptime accepts (every field is then
+    two digits wide, microseconds six) at a fraction of the cost: a listing
+    checks one per history object.  Any other form goes through strptime.
+    """
+    if _HISTORY_TIME.fullmatch(at):
+        try:
+            datetime(
+                int(at[0:4]),
+                int(at[4:6]),
+                int(at[6:8]),
+                int(at[9:11]),
+                int(at[11:13]),
+                int(at[13:15]),
+                int(at[15:21]),
+            )
+        except ValueError:
+            return False
+        return True
     try:
         datetime.strptime(at, HISTORY_TIME_FORMAT)
     except ValueError:
-        return None
-    return at, h
+        return False
+    return True
 
 
 def parse_key(key: str) -> KeyParts | None:

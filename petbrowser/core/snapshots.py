@@ -25,6 +25,7 @@ from petbrowser.core.child import run_agent
 from petbrowser.core.errors import (
     AlreadyExistsError,
     ConfigError,
+    ConflictError,
     IntegrityError,
     NotFoundError,
     ProjectError,
@@ -156,6 +157,15 @@ def _version_scheme(v: VersionInfo) -> str | None:
     return None
 
 
+def _scheme_of(local: LocalClass, v: VersionInfo) -> str | None:
+    """The version's scheme; when its sidecar was not read, the scheme under
+    which the local class hashes to it (None if it does not)."""
+    scheme = _version_scheme(v)
+    if scheme is None:
+        scheme = next((s for s, h in local.hashes.items() if h == v.hash), None)
+    return scheme
+
+
 def _matches(local: LocalClass, v: VersionInfo) -> bool:
     scheme = _version_scheme(v)
     if scheme is None:
@@ -217,7 +227,7 @@ def _status_of(local: LocalClass, info: ClassInfo | None, default_scheme: str) -
     latest_v = by_hash.get(info.latest) if info.latest else None
     # The scheme to report: the one the latest version used, else LabChain's for
     # a store without any metadata, else the project's.
-    scheme = _version_scheme(latest_v) if latest_v is not None else None
+    scheme = _scheme_of(local, latest_v) if latest_v is not None else None
     if scheme is None:
         scheme = default_scheme if any(v.has_meta for v in info.versions) else "labchain"
     if latest_v is not None and _matches(local, latest_v):
@@ -226,7 +236,7 @@ def _status_of(local: LocalClass, info: ClassInfo | None, default_scheme: str) -
         match = next((v for v in info.versions if _matches(local, v)), None)
         if match is not None:
             status, local_hash = "behind", match.hash
-            scheme = _version_scheme(match) or scheme
+            scheme = _scheme_of(local, match) or scheme
         else:
             status, local_hash = "out_of_sync", local.hashes.get(scheme, local.hash)
     return StatusEntry(
@@ -252,7 +262,9 @@ def check_status(
     ``classes`` lets a caller that already listed the store skip the listing.
     """
     local = scan(project, modules)
-    listing = list(classes) if classes is not None else store.list_classes()
+    # Hashes and pointers decide a status: the sidecars are not read (a
+    # version with one is still known as such from the listing).
+    listing = list(classes) if classes is not None else store.list_classes(with_meta=False)
     by_name = {c.name: c for c in listing}
     scheme = getattr(project, "hash_scheme", "pb1")
     entries = []
@@ -331,14 +343,26 @@ def _store_one(
     if item is not None:
         scheme = getattr(project, "hash_scheme", "pb1")
         pkl = base64.b64decode(item["pkl"])
-        created = bool(
-            store.write_version(name, h, pkl, build_meta(item, pkl, scheme, _user(store)))
-        )
+        try:
+            created = bool(
+                store.write_version(name, h, pkl, build_meta(item, pkl, scheme, _user(store)))
+            )
+        except IntegrityError:
+            if not _version_exists(store, name, h):
+                raise
+            # Another push stored this hash a moment ago: cloudpickle's bytes differ
+            # between processes, the hash is the class, and the stored snapshot stays.
+            created = False
     from_hash = pointer.hash if pointer is not None else None
     moved = False
     if move and from_hash != h:
-        store.move_latest(name, h, expected=from_hash, action="push")
-        moved = True
+        try:
+            store.move_latest(name, h, expected=from_hash, action="push")
+            moved = True
+        except ConflictError as exc:
+            if exc.actual != h:
+                raise
+            # The same race: another push of this very version moved latest here first.
     if moved:
         status = "pushed" if created else "moved"
     else:

@@ -207,6 +207,62 @@ def _parse_meta(data: bytes, name: str, h: str) -> dict[str, Any]:
     return meta
 
 
+#: Sidecar fields a listing does not keep: the bulk of every sidecar, read
+#: again (``Store.read_meta``) when one version is inspected.  Keeping them
+#: for 20,000 versions held ~130 MB in the GUI process (docs/performance.md).
+_LISTING_DROPS: Final = frozenset({"source", "methods", "attributes", "globals"})
+
+
+def _listing_meta(meta: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A sidecar as a listing keeps it: without source and disassembly."""
+    if meta is None:
+        return None
+    return {k: v for k, v in meta.items() if k not in _LISTING_DROPS}
+
+
+def _batches(
+    jobs: list[tuple[Any, Callable[[], Any]]], workers: int
+) -> list[tuple[Any, Callable[[], Any]]]:
+    """Group ``jobs`` into batch jobs returning ``[(tag, result, error), ...]``.
+
+    Why: one future per object (21,000 for 1,000 classes x 20 versions) cost
+    more in submit and lock traffic than the reads themselves on disk.
+    Batches stay small enough (about four per worker, at most 32 reads) that
+    latency-bound S3 reads still run ``workers`` at a time.  Store-level
+    errors still stop everything (they propagate out of the batch).
+    """
+    size = max(1, min(32, len(jobs) // (workers * 4)))
+    if size == 1:
+        return [(tag, _single(tag, fn)) for tag, fn in jobs]
+
+    def run(chunk: list[tuple[Any, Callable[[], Any]]]) -> list[Any]:
+        out = []
+        for tag, fn in chunk:
+            try:
+                out.append((tag, fn(), None))
+            except _FATAL:
+                raise
+            except PetBrowserError as exc:
+                out.append((tag, None, exc))
+        return out
+
+    return [
+        (i, lambda c=jobs[i : i + size]: run(c)) for i in range(0, len(jobs), size)
+    ]
+
+
+def _single(tag: Any, fn: Callable[[], Any]) -> Callable[[], list[Any]]:
+    def run() -> list[Any]:
+        try:
+            return [(tag, fn(), None)]
+        except _FATAL:
+            raise
+        except PetBrowserError as exc:
+            return [(tag, None, exc)]
+
+    return run
+
+
 def _parse_history(data: bytes, obj: ObjectInfo, name: str) -> HistoryEntry:
     try:
         doc = json.loads(data.decode("utf-8"))
@@ -294,7 +350,11 @@ class Store:
 
     # ------------------------------------------------------------- listing
     def list_classes(
-        self, *, on_class: Callable[[ClassInfo], None] | None = None
+        self,
+        *,
+        on_class: Callable[[ClassInfo], None] | None = None,
+        with_pointers: bool = True,
+        with_meta: bool = True,
     ) -> list[ClassInfo]:
         """Every class of the store, sorted by name.
 
@@ -303,9 +363,15 @@ class Store:
         is called (on the calling thread) as soon as each class is complete.
         A class folder whose name is not a valid class name is returned with
         no versions and a problem saying so: it is shown, never read.
+
+        ``with_meta=False`` skips the one read per version of the sidecars
+        (20,000 requests for 1,000 classes x 20 versions) when hashes and
+        pointers are all that matter, as for status: ``has_meta`` then still
+        comes from the listing, ``pushed_at`` from the object's time.
+        ``with_pointers=False`` also skips the pointers (``latest`` is None).
         """
         groups = _group(self.storage.list(layout.PLUGINS))
-        return self._build(groups, on_class)
+        return self._build(groups, on_class, with_pointers=with_pointers, with_meta=with_meta)
 
     def get_class(self, name: str) -> ClassInfo:
         """One class, from a listing of its own prefix only; NotFoundError if absent."""
@@ -317,7 +383,12 @@ class Store:
         return self._build({name: g}, None)[0]
 
     def _build(
-        self, groups: dict[str, _ClassObjects], on_class: Callable[[ClassInfo], None] | None
+        self,
+        groups: dict[str, _ClassObjects],
+        on_class: Callable[[ClassInfo], None] | None,
+        *,
+        with_pointers: bool = True,
+        with_meta: bool = True,
     ) -> list[ClassInfo]:
         results: dict[str, dict[tuple[str, str | None], Any]] = defaultdict(dict)
         errors: dict[str, list[str]] = defaultdict(list)
@@ -326,7 +397,7 @@ class Store:
         jobs: list[tuple[Any, Callable[[], Any]]] = []
 
         def finish(name: str) -> None:
-            info = self._assemble(groups[name], results[name], errors[name])
+            info = self._assemble(groups[name], results[name], errors[name], meta_fetched=with_meta)
             built[name] = info
             if on_class is not None:
                 on_class(info)
@@ -343,15 +414,15 @@ class Store:
                     on_class(built[name])
                 continue
             mine: list[tuple[Any, Callable[[], Any]]] = []
-            if g.latest is not None:
+            if g.latest is not None and with_pointers:
                 mine.append(((name, "pointer", None), lambda n=name: self.read_pointer(n)))
-            for h, obj in g.pkls.items():
+            for h, obj in g.pkls.items() if with_meta else ():
                 if h in g.metas:
                     mine.append(
                         (
                             (name, "meta", h),
                             lambda n=name, h=h: self._cached(
-                                "meta", n, h, lambda: self.read_meta(n, h)
+                                "meta", n, h, lambda: _listing_meta(self.read_meta(n, h))
                             ),
                         )
                     )
@@ -383,11 +454,20 @@ class Store:
             if remaining[name] == 0:
                 finish(name)
 
-        self._run(jobs, on_done)
+        def on_batch(_tag: Any, done: list[Any], _error: PetBrowserError | None) -> None:
+            for tag, result, error in done:
+                on_done(tag, result, error)
+
+        self._run(_batches(jobs, self.max_workers), on_batch)
         return [built[n] for n in sorted(built)]
 
     def _assemble(
-        self, g: _ClassObjects, fetched: dict[tuple[str, str | None], Any], problems: list[str]
+        self,
+        g: _ClassObjects,
+        fetched: dict[tuple[str, str | None], Any],
+        problems: list[str],
+        *,
+        meta_fetched: bool = True,
     ) -> ClassInfo:
         versions: list[VersionInfo] = []
         for h, obj in g.pkls.items():
@@ -415,7 +495,8 @@ class Store:
                         class_name=g.name,
                         hash=h,
                         size=obj.size,
-                        has_meta=False,
+                        # not fetched: the listing still says whether there is one
+                        has_meta=not meta_fetched and h in g.metas,
                         by_reference=by_ref,
                         pushed_at=_iso_from_ts(obj.modified),
                     )
@@ -580,9 +661,14 @@ class Store:
             previous=actual,
             extra=dict(current.extra) if current is not None else {},
         )
+        data = encode_pointer(new)
         try:
-            self.storage.replace(key, encode_pointer(new), token)
+            self.storage.replace(key, data, token)
         except ConflictError:
+            if encoding == "json" and self._holds(key, data):
+                # Our write landed and only its answer was lost (a retried S3 PUT then
+                # fails If-Match): the JSON pointer carries our time and user, so it is ours.
+                return self._record(name, at, action, actual, to_hash)
             now = self.read_pointer_quietly(name)
             raise ConflictError(
                 f"latest of '{name}' moved while you were moving it (now {short(now) if now else 'unset'}); "
@@ -591,6 +677,13 @@ class Store:
                 actual=now,
             ) from None
         return self._record(name, at, action, actual, to_hash)
+
+    def _holds(self, key: str, data: bytes) -> bool:
+        """True when ``key`` holds exactly ``data`` (False when unreadable)."""
+        try:
+            return self.storage.read(key) == data
+        except PetBrowserError:
+            return False
 
     def read_pointer_quietly(self, name: str) -> str | None:
         """The pointer's hash, or None when absent or unreadable (for messages)."""
@@ -613,11 +706,15 @@ class Store:
         }
         for _attempt in range(5):
             hkey = layout.history_key(name, at, to)
+            body = (json.dumps(doc, indent=2) + "\n").encode("utf-8")
             try:
-                self.storage.create(hkey, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
+                self.storage.create(hkey, body)
                 return HistoryEntry(doc["at"], action, frm, to, self.user, name, hkey)
             except AlreadyExistsError:
+                if self._holds(hkey, body):  # our own record, its answer lost: written once
+                    return HistoryEntry(doc["at"], action, frm, to, self.user, name, hkey)
                 at = _now()  # same microsecond as another record: take a fresh time
+                doc["at"] = _iso(at)
             except PetBrowserError as exc:
                 raise StorageError(
                     f"latest of '{name}' now is {short(to)}, but its history record could not be written: {exc.message}"

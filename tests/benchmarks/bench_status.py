@@ -6,7 +6,8 @@ boto3 -- for each local class in turn, ``head_object`` on its ``latest.json``
 and, when it exists, ``get_object`` it.  petbrowser: ``check_status`` with the
 local scan computed beforehand (the store access is what is compared); the
 scan itself -- hashing the module in a child process of the project's
-interpreter -- is timed on its own.
+interpreter -- is timed on its own.  The comparison is repeated with no added
+latency, which shows what the moto server's own throughput allows.
 
 The store: of the module's N classes, 2/3 are synced, some behind, some out of
 sync, 1/10 untracked, plus N/10 classes only in the store.
@@ -82,14 +83,81 @@ def _labchain_status(client: Any, names: list[str], local_hashes: dict[str, str]
     return out
 
 
-def run(work: Path, n: int, runs: int, scan_runs: int) -> list[Row]:
+def _compare(
+    endpoint: str,
+    project: Any,
+    local: list,
+    plan: dict[str, str],
+    expected: dict[str, int],
+    delay: float,
+    runs: int,
+    case: str,
+) -> Row:
+    """LabChain's loop and ``check_status`` through one proxy, interleaved."""
     import boto3
     from botocore.config import Config
 
     from petbrowser.core import snapshots
-    from petbrowser.core.project import Project
     from petbrowser.core.storage import open_storage
     from petbrowser.core.store import Store
+
+    local_hashes = {c.name: c.hash for c in local}
+    client = boto3.client("s3", endpoint_url=endpoint, config=Config(max_pool_connections=32))
+    lab_counter = RequestCounter(client)
+    storage = open_storage(f"s3://{BUCKET}/{PREFIX}", endpoint_url=endpoint)
+    counter = RequestCounter(storage._client)  # noqa: SLF001 (counts the real client's requests)
+    client.head_bucket(Bucket=BUCKET)  # both sides start with a warm client
+    storage.check()
+    lab_counter.take()
+    counter.take()
+    original_scan = snapshots.scan
+    snapshots.scan = lambda project, modules=None: local  # the pre-computed local scan
+    try:
+        got_runs = measure_interleaved(
+            {
+                "labchain": (lambda: _labchain_status(client, list(plan), local_hashes), runs),
+                # a new Store each time: nothing cached by the previous run
+                "ours": (lambda: snapshots.check_status(Store(storage), project, [MODULE]), runs),
+            }
+        )
+    finally:
+        snapshots.scan = original_scan
+    lab, ours = got_runs["labchain"], got_runs["ours"]
+    lab_requests = sum(lab_counter.take().values()) // runs
+    want = {name: ("out_of_sync" if s == "behind" else s) for name, s in plan.items()}
+    assert lab.result == want, "the LabChain loop must agree with the generated store"
+    requests = {k: v // runs for k, v in counter.take().items()}
+    got: dict[str, int] = {}
+    for entry in ours.result:
+        got[entry.status] = got.get(entry.status, 0) + 1
+    assert got == expected, f"status counts {got} != {expected}"
+    req_text = ", ".join(f"{k} {v}" for k, v in sorted(requests.items()))
+    if delay:
+        return Row(
+            f"2 status (S3, +{delay * 1000:.0f} ms each way)",
+            case,
+            ours.median,
+            lab.median,
+            f"LabChain loop ({lab_requests} requests)",
+            runs=runs,
+            min_speedup=10.0,
+            note=f"check_status with the scan done beforehand; requests/run: {req_text}",
+            extra={"requests": requests, "labchain_requests": lab_requests},
+        )
+    return Row(
+        "2 status (S3, no added latency)",
+        case,
+        ours.median,
+        lab.median,
+        f"LabChain loop ({lab_requests} requests)",
+        runs=runs,
+        note="the same without the proxy's delay: what the moto server itself allows",
+    )
+
+
+def run(work: Path, n: int, runs: int, scan_runs: int) -> list[Row]:
+    from petbrowser.core import snapshots
+    from petbrowser.core.project import Project
 
     project_dir = work / "status_project"
     write_module(project_dir, MODULE, filters_module_source(n))
@@ -108,56 +176,16 @@ def run(work: Path, n: int, runs: int, scan_runs: int) -> list[Row]:
         expected["untracked"] += 1
 
     rows = []
-    with S3Server(BUCKET, PREFIX + "/", store_root) as server, LatencyProxyProcess(
-        "127.0.0.1", server.port, DELAY
-    ) as proxy:
-        client = boto3.client("s3", endpoint_url=proxy.url, config=Config(max_pool_connections=32))
-        lab_counter = RequestCounter(client)
-        storage = open_storage(f"s3://{BUCKET}/{PREFIX}", endpoint_url=proxy.url)
-        counter = RequestCounter(storage._client)  # noqa: SLF001 (counts the real client's requests)
-        client.head_bucket(Bucket=BUCKET)  # both sides start with a warm connection
-        storage.check()
-        lab_counter.take()
-        counter.take()
-        original_scan = snapshots.scan
-        snapshots.scan = lambda project, modules=None: local  # the pre-computed local scan
-        try:
-            got_runs = measure_interleaved(
-                {
-                    "labchain": (lambda: _labchain_status(client, list(plan), local_hashes), runs),
-                    # a new Store each time: nothing cached by the previous run
-                    "ours": (lambda: snapshots.check_status(Store(storage), project, [MODULE]), runs),
-                }
-            )
-        finally:
-            snapshots.scan = original_scan
-        lab, ours = got_runs["labchain"], got_runs["ours"]
-        lab_requests = sum(lab_counter.take().values()) // runs
-        want = {name: ("out_of_sync" if s == "behind" else s) for name, s in plan.items()}
-        assert lab.result == want, "the LabChain loop must agree with the generated store"
-        requests = {k: v // runs for k, v in counter.take().items()}
-        got: dict[str, int] = {}
-        for entry in ours.result:
-            got[entry.status] = got.get(entry.status, 0) + 1
-        assert got == expected, f"status counts {got} != {expected}"
-
-    req_text = ", ".join(f"{k} {v}" for k, v in sorted(requests.items()))
+    with S3Server(BUCKET, PREFIX + "/", store_root) as server:
+        for delay, delay_runs in ((DELAY, runs), (0.0, max(2, runs // 2))):
+            with LatencyProxyProcess("127.0.0.1", server.port, delay) as proxy:
+                case = f"{n}-class module, store access"
+                rows.append(
+                    _compare(proxy.url, project, local, plan, expected, delay, delay_runs, case)
+                )
     rows.append(
         Row(
-            "2 status (S3, +20 ms each way)",
-            f"{n}-class module, store access",
-            ours.median,
-            lab.median,
-            f"LabChain loop ({lab_requests} requests)",
-            runs=runs,
-            min_speedup=10.0,
-            note=f"check_status with the scan done beforehand; requests/run: {req_text}",
-            extra={"requests": requests, "labchain_requests": lab_requests},
-        )
-    )
-    rows.append(
-        Row(
-            "2 status (S3, +20 ms each way)",
+            "2 status (S3)",
             f"{n}-class module, local scan (child process)",
             scan.median,
             None,

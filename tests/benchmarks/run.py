@@ -57,7 +57,7 @@ class Sizes:
 # is smaller than the local one (see docs/performance.md).
 FULL = Sizes(
     listing=StoreSpec(1000, 20),
-    s3_listing=StoreSpec(250, 20),
+    s3_listing=StoreSpec(200, 20),
     runs=5,
     s3_runs=5,
     s3_pointer_runs=3,

@@ -74,4 +74,4 @@ def reliability_stats() -> Iterator[dict[str, Any]]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: takes more than ~20 s (crash loops, 50 MB inputs)")
+    config.addinivalue_line("markers", "slow: takes more than ~20 s on a busy 2-core machine (crash loops, fault storms)")

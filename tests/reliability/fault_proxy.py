@@ -31,11 +31,17 @@ FAULTS = (
     "truncate",  # forwarded; the response body is cut in half, then the connection closes
     "reset_after",  # forwarded (the server acted on it); then a reset instead of the answer
     "forbidden",  # 403 InvalidAccessKeyId: what S3 says to wrong credentials
+    "conflict409",  # 409 ConditionalRequestConflict: S3's answer to two racing conditional writes
 )
 
 _ERRORS = {
     "error500": (500, "InternalError", "We encountered an internal error. Please try again."),
     "slowdown": (503, "SlowDown", "Please reduce your request rate."),
+    "conflict409": (
+        409,
+        "ConditionalRequestConflict",
+        "A conflicting conditional operation is currently in progress against this resource. Please try again.",
+    ),
     "forbidden": (
         403,
         "InvalidAccessKeyId",

@@ -133,12 +133,23 @@ def test_bad_input(
     argv = [a.format(**fields) for a in case.argv]
     if case.target == "local":
         argv += ["--storage", str(store)]
-    elif case.target == "s3":
+    elif case.target in ("aws", "s3", "s3-denied"):
         request.getfixturevalue("aws_env")
+    if case.target == "s3":
         argv += ["--endpoint-url", request.getfixturevalue("s3_endpoint")]
+    elif case.target == "s3-denied":
+        argv += ["--endpoint-url", request.getfixturevalue("fault_proxy")(rates={"forbidden": 1.0}).url]
     before = fingerprint_dir(store)
 
-    res = run_cli(*argv, cwd=project, env=cli_env(), timeout=case.timeout + 60)
+    env = cli_env(
+        AWS_CONFIG_FILE=str(tmp_path / "no-aws-config"),  # never the developer's real AWS setup
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-aws-credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    if case.target in ("none", "local"):
+        for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+            env.pop(var, None)
+    res = run_cli(*argv, cwd=project, env=env, timeout=case.timeout + 60)
 
     line = assert_clean_error(res, case.exit)
     assert fingerprint_dir(store) == before, f"{case.id} changed the store"

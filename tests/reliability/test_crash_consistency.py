@@ -55,11 +55,12 @@ def _log_lines(log: Path) -> list[list[str]]:
     return [line.split() for line in complete.splitlines() if line]
 
 
-def check_store(store: Any, log: Path, stats: collections.Counter[str], seen: set[tuple[str, ...]]) -> None:
+def check_store(store: Any, log: Path, warned: set[tuple[str, str]], seen: set[tuple[str, ...]]) -> None:
     """Everything the module docstring promises, for the store as the kill left it.
 
     ``seen``: log lines already checked after an earlier kill (versions are
-    immutable and verify re-reads every one of them anyway).
+    immutable and verify re-reads every one of them anyway); ``warned``
+    collects the distinct warnings, for the report.
     """
     report = store.verify()
     assert report.ok, "verify found problems after a kill:\n" + "\n".join(
@@ -67,9 +68,9 @@ def check_store(store: Any, log: Path, stats: collections.Counter[str], seen: se
     )
     for w in report.warnings:
         if "history record" in w.message:
-            stats["moves_without_history_record"] += 1
+            warned.add(("moves_without_history_record", w.key + w.message))
         elif "temporary or lock" in w.message:
-            stats["stray_temp_files"] += 1
+            warned.add(("stray_temp_files", w.key))
     for name in CLASSES:
         ptr = store.read_pointer(name)
         if ptr is None:
@@ -128,6 +129,7 @@ def _crash_loop_zygote(url: str, endpoint: str | None, log: Path, kills: int, se
     rng = random.Random(seed)
     store = _open_store(url, endpoint)
     seen: set[tuple[str, ...]] = set()
+    warned: set[tuple[str, str]] = set()
     err_path = tmp / "zygote.err"
     with open(err_path, "wb") as err:
         zyg = subprocess.Popen(
@@ -147,7 +149,8 @@ def _crash_loop_zygote(url: str, endpoint: str | None, log: Path, kills: int, se
                 f"writer died on its own: {err_path.read_text()}"
             )
             stats["kills"] += 1
-            check_store(store, log, stats, seen)
+            check_store(store, log, warned, seen)
+        stats.update(kind for kind, _ in warned)
     finally:
         zyg.stdin.close()
         zyg.wait(timeout=30)

@@ -115,6 +115,7 @@ def test_store_operations_through_a_faulty_network(
     outcomes: collections.Counter[str] = collections.Counter()
     misleading: list[str] = []
     unrecorded: collections.Counter[str] = collections.Counter()
+    messages: list[str] = []
     classes = ("Net", "Work")
     pointers = check_bucket(direct, s3_bucket, "flaky", written)
     for _ in range(OPERATIONS):
@@ -146,6 +147,7 @@ def test_store_operations_through_a_faulty_network(
         except PetBrowserError as exc:  # typed; anything else fails the test
             _one_line(exc)
             outcomes[type(exc).__name__] += 1
+            messages.append(f"{type(exc).__name__}: {exc}")
             if "history record could not be written" in str(exc):
                 unrecorded[name] += 1
             if isinstance(exc, ConflictError):
@@ -170,6 +172,7 @@ def test_store_operations_through_a_faulty_network(
         "faults": dict(proxy.counts),
         "outcomes": dict(outcomes),
         "conflicts_that_had_moved": len(misleading),
+        "errors": messages,
     }
     assert outcomes["ok"] >= OPERATIONS // 2, f"retries should carry most operations through: {outcomes}"
     assert proxy.injected >= 15, "the proxy hardly injected anything: the test proves little"
@@ -226,6 +229,36 @@ def test_pointer_move_acknowledged_lost(fault_proxy: Any, s3_bucket: str, s3_end
         assert entry.to_hash == hashes[1]
         assert [(e.from_hash, e.to_hash) for e in store.history("Moved")][-1] == (hashes[0], hashes[1])
     assert proxy.counts["reset_after"] == 1
+
+
+def test_body_cut_short_is_read_again(fault_proxy: Any, s3_bucket: str) -> None:
+    """botocore retries requests, not body reads: a connection cut mid-body must be read again."""
+    proxy = fault_proxy(eligible=lambda method, path: method == "GET" and path.split("?")[0].endswith(".pkl"))
+    store = _store(proxy.url, s3_bucket, "cut")
+    data = _pickle_of(random.Random(6))
+    h = sha256(data)
+    store.write_version("Cut", h, data, fake_meta("Cut", h, data))
+    proxy.script(["truncate"])
+
+    assert store.read_pkl("Cut", h) == data
+    assert proxy.counts["truncate"] == 1
+
+
+def test_racing_conditional_write_409_is_retried(fault_proxy: Any, s3_bucket: str, s3_endpoint: str) -> None:
+    """AWS answers two racing If-None-Match writes to one key with 409 ConditionalRequestConflict
+    and asks the client to retry (moto never does; the proxy plays it).  Two pushes of the same
+    version must both succeed, so the create is retried: the retry then meets the object."""
+    proxy = fault_proxy(eligible=lambda method, path: method == "PUT" and path.split("?")[0].endswith(".pkl"))
+    store = _store(proxy.url, s3_bucket, "race409")
+    data = _pickle_of(random.Random(4))
+    h = sha256(data)
+    proxy.script(["conflict409"])
+
+    store.write_version("Racy", h, data, fake_meta("Racy", h, data))
+
+    assert proxy.counts["conflict409"] == 1
+    check_bucket(s3_client(s3_endpoint), s3_bucket, "race409", {h: data})
+    assert store.read_meta("Racy", h) is not None
 
 
 def test_history_write_acknowledged_lost_is_recorded_once(fault_proxy: Any, s3_bucket: str) -> None:

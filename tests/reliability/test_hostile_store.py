@@ -165,8 +165,9 @@ def test_canary_does_catch_a_pickle_that_runs(tmp_path: Path, canary: Path) -> N
 
     payloads = tmp_path / "payloads"
     payloads.mkdir()
-    for name, build in {"os_system": os_system, "hook": cloudpickle_class_with_hook, "ptr": evil_pointer}.items():
-        (payloads / name).write_bytes(build(canary / name))
+    (payloads / "a").write_bytes(os_system(canary / "os_system"))
+    (payloads / "b").write_bytes(cloudpickle_class_with_hook(canary / "hook"))
+    (payloads / "c").write_bytes(evil_pointer(canary))  # writes canary/evil_pointer
     code = (
         "import pickle, sys, pathlib\n"
         "for p in sorted(pathlib.Path(sys.argv[1]).iterdir()):\n"

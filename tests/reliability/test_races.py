@@ -191,3 +191,39 @@ def test_same_version_pushed_twice_at_once(
         versions = [v.hash for v in store.get_class(CLASS).versions]
         assert versions.count(h) == 1
     reliability_stats[f"same_version_pairs_{backend}"] = 4
+
+
+def test_same_class_pushed_by_three_processes_at_once(tmp_path: Path, reliability_stats: dict[str, Any]) -> None:
+    """Three researchers push the same class at the same moment (``petbrowser push``).
+
+    cloudpickle's bytes differ from process to process, but the hash is the
+    class: all three must succeed, one version stored, latest on it, one
+    history record for the move, verify clean.
+    """
+    from tests.reliability.helpers import corpus_module, make_project
+
+    store = tmp_path / "store"
+    store.mkdir()
+    pushes = 0
+    for trial in range(3):
+        project = make_project(tmp_path / f"project{trial}", storage=str(store), modules=["good_module"])
+        corpus_module("good_module", project)
+        with (project / "good_module.py").open("a") as fh:
+            fh.write(f"\n\nclass Shared{trial}:\n    def run(self):\n        return {trial}\n")
+        procs = [
+            subprocess.Popen(
+                [PYTHON, "-m", "petbrowser", "push", f"Shared{trial}"], cwd=project, env=cli_env(),
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            )
+            for _ in range(3)
+        ]
+        for p in procs:
+            _, err = p.communicate(timeout=120)
+            assert p.returncode == 0, f"a concurrent push of the same class failed: {err.decode()}"
+            pushes += 1
+        s = _open_store(str(store), None)
+        info = s.get_class(f"Shared{trial}")
+        assert len(info.versions) == 1 and info.latest == info.versions[0].hash
+        assert [(e.from_hash, e.to_hash) for e in s.history(f"Shared{trial}")] == [(None, info.latest)]
+        assert s.verify().ok
+    reliability_stats["same_class_concurrent_pushes"] = pushes

@@ -47,6 +47,7 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("aws_env")
 def test_credentials_never_leak(
     s3_endpoint: str,

@@ -6,9 +6,12 @@ built where the class lives: in the project's interpreter, stdlib only.
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
+import linecache
 import platform
+import sys
 from typing import Any
 
 from .disasm import method_table
@@ -32,7 +35,62 @@ def _attributes(cls: type) -> dict[str, str]:
     return out
 
 
+#: file -> (the linecache lines it was parsed from, first line of each class by qualname)
+_CLASS_STARTS: dict[str, tuple[list[str], dict[str, int]]] = {}
+
+
+def _class_starts(lines: list[str]) -> dict[str, int]:
+    """0-based first line (decorators included) of every class in a file, by qualname.
+
+    The same search as ``inspect.findsource`` (first match in source order,
+    ``<locals>`` for function scopes), done once per file instead of once per
+    class: before Python 3.13 ``inspect.getsource(cls)`` parses the whole
+    module for every class, which made scanning a 300-class module quadratic
+    (over the child's 60 s timeout; see docs/performance.md).
+    """
+    starts: dict[str, int] = {}
+
+    def visit(node: ast.AST, stack: list[str]) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                visit(child, [*stack, child.name, "<locals>"])
+            elif isinstance(child, ast.ClassDef):
+                first = child.decorator_list[0].lineno if child.decorator_list else child.lineno
+                starts.setdefault(".".join([*stack, child.name]), first - 1)
+                visit(child, [*stack, child.name])
+            else:
+                visit(child, stack)
+
+    visit(ast.parse("".join(lines)), [])
+    return starts
+
+
+def _fast_source(cls: type) -> str | None:
+    module = sys.modules.get(cls.__module__)
+    file = inspect.getsourcefile(cls)
+    if module is None or not file:
+        return None
+    linecache.checkcache(file)
+    lines = linecache.getlines(file, module.__dict__)
+    if not lines:
+        return None
+    cached = _CLASS_STARTS.get(file)
+    if cached is None or cached[0] is not lines:
+        cached = (lines, _class_starts(lines))
+        _CLASS_STARTS[file] = cached
+    start = cached[1].get(cls.__qualname__)
+    if start is None:
+        return None
+    return "".join(inspect.getblock(lines[start:]))
+
+
 def _source(cls: type) -> str | None:
+    try:
+        fast = _fast_source(cls)
+    except (OSError, TypeError, IndexError, SyntaxError, ValueError):
+        fast = None
+    if fast is not None:
+        return fast
     try:
         return inspect.getsource(cls)
     except (OSError, TypeError, IndexError):

@@ -50,10 +50,15 @@ def open_storage(
     scheme = text.split("://", 1)[0].lower() if "://" in text else ""
     if scheme == "s3":
         parts = urlsplit(text)
-        if "@" in parts.netloc:
-            # Never echo the URL: the part before '@' may be a secret.
+        if "@" in parts.netloc or (":" in parts.netloc and not parts.netloc.startswith("arn:")):
+            # Never echo the URL: the part before '@' may be a secret (and a secret with
+            # a '/' in it ends the netloc early, leaving "KEY:SECRET..." with no '@').
             raise ConfigError(
                 "an s3:// URL must not hold credentials; use a profile or the AWS_* environment"
+            )
+        if endpoint_url and "@" in urlsplit(str(endpoint_url)).netloc:
+            raise ConfigError(
+                "the endpoint URL must not hold credentials; use a profile or the AWS_* environment"
             )
         from petbrowser.core.storage.s3 import S3Storage
 

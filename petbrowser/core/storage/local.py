@@ -146,7 +146,13 @@ class LocalStorage(Storage):
             raise self._missing_store()
         base = prefix.rpartition("/")[0]
         start = self._path(base) if base else self.root
-        stack = [start]
+        # Keys are cut out of the scandir paths as strings: a Path per entry
+        # (relative_to, as_posix) cost more than the walk itself on a
+        # 60,000-object store (docs/performance.md).
+        root = str(self.root)
+        cut = len(root) if root.endswith(os.sep) else len(root) + 1
+        posix = os.sep == "/"
+        stack = [str(start)]
         while stack:
             folder = stack.pop()
             try:
@@ -154,12 +160,12 @@ class LocalStorage(Storage):
             except (FileNotFoundError, NotADirectoryError):
                 continue
             except OSError as exc:
-                raise self._os_error(exc, str(folder.relative_to(self.root)), "list") from None
+                raise self._os_error(exc, folder[cut:], "list") from None
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append(Path(entry.path))
+                    stack.append(entry.path)
                     continue
-                key = Path(entry.path).relative_to(self.root).as_posix()
+                key = entry.path[cut:] if posix else entry.path[cut:].replace(os.sep, "/")
                 if not key.startswith(prefix) or is_internal_name(entry.name) != internal:
                     continue
                 try:

@@ -13,6 +13,7 @@ name the bucket, key and error code, never credentials.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -188,13 +189,26 @@ class S3Storage(Storage):
         return self.read_with_token(key)[0]
 
     def read_with_token(self, key: str) -> tuple[bytes, str]:
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            IncompleteReadError,
+            ResponseStreamingError,
+        )
 
-        try:
-            resp = self._client.get_object(Bucket=self.bucket, Key=self._key(key))
-            return resp["Body"].read(), resp["ETag"]
-        except (ClientError, BotoCoreError) as exc:
-            raise self._error(exc, key, "read") from None
+        for attempt in range(3):
+            try:
+                resp = self._client.get_object(Bucket=self.bucket, Key=self._key(key))
+                return resp["Body"].read(), resp["ETag"]
+            except (ResponseStreamingError, IncompleteReadError):
+                # botocore retries requests, not body reads: a body cut short is fetched again.
+                if attempt == 2:
+                    raise StoreUnreachableError(
+                        f"{self._endpoint} broke off while sending '{key}' in {self.url}"
+                    ) from None
+            except (ClientError, BotoCoreError) as exc:
+                raise self._error(exc, key, "read") from None
+        raise AssertionError("unreachable")
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -211,22 +225,29 @@ class S3Storage(Storage):
     def create(self, key: str, data: bytes) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        try:
-            self._client.put_object(
-                Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*"
-            )
-        except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code") or "")
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if code == "PreconditionFailed" or status == 412:
-                raise AlreadyExistsError(f"'{key}' already exists in {self.url}") from None
-            if code == "ConditionalRequestConflict" or status == 409:
-                raise ConflictError(
-                    f"another writer was writing '{key}' in {self.url} at the same moment; try again"
-                ) from None
-            raise self._error(exc, key, "write") from None
-        except BotoCoreError as exc:
-            raise self._error(exc, key, "write") from None
+        for attempt in range(4):
+            try:
+                self._client.put_object(
+                    Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*"
+                )
+                return
+            except ClientError as exc:
+                code = str(exc.response.get("Error", {}).get("Code") or "")
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                if code == "PreconditionFailed" or status == 412:
+                    raise AlreadyExistsError(f"'{key}' already exists in {self.url}") from None
+                if code == "ConditionalRequestConflict" or status == 409:
+                    if attempt < 3:
+                        # Two conditional writes raced; S3 asks for a retry, which then meets
+                        # the winner's object (412 above) or writes ours.
+                        time.sleep(0.05 * 2**attempt)
+                        continue
+                    raise ConflictError(
+                        f"another writer was writing '{key}' in {self.url} at the same moment; try again"
+                    ) from None
+                raise self._error(exc, key, "write") from None
+            except BotoCoreError as exc:
+                raise self._error(exc, key, "write") from None
 
     def replace(self, key: str, data: bytes, expected_token: str | None) -> str:
         from botocore.exceptions import BotoCoreError, ClientError

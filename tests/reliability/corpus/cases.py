@@ -33,7 +33,9 @@ class Case:
     exit: int
     damage: tuple[tuple[Any, ...], ...] = ()
     #: "local" (default): the command gets ``--storage {store}``; "none": argv says it all;
-    #: "s3": moto's endpoint is passed with --endpoint-url.
+    #: "aws": argv says it all, with the fake AWS credentials in the environment;
+    #: "s3": moto's endpoint is passed with --endpoint-url; "s3-denied": the endpoint is a
+    #: proxy answering every request the way S3 answers unknown credentials (403).
     target: str = "local"
     timeout: float = 60
     slow: bool = False
@@ -60,9 +62,9 @@ CASES: tuple[Case, ...] = (
     Case("meta_wrong_digest_pull", "metadata whose pkl_sha256 does not match the bytes",
          ("pull", "Good"), 4, (("meta_field", "G2", "pkl_sha256", "0" * 64),)),
     Case("big_pkl_digest_pull", "a 50 MB .pkl whose digest does not match its metadata",
-         ("pull", "Good"), 4, (("big_pkl", "G2"),), slow=True),
+         ("pull", "Good"), 4, (("big_pkl", "G2"),)),
     Case("big_pkl_truncated_inspect", "a 50 MB LabChain pickle cut short, inspected statically",
-         ("inspect", "Lab"), 4, (("big_pkl_nometa", "L1"),), slow=True),
+         ("inspect", "Lab"), 4, (("big_pkl_nometa", "L1"),)),
     # ------------------------------------------------------- damaged pointers
     Case("ptr_garbage_verify", "latest.json is random bytes", ("verify",), 4,
          (("pointer", "Good", "garbage.bin"),)),
@@ -139,7 +141,16 @@ CASES: tuple[Case, ...] = (
          target="s3"),
     Case("url_unreachable", "an endpoint nobody listens on",
          ("ls", "--storage", "s3://pb-any-bucket/x", "--endpoint-url", "http://127.0.0.1:{closed_port}"), 1,
+         target="aws"),
+    Case("s3_no_credentials", "an S3 store with no credentials anywhere", ("ls", "--storage", "s3://pb-any-bucket/x"), 1,
          target="none"),
+    Case("s3_wrong_credentials", "credentials S3 does not know", ("ls", "--storage", "s3://pb-any-bucket/x"), 1,
+         target="s3-denied"),
+    Case("s3_wrong_credentials_push", "a push with credentials S3 does not know",
+         ("push", "--all", "--module", "prints_megabytes", "--storage", "s3://pb-any-bucket/x"), 1,
+         target="s3-denied"),
+    Case("s3_unknown_profile", "an AWS profile that is not configured",
+         ("ls", "--storage", "s3://pb-any-bucket/x", "--profile", "nobody-here"), 1, target="aws"),
 )
 
 #: Modules of corpus/modules/ every project of the corpus gets.
