@@ -651,7 +651,12 @@ class Store:
         at = _now()
         if actual == to_hash:
             return HistoryEntry(_iso(at), action, actual, to_hash, self.user, name, "")
+        if current is not None:
+            self._heal_history(current)
 
+        extra = dict(current.extra) if current is not None else {}
+        if encoding == "json":
+            extra["action"] = action  # lets the next move rebuild a record lost in a crash
         new = Pointer(
             hash=to_hash,
             class_name=name,
@@ -659,7 +664,7 @@ class Store:
             updated_at=_iso(at),
             updated_by=self.user,
             previous=actual,
-            extra=dict(current.extra) if current is not None else {},
+            extra=extra,
         )
         data = encode_pointer(new)
         try:
@@ -677,6 +682,51 @@ class Store:
                 actual=now,
             ) from None
         return self._record(name, at, action, actual, to_hash)
+
+    def _heal_history(self, current: Pointer) -> None:
+        """Write the history record of the move that set ``current``, if a crash lost it.
+
+        A move is compare-and-swap on ``latest.json`` first, history record
+        second; a process killed in between leaves a pointer whose move is not
+        recorded.  petbrowser's JSON pointers carry the time, user, previous
+        hash and action of the move that wrote them, and the record's key is
+        derived from that time, so the next move re-creates the record
+        (create-only: a record that exists is left alone).  LabChain's pickled
+        pointers carry none of this and are left as they are.
+        """
+        if current.encoding != "json" or not current.updated_at or not current.updated_by:
+            return
+        try:
+            at = datetime.fromisoformat(current.updated_at.replace("Z", "+00:00"))
+        except ValueError:
+            return
+        action = current.extra.get("action")
+        if action not in ACTIONS:
+            action = "rollback"
+        doc = {
+            "at": _iso(at),
+            "action": action,
+            "from": current.previous,
+            "to": current.hash,
+            "by": current.updated_by,
+            "class_name": current.class_name,
+            "recovered": True,
+        }
+        hkey = layout.history_key(current.class_name, at, current.hash)
+        try:
+            if not self.storage.exists(hkey):
+                self.storage.create(hkey, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
+        except AlreadyExistsError:
+            pass  # written meanwhile by the mover itself or another healer
+
+    def _same_move(self, hkey: str, doc: dict[str, Any]) -> bool:
+        """True when the record at ``hkey`` describes the move ``doc`` describes."""
+        try:
+            have = json.loads(self.storage.read(hkey).decode("utf-8"))
+        except (PetBrowserError, UnicodeDecodeError, ValueError):
+            return False
+        fields = ("at", "action", "from", "to", "by")
+        return isinstance(have, dict) and all(have.get(f) == doc[f] for f in fields)
 
     def _holds(self, key: str, data: bytes) -> bool:
         """True when ``key`` holds exactly ``data`` (False when unreadable)."""
@@ -711,7 +761,9 @@ class Store:
                 self.storage.create(hkey, body)
                 return HistoryEntry(doc["at"], action, frm, to, self.user, name, hkey)
             except AlreadyExistsError:
-                if self._holds(hkey, body):  # our own record, its answer lost: written once
+                if self._same_move(hkey, doc):
+                    # our own record whose answer was lost, or one the next mover
+                    # already re-created from the pointer (_heal_history): written once
                     return HistoryEntry(doc["at"], action, frm, to, self.user, name, hkey)
                 at = _now()  # same microsecond as another record: take a fresh time
                 doc["at"] = _iso(at)

@@ -169,7 +169,7 @@ def run_s3(
     rows = []
     for variant in VARIANTS:
         m, how, n = got[variant], hows[variant], calls[variant][1]
-        requests = {k: v // n for k, v in counters[variant].take().items()}
+        requests = {k: round(v / n) for k, v in counters[variant].take().items()}
         _check(m.result, spec, variant)
         req_text = ", ".join(f"{k} {v}" for k, v in sorted(requests.items()))
         rows.append(

@@ -123,10 +123,10 @@ def _compare(
     finally:
         snapshots.scan = original_scan
     lab, ours = got_runs["labchain"], got_runs["ours"]
-    lab_requests = sum(lab_counter.take().values()) // runs
+    lab_requests = round(sum(lab_counter.take().values()) / runs)
     want = {name: ("out_of_sync" if s == "behind" else s) for name, s in plan.items()}
     assert lab.result == want, "the LabChain loop must agree with the generated store"
-    requests = {k: v // runs for k, v in counter.take().items()}
+    requests = {k: round(v / runs) for k, v in counter.take().items()}
     got: dict[str, int] = {}
     for entry in ours.result:
         got[entry.status] = got.get(entry.status, 0) + 1

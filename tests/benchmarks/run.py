@@ -119,7 +119,7 @@ def _fmt(value: float | None, unit: str) -> str:
         return "-"
     if unit == "s":
         return f"{value * 1000:.2f} ms" if value < 1 else f"{value:.2f} s"
-    return f"{value:.0f} {unit}"
+    return f"{value:.1f} {unit}"
 
 
 def table(rows: list[Row]) -> str:
