@@ -84,6 +84,7 @@ def test_every_kind_of_damage_is_found(any_storage, tmp_path):
         layout.version_key("BadMeta", H1),
         layout.latest_key("BadPointer"),
         layout.latest_key("Dangling"),
+        layout.version_key("Evil", H1),  # would call os.system if loaded
     }
     messages = " | ".join(i.message for i in report.problems)
     assert "sha256 does not match" in messages and "truncated or unreadable" in messages
@@ -112,3 +113,24 @@ def test_stray_temp_and_lock_files_are_warnings(tmp_path):
         f"plugins/Alpha/.{H1}.pkl.0123abcd.tmp",
         "plugins/Alpha/.latest.json.lock",
     }
+
+
+def test_a_pickle_that_would_run_code_is_a_problem_and_never_runs(any_storage, tmp_path):
+    canary = tmp_path / "canary"
+
+    class Hostile:
+        def __reduce__(self):
+            import os
+
+            return (os.system, (f"touch {canary}",))
+
+    store = Store(any_storage, user="ana@lab")
+    any_storage.create(layout.version_key("Evil", H1), pickle.dumps(Hostile()))
+    any_storage.create(layout.version_key("Fine", H2), pickle.dumps({"plain": [1, 2]}))
+    report = store.verify()
+    problems = _by_key(report, "problem")
+    assert any(
+        k == layout.version_key("Evil", H1) and "unsafe" in m and "system" in m for k, m in problems
+    ), problems
+    assert not any(k == layout.version_key("Fine", H2) for k, _ in problems)
+    assert not canary.exists()

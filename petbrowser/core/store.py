@@ -842,7 +842,9 @@ class Store:
 
         Problems: a pointer that does not parse or points nowhere, metadata
         that does not parse or does not match its pickle (size, sha256, hash),
-        a truncated or unreadable pickle or object.  Warnings: by-reference
+        a truncated or unreadable pickle or object, a pickle whose loading would
+        call something beyond cloudpickle's rebuilding (safe_pickle; never
+        loaded).  Warnings: by-reference
         pickles, versions without metadata, metadata without a pickle, stray
         temporary/lock files, unexpected objects, unreadable history records,
         a pointer that moved without a history record.
@@ -941,6 +943,14 @@ class Store:
             walk_pickle(data)
         except Exception as exc:  # noqa: BLE001 - genops raises several types on garbage
             found.append(("problem", f"truncated or unreadable pickle ({str(exc)[:120]})"))
+        else:
+            from petbrowser.core.safe_pickle import scan_pickle  # static: loads nothing
+
+            unsafe = scan_pickle(data).unsafe
+            if unsafe:
+                found.append(
+                    ("problem", "unsafe pickle: loading it would call " + ", ".join(unsafe[:5]))
+                )
         meta: dict[str, Any] | None = None
         if has_meta:
             try:
