@@ -2,12 +2,13 @@
 
 The model holds what the core reported (``ClassInfo``, ``StatusEntry``,
 inspection flags) and exposes it through roles; the view and its badge
-delegate only render.  Updates are incremental (one class at a time, as the
-listing streams in) so a refresh keeps selection and expansion.
+delegate only render.  Updates are incremental (one batch of classes at a
+time, as the listing streams in) so a refresh keeps selection and expansion.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -185,6 +186,9 @@ class ClassTreeModel(QAbstractItemModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._classes: list[_ClassNode] = []
+        #: name -> row in ``_classes``: parent() runs for every version index
+        #: the proxy maps, so a linear search there made a 20,000-version fill quadratic.
+        self._rows: dict[str, int] = {}
         self._flags: dict[tuple[str, str], dict[str, bool | None]] = {}
         #: Whether local statuses were computed: until then (or with no project)
         #: a store class is not "remote only", its status is simply unknown.
@@ -200,6 +204,7 @@ class ClassTreeModel(QAbstractItemModel):
     def clear(self) -> None:
         self.beginResetModel()
         self._classes = []
+        self._rows = {}
         self._flags = {}
         self._local_known = False
         self.endResetModel()
@@ -209,28 +214,72 @@ class ClassTreeModel(QAbstractItemModel):
         return [c.name for c in self._classes]
 
     def _find(self, name: str) -> int:
-        for i, c in enumerate(self._classes):
-            if c.name == name:
-                return i
-        return -1
+        return self._rows.get(name, -1)
+
+    def _reindex(self) -> None:
+        """Rebuild the name -> row map after rows were inserted or removed."""
+        self._rows = {c.name: i for i, c in enumerate(self._classes)}
+
+    def _insert_row(self, name: str) -> int:
+        """Where a new class ``name`` goes: classes stay sorted by lower-cased name."""
+        return bisect_left(self._classes, name.lower(), key=lambda c: c.name.lower())
 
     def _ensure_class(self, name: str) -> int:
         row = self._find(name)
         if row >= 0:
             return row
-        row = 0
-        while row < len(self._classes) and self._classes[row].name.lower() < name.lower():
-            row += 1
+        row = self._insert_row(name)
         self.beginInsertRows(QModelIndex(), row, row)
         self._classes.insert(row, _ClassNode(name))
+        self._reindex()
         self.endInsertRows()
         return row
 
     def upsert_class(self, info: ClassInfo) -> None:
         """Add or update one class as the listing streams in."""
-        row = self._ensure_class(info.name)
+        self.upsert_classes([info])
+
+    def upsert_classes(self, infos: list[ClassInfo]) -> None:
+        """Add or update a batch of classes as the listing streams in.
+
+        New classes are inserted with their versions already attached, one
+        ``beginInsertRows`` per contiguous run of new rows (a sorted stream
+        gives one per batch), so the view and proxy see one insert per batch
+        instead of two per class; known classes are updated in place so a
+        refresh keeps selection and expansion.
+        """
+        new: dict[str, ClassInfo] = {}
+        for info in infos:
+            if info.name in self._rows:
+                self._update_class(self._rows[info.name], info)
+            else:
+                new[info.name] = info  # a repeated name: the last one wins, as before
+        if not new:
+            return
+        nodes = []
+        for name, info in new.items():
+            node = _ClassNode(name, info)
+            node.versions = [self._version_node(node, v) for v in info.versions]
+            nodes.append(node)
+        nodes.sort(key=lambda n: n.name.lower())
+        # group the new nodes by where they land; insert the runs back to front
+        # so the positions computed before any insert stay valid
+        runs: list[tuple[int, list[_ClassNode]]] = []
+        for node in nodes:
+            row = self._insert_row(node.name)
+            if runs and runs[-1][0] == row:
+                runs[-1][1].append(node)
+            else:
+                runs.append((row, [node]))
+        for row, run in reversed(runs):
+            self.beginInsertRows(QModelIndex(), row, row + len(run) - 1)
+            self._classes[row:row] = run
+            self._reindex()
+            self.endInsertRows()
+
+    def _update_class(self, row: int, info: ClassInfo) -> None:
         node = self._classes[row]
-        if node.info == info:
+        if node.info is info or node.info == info:
             return  # the final listing repeats what streamed in: nothing to repaint
         parent = self.index(row, 0)
         new_hashes = [v.hash for v in info.versions]
@@ -266,6 +315,7 @@ class ClassTreeModel(QAbstractItemModel):
             if c.name not in names and c.status is None:
                 self.beginRemoveRows(QModelIndex(), row, row)
                 del self._classes[row]
+                self._reindex()
                 self.endRemoveRows()
             elif c.name not in names:
                 c.info = None
@@ -295,6 +345,7 @@ class ClassTreeModel(QAbstractItemModel):
             if c.info is None and c.status is None:
                 self.beginRemoveRows(QModelIndex(), row, row)
                 del self._classes[row]
+                self._reindex()
                 self.endRemoveRows()
         self.classes_changed.emit()
 

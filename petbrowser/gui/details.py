@@ -7,7 +7,8 @@ class diff, a pointer history); it never calls the core itself.
 from __future__ import annotations
 
 import html
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -31,9 +32,11 @@ from petbrowser.gui.class_tree import (
     relative_time,
     short_hash,
 )
-from petbrowser.gui.code_view import CodeView
-from petbrowser.gui.diff_view import DiffView
 from petbrowser.gui.icons import icon
+
+if TYPE_CHECKING:  # imported on first use: start-up never shows these tabs
+    from petbrowser.gui.code_view import CodeView
+    from petbrowser.gui.diff_view import DiffView
 
 __all__ = ["DetailsPanel", "DiffPanel", "diff_summary"]
 
@@ -59,6 +62,53 @@ def _row(label: str, value: str) -> str:
     return f"<tr><td class='k'>{html.escape(label)}</td><td>{value}</td></tr>"
 
 
+def _new_code_view() -> CodeView:
+    from petbrowser.gui.code_view import CodeView
+
+    return CodeView()
+
+
+class _LazyTab(QWidget):
+    """A tab page that builds its real widget when first shown or asked for.
+
+    The code and diff views (and the highlighter behind them) cost tens of
+    milliseconds to import; building them on first use keeps that out of the
+    time to the window's first paint.  Text given before then is kept and
+    handed over when the widget is built.
+    """
+
+    def __init__(self, factory: Callable[[], QWidget], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._factory = factory
+        self._widget: QWidget | None = None
+        self._pending: tuple[str, str] | None = None
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+
+    def built(self) -> bool:
+        return self._widget is not None
+
+    def widget(self) -> Any:
+        if self._widget is None:
+            self._widget = self._factory()
+            self.layout().addWidget(self._widget)
+            if self._pending is not None:
+                self._widget.set_code(*self._pending)  # type: ignore[attr-defined]
+                self._pending = None
+        return self._widget
+
+    def set_code(self, text: str, language: str) -> None:
+        """``CodeView.set_code``, kept for later while the view is not built."""
+        if self._widget is None:
+            self._pending = (text, language)
+        else:
+            self._widget.set_code(text, language=language)  # type: ignore[attr-defined]
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        self.widget()
+        super().showEvent(event)
+
+
 class DiffPanel(QWidget):
     """A title line (what is compared) over the side-by-side ``DiffView``."""
 
@@ -74,8 +124,21 @@ class DiffPanel(QWidget):
         self.title.setWordWrap(True)
         self.title.setTextFormat(Qt.TextFormat.RichText)
         lay.addWidget(self.title)
-        self.view = DiffView(self)
-        lay.addWidget(self.view, 1)
+        self._view: DiffView | None = None  # built when first shown or used
+
+    @property
+    def view(self) -> DiffView:
+        """The side-by-side view, built (and its module imported) on first use."""
+        if self._view is None:
+            from petbrowser.gui.diff_view import DiffView
+
+            self._view = DiffView(self)
+            self.layout().addWidget(self._view, 1)
+        return self._view
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        self.view  # noqa: B018 - build it before the first paint of this tab
+        super().showEvent(event)
 
     def show_diff(
         self, name: str, desc_a: dict, desc_b: dict, a_label: str, b_label: str, class_diff: Any
@@ -94,7 +157,8 @@ class DiffPanel(QWidget):
 
     def clear(self, text: str = "") -> None:
         self.class_diff = None
-        self.view.clear()
+        if self._view is not None:
+            self._view.clear()
         if text:
             self.title.setText(html.escape(text))
 
@@ -110,8 +174,8 @@ class DetailsPanel(QTabWidget):
         self.overview = QTextBrowser(self)
         self.overview.setOpenExternalLinks(False)
         self.overview.setAccessibleName("Overview")
-        self.source = CodeView()  # parented by addTab below
-        self.bytecode = CodeView()
+        self._source = _LazyTab(_new_code_view)  # parented by addTab below
+        self._bytecode = _LazyTab(_new_code_view)
         self.diff = DiffPanel(self)
         self.history = QTableWidget(0, 5, self)
         self.history.setHorizontalHeaderLabels(["When", "Action", "From", "To", "By"])
@@ -122,8 +186,8 @@ class DetailsPanel(QTabWidget):
         self.history.horizontalHeader().setStretchLastSection(True)
         self.history.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.addTab(self.overview, "Overview")
-        self.addTab(self.source, "Source")
-        self.addTab(self.bytecode, "Bytecode")
+        self.addTab(self._source, "Source")
+        self.addTab(self._bytecode, "Bytecode")
         self.addTab(self.diff, icon("diff"), "Diff")
         self.addTab(self.history, "History")
         for i, tip in enumerate((
@@ -136,11 +200,21 @@ class DetailsPanel(QTabWidget):
             self.setTabToolTip(i, tip)
         self.show_placeholder()
 
+    @property
+    def source(self) -> CodeView:
+        """The Source tab's code view (built on first use)."""
+        return self._source.widget()
+
+    @property
+    def bytecode(self) -> CodeView:
+        """The Bytecode tab's code view (built on first use)."""
+        return self._bytecode.widget()
+
     # --------------------------------------------------------- overview
     def show_placeholder(self, text: str = "Select a class or a version.") -> None:
         self.overview.setHtml(f"<p style='color:gray'>{html.escape(text)}</p>")
-        self.source.set_code("", language="python")
-        self.bytecode.set_code("", language="dis")
+        self._source.set_code("", language="python")
+        self._bytecode.set_code("", language="dis")
 
     def show_loading(self, what: str) -> None:
         self.overview.setHtml(f"<p style='color:gray'>Loading {html.escape(what)}…</p>")
@@ -173,8 +247,8 @@ class DetailsPanel(QTabWidget):
         else:
             rows.append(_row("Store", "not in the store yet — push it to create its first version"))
         self.overview.setHtml(f"{self._css()}<h2>{html.escape(name)}</h2><table>{''.join(rows)}</table>")
-        self.source.set_code("", language="python")
-        self.bytecode.set_code("", language="dis")
+        self._source.set_code("", language="python")
+        self._bytecode.set_code("", language="dis")
 
     def show_version(self, version: VersionInfo, result: Any, badges: list[str]) -> None:
         """Render an inspection result (``InspectResult`` of core.inspection)."""
@@ -242,18 +316,18 @@ class DetailsPanel(QTabWidget):
 
         source = desc.get("source")
         if source:
-            self.source.set_code(source, language="python")
+            self._source.set_code(source, language="python")
         elif getattr(result, "by_reference", False) or version.by_reference:
-            self.source.set_code("# by reference — no code captured in this version", language="python")
+            self._source.set_code("# by reference — no code captured in this version", language="python")
         else:
-            self.source.set_code("# no source was captured for this version", language="python")
+            self._source.set_code("# no source was captured for this version", language="python")
         dis_parts = []
         for name, m in methods.items():
             text = m.get("disassembly")
             if text:
                 sig = m.get("signature") or ""
                 dis_parts.append(f"# {name}{sig}  [{m.get('kind', '')}]\n{text.rstrip()}\n")
-        self.bytecode.set_code(
+        self._bytecode.set_code(
             "\n".join(dis_parts) if dis_parts else "# no bytecode recorded", language="dis"
         )
 

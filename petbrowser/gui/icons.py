@@ -13,10 +13,13 @@ import sys
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
-from PySide6.QtSvg import QSvgRenderer
+
+if TYPE_CHECKING:  # QtSvg is loaded at the first paint of an icon, not at import
+    from PySide6.QtSvg import QSvgRenderer
 
 from petbrowser.gui.refcount_guard import guard_none_refcount
 
@@ -37,6 +40,7 @@ ICON_NAMES: tuple[str, ...] = (
 APP_ICON_SIZES: tuple[int, ...] = (16, 24, 32, 48, 64, 128, 256, 512)
 
 
+@cache
 def _resources_root() -> Path:
     """The folder that holds ``petbrowser.svg`` and ``icons/``.
 
@@ -96,6 +100,8 @@ class _TintedSvgEngine(QIconEngine):
             if disabled and b"currentColor" not in self._svg:
                 # Coloured icons: fade them instead of recolouring.
                 data = data.replace(b"<svg ", b'<svg opacity="0.4" ', 1)
+            from PySide6.QtSvg import QSvgRenderer
+
             renderer = QSvgRenderer(QByteArray(data))
             self._renderers = {key: renderer} | dict(list(self._renderers.items())[:6])
         return renderer
@@ -153,7 +159,21 @@ def icon(name: str) -> QIcon:
 
 
 def app_icon() -> QIcon:
-    """The application icon with every pre-rendered PNG size, plus the SVG for the rest."""
+    """The application icon with every pre-rendered PNG size, plus the SVG for the rest.
+
+    Built once: the application, the main window and the welcome page all ask
+    for it during start-up, and each build stats nine files.
+    """
+    global _app_icon
+    if _app_icon is None:
+        _app_icon = _build_app_icon()
+    return QIcon(_app_icon)
+
+
+_app_icon: QIcon | None = None
+
+
+def _build_app_icon() -> QIcon:
     result = QIcon()
     for n in APP_ICON_SIZES:
         png = resource_path(f"icons/hicolor/{n}x{n}/apps/petbrowser.png")

@@ -12,7 +12,7 @@ import json
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QByteArray,
@@ -53,14 +53,15 @@ from petbrowser.gui.class_tree import (
     short_hash,
 )
 from petbrowser.gui.commands import PointerHistory
-from petbrowser.gui.confirm_move import ConfirmMoveDialog
-from petbrowser.gui.connect_dialog import ConnectDialog, remember_store
 from petbrowser.gui.details import DetailsPanel
 from petbrowser.gui.icons import app_icon
 from petbrowser.gui.messages import MessageBar
 from petbrowser.gui.open_target import OpenTarget, strip_userinfo
 from petbrowser.gui.welcome import WelcomeView
 from petbrowser.gui.workers import ProgressIndicator, Task, TaskRunner
+
+if TYPE_CHECKING:  # the dialogs are imported when first shown: start-up never needs them
+    from petbrowser.gui.confirm_move import ConfirmMoveDialog
 
 __all__ = ["MainWindow", "demo_dir"]
 
@@ -356,6 +357,8 @@ class MainWindow(QMainWindow):
         s.setValue(RECENT_KEY, json.dumps([t.to_dict() for t in items[:MAX_RECENT]]))
         s.setValue(LAST_KEY, json.dumps(target.to_dict()))
         if target.storage and not target.project_dir:
+            from petbrowser.gui.connect_dialog import remember_store
+
             remember_store(target, s)
         self._refresh_recent_menu()
 
@@ -393,6 +396,8 @@ class MainWindow(QMainWindow):
             self.open_target(OpenTarget(project_dir=d))
 
     def ask_open_store(self) -> None:
+        from petbrowser.gui.connect_dialog import ConnectDialog
+
         dlg = ConnectDialog(self.runner, self, initial=self.target if self.target and self.target.storage else None)
         if dlg.exec() == QDialog.DialogCode.Accepted:
             t = dlg.target()
@@ -564,8 +569,7 @@ class MainWindow(QMainWindow):
                 return
             chunk = pending[:LISTING_CHUNK]
             del pending[:LISTING_CHUNK]
-            for info in chunk:
-                self.model.upsert_class(info)
+            self.model.upsert_classes(chunk)
             self._update_summary()
             if pending:
                 QTimer.singleShot(0, apply_some)
@@ -575,8 +579,7 @@ class MainWindow(QMainWindow):
             if manager is not self.manager:
                 return
             self.classes = list(classes)
-            for info in classes:
-                self.model.upsert_class(info)
+            self.model.upsert_classes(self.classes)
             self.model.retain_classes({c.name for c in classes})
             self._report_problems(classes)
             self._after_listing()
@@ -1085,6 +1088,8 @@ class MainWindow(QMainWindow):
         def ask(class_diff: Any, error: str | None) -> None:
             if manager is not self.manager:
                 return
+            from petbrowser.gui.confirm_move import ConfirmMoveDialog
+
             dlg = ConfirmMoveDialog(
                 name, from_hash, to_hash,
                 from_version=versions.get(from_hash or ""), to_version=versions.get(to_hash),

@@ -87,3 +87,34 @@ def test_relative_time_and_sizes():
     assert relative_time("2026-11-25T04:00:00Z", now) == "2 d ago"
     assert relative_time(None, now) == ""
     assert format_size(512) == "512 B" and format_size(2048) == "2.0 KB"
+
+
+def test_a_batch_inserts_new_classes_in_one_go_and_a_repeat_inserts_nothing():
+    m = _model()
+    m.upsert_class(ClassInfo("Mid", (_v("Mid", H1),), H1))
+    inserted: list[tuple[bool, int, int]] = []
+    m.rowsInserted.connect(lambda parent, first, last: inserted.append((parent.isValid(), first, last)))
+    batch = [
+        ClassInfo("beta", (_v("beta", H1), _v("beta", H2)), H2),
+        ClassInfo("Alpha", (_v("Alpha", H3),), H3),
+        ClassInfo("zulu", (_v("zulu", H1),), H1),
+        ClassInfo("Mid", (_v("Mid", H2), _v("Mid", H1)), H2),  # known: updated in place
+    ]
+    m.upsert_classes(batch)
+    assert m.class_names() == ["Alpha", "beta", "Mid", "zulu"]
+    # one insert per contiguous run of new classes, back to front (zulu after
+    # Mid, then Alpha and beta before it; versions come with them), plus Mid's
+    # new version list
+    assert sorted(inserted) == [(False, 0, 1), (False, 1, 1), (True, 0, 1)]
+    for name in ("Alpha", "beta", "Mid", "zulu"):
+        index = m.class_index(name)
+        assert index.data(Role.CLASS_NAME) == name
+        child = m.index(0, 0, index)
+        assert m.parent(child) == index  # the name -> row map follows the inserts
+    assert m.rowCount(m.class_index("beta")) == 2
+    inserted.clear()
+    m.upsert_classes(batch)  # the final listing repeats what streamed in
+    assert inserted == []
+    m.retain_classes({"beta", "zulu"})
+    assert m.class_names() == ["beta", "zulu"]
+    assert m.parent(m.index(0, 0, m.class_index("zulu"))).row() == 1
