@@ -61,6 +61,7 @@ from petbrowser.core.models import (
 from petbrowser.core.names import is_class_name, is_hash, validate_class_name, validate_hash
 from petbrowser.core.pointer import encode_pointer, parse_pointer, sniff_encoding
 from petbrowser.core.storage.base import Storage
+from petbrowser.core.times import parse_utc
 
 __all__ = ["ACTIONS", "ANY", "MIN_PREFIX", "Store", "short", "sniff_by_reference"]
 
@@ -108,15 +109,8 @@ def _iso_from_ts(ts: float | None) -> str | None:
 
 
 def _ts(text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
-    return at.timestamp()
+    at = parse_utc(text)
+    return at.timestamp() if at is not None else None
 
 
 def _text(doc: dict[str, Any], key: str) -> str | None:
@@ -696,9 +690,8 @@ class Store:
         """
         if current.encoding != "json" or not current.updated_at or not current.updated_by:
             return
-        try:
-            at = datetime.fromisoformat(current.updated_at.replace("Z", "+00:00"))
-        except ValueError:
+        at = parse_utc(current.updated_at)
+        if at is None:
             return
         action = current.extra.get("action")
         if action not in ACTIONS:

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from petbrowser.core.models import ClassInfo, StatusEntry, VersionInfo
+from petbrowser.core.times import parse_utc
 from petbrowser.gui.icons import icon
 
 __all__ = [
@@ -123,16 +124,7 @@ def format_size(n: int | None) -> str:
     return f"{n} B"
 
 
-def parse_time(iso: str | None) -> datetime | None:
-    if not iso:
-        return None
-    try:
-        dt = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt
+parse_time = parse_utc  # the store's timestamps, read one way everywhere
 
 
 def local_time(iso: str | None) -> str:
