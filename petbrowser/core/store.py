@@ -108,6 +108,11 @@ def _iso_from_ts(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _history_body(doc: dict[str, Any]) -> bytes:
+    """The bytes of one history record (one JSON document, as DESIGN.md's layout wants)."""
+    return (json.dumps(doc, indent=2) + "\n").encode("utf-8")
+
+
 def _ts(text: str | None) -> float | None:
     at = parse_utc(text)
     return at.timestamp() if at is not None else None
@@ -708,7 +713,7 @@ class Store:
         hkey = layout.history_key(current.class_name, at, current.hash)
         try:
             if not self.storage.exists(hkey):
-                self.storage.create(hkey, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
+                self.storage.create(hkey, _history_body(doc))
         except AlreadyExistsError:
             pass  # written meanwhile by the mover itself or another healer
 
@@ -749,9 +754,8 @@ class Store:
         }
         for _attempt in range(5):
             hkey = layout.history_key(name, at, to)
-            body = (json.dumps(doc, indent=2) + "\n").encode("utf-8")
             try:
-                self.storage.create(hkey, body)
+                self.storage.create(hkey, _history_body(doc))
                 return HistoryEntry(doc["at"], action, frm, to, self.user, name, hkey)
             except AlreadyExistsError:
                 if self._same_move(hkey, doc):

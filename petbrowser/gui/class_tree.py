@@ -124,18 +124,17 @@ def format_size(n: int | None) -> str:
     return f"{n} B"
 
 
-parse_time = parse_utc  # the store's timestamps, read one way everywhere
 
 
 def local_time(iso: str | None) -> str:
     """An ISO UTC stamp in the user's local time, for tooltips and tables."""
-    dt = parse_time(iso)
+    dt = parse_utc(iso)
     return dt.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if dt else ""
 
 
 def relative_time(iso: str | None, now: datetime | None = None) -> str:
     """'3 h ago' style: what a user scanning a list wants to see first."""
-    dt = parse_time(iso)
+    dt = parse_utc(iso)
     if dt is None:
         return ""
     now = now or datetime.now(timezone.utc)
