@@ -51,10 +51,10 @@ def _variant_call(storage: Any, variant: str) -> tuple[Callable[[], list], str]:
             f"list_classes(with_pointers={pointers}, with_meta=False)",
         )
     from petbrowser.core import layout
-    from petbrowser.core import store as store_module
+    from petbrowser.core.store import records as store_module
 
     def call() -> list:
-        groups = store_module._group(storage.list(layout.PLUGINS))
+        groups = store_module.group_objects(storage.list(layout.PLUGINS))
         trimmed = {
             n: replace(g, metas={}, latest=g.latest if pointers else None) for n, g in groups.items()
         }

@@ -1,0 +1,72 @@
+"""The state every part of the store shares and the fan-out of reads."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from petbrowser.core.errors import (
+    NotFoundError,
+    PetBrowserError,
+    StoreNotFoundError,
+)
+from petbrowser.core.storage.base import Storage
+from petbrowser.core.store.common import FATAL_ERRORS, default_user
+
+
+class StoreBase:
+    """State and plumbing every part of :class:`Store` uses."""
+
+    def __init__(self, storage: Storage, *, user: str | None = None, max_workers: int = 16) -> None:
+        self.storage = storage
+        self.user = user or default_user()
+        self.max_workers = max(1, max_workers)
+        # Versions are immutable (create-only), so what a listing learnt about
+        # one stays true: a refresh re-reads only pointers and new versions.
+        self._version_cache: dict[tuple[str, str, str], Any] = {}
+        self._cache_lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return str(getattr(self.storage, "url", ""))
+
+    # ------------------------------------------------------------ plumbing
+    def _run(
+        self,
+        jobs: list[tuple[Any, Callable[[], Any]]],
+        on_done: Callable[[Any, Any, PetBrowserError | None], None],
+    ) -> None:
+        """Run ``jobs`` (tag, fn) concurrently; ``on_done(tag, result, error)`` on this thread.
+
+        Per-object errors go to ``on_done``; store-level errors (unreachable,
+        denied, gone) cancel the rest and propagate.
+        """
+        if not jobs:
+            return
+        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(jobs))) as pool:
+            pending: dict[Future[Any], Any] = {pool.submit(fn): tag for tag, fn in jobs}
+            try:
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        tag = pending.pop(fut)
+                        try:
+                            result, error = fut.result(), None
+                        except FATAL_ERRORS:
+                            raise
+                        except PetBrowserError as exc:
+                            result, error = None, exc
+                        on_done(tag, result, error)
+            finally:
+                for fut in pending:
+                    fut.cancel()
+
+    def _read_token(self, key: str) -> tuple[bytes, str] | None:
+        try:
+            return self.storage.read_with_token(key)
+        except StoreNotFoundError:
+            raise
+        except NotFoundError:
+            return None

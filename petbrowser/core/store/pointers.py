@@ -1,0 +1,218 @@
+"""Reading and moving the latest pointer (compare-and-swap) and recording each move."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from petbrowser.core import layout
+from petbrowser.core.errors import (
+    AlreadyExistsError,
+    CorruptPointerError,
+    NotFoundError,
+    PetBrowserError,
+    StorageError,
+    UsageError,
+)
+from petbrowser.core.models import (
+    HistoryEntry,
+    Pointer,
+)
+from petbrowser.core.names import validate_class_name, validate_hash
+from petbrowser.core.pointer import encode_pointer, parse_pointer, sniff_encoding
+from petbrowser.core.store.base import StoreBase
+from petbrowser.core.store.common import ACTIONS, ANY, iso_utc, short, utc_now
+from petbrowser.core.store.records import history_body
+from petbrowser.core.times import parse_utc
+
+
+class PointerMixin(StoreBase):
+    """Reading and moving the latest pointer (compare-and-swap) and recording each move."""
+
+    # -------------------------------------------------------------- reads
+    def read_pointer(self, name: str) -> Pointer | None:
+        """The parsed ``latest.json`` with its CAS token; None when there is none."""
+        got = self._read_token(layout.latest_key(name))
+        if got is None:
+            return None
+        data, token = got
+        return replace(parse_pointer(data, name), token=token)
+
+    def move_latest(
+        self,
+        name: str,
+        to_hash: str,
+        expected: str | None | object = ANY,
+        action: str = "rollback",
+    ) -> HistoryEntry:
+        """Move ``latest`` of ``name`` to the existing version ``to_hash``.
+
+        ``expected`` is the hash the caller last saw (None: there must be no
+        pointer yet; ANY: whatever is there now).  Either way the write is a
+        compare-and-swap against the pointer actually read, so a concurrent
+        move raises ConflictError(expected=..., actual=...) and changes
+        nothing.  The pointer keeps its encoding (LabChain's pickled dict
+        stays a pickled dict).  Then the history record is written (order
+        and crash window: module docstring).  Moving to where the pointer
+        already is writes nothing and returns an entry with ``key == ""``.
+        """
+        from petbrowser.core.errors import ConflictError
+
+        validate_class_name(name)
+        validate_hash(to_hash)
+        if action not in ACTIONS:
+            raise UsageError(f"unknown pointer action {action!r} (one of {', '.join(ACTIONS)})")
+        if expected is not ANY and expected is not None:
+            validate_hash(expected)
+        if not self.storage.exists(layout.version_key(name, to_hash)):
+            raise NotFoundError(f"version {short(to_hash)} of '{name}' is not in store {self.url}")
+
+        key = layout.latest_key(name)
+        got = self._read_token(key)
+        current: Pointer | None = None
+        token: str | None = None
+        encoding = "json"
+        if got is not None:
+            data, token = got
+            encoding = sniff_encoding(data)
+            try:
+                current = parse_pointer(data, name)
+                encoding = current.encoding
+            except CorruptPointerError:
+                if expected is not ANY:
+                    raise
+                # ANY on a corrupt pointer is the repair path: overwrite it (still CAS).
+        actual = current.hash if current is not None else None
+        if expected is not ANY and expected != actual:
+            raise ConflictError(
+                f"latest of '{name}' is {short(actual) if actual else 'unset'}, "
+                f"not {short(expected) if expected else 'unset'}: it moved since you looked; reload and retry",  # type: ignore[arg-type]
+                expected=expected,  # type: ignore[arg-type]
+                actual=actual,
+            )
+        at = utc_now()
+        if actual == to_hash:
+            return HistoryEntry(iso_utc(at), action, actual, to_hash, self.user, name, "")
+        if current is not None:
+            self._heal_history(current)
+
+        extra = dict(current.extra) if current is not None else {}
+        if encoding == "json":
+            extra["action"] = action  # lets the next move rebuild a record lost in a crash
+        new = Pointer(
+            hash=to_hash,
+            class_name=name,
+            encoding=encoding,
+            updated_at=iso_utc(at),
+            updated_by=self.user,
+            previous=actual,
+            extra=extra,
+        )
+        data = encode_pointer(new)
+        try:
+            self.storage.replace(key, data, token)
+        except ConflictError:
+            if encoding == "json" and self._holds(key, data):
+                # Our write landed and only its answer was lost (a retried S3 PUT then
+                # fails If-Match): the JSON pointer carries our time and user, so it is ours.
+                return self._record(name, at, action, actual, to_hash)
+            now = self.read_pointer_quietly(name)
+            raise ConflictError(
+                f"latest of '{name}' moved while you were moving it (now {short(now) if now else 'unset'}); "
+                "nothing was changed",
+                expected=actual,
+                actual=now,
+            ) from None
+        return self._record(name, at, action, actual, to_hash)
+
+    def _heal_history(self, current: Pointer) -> None:
+        """Write the history record of the move that set ``current``, if a crash lost it.
+
+        A move is compare-and-swap on ``latest.json`` first, history record
+        second; a process killed in between leaves a pointer whose move is not
+        recorded.  petbrowser's JSON pointers carry the time, user, previous
+        hash and action of the move that wrote them, and the record's key is
+        derived from that time, so the next move re-creates the record
+        (create-only: a record that exists is left alone).  LabChain's pickled
+        pointers carry none of this and are left as they are.
+        """
+        if current.encoding != "json" or not current.updated_at or not current.updated_by:
+            return
+        at = parse_utc(current.updated_at)
+        if at is None:
+            return
+        action = current.extra.get("action")
+        if action not in ACTIONS:
+            action = "rollback"
+        doc = {
+            "at": iso_utc(at),
+            "action": action,
+            "from": current.previous,
+            "to": current.hash,
+            "by": current.updated_by,
+            "class_name": current.class_name,
+            "recovered": True,
+        }
+        hkey = layout.history_key(current.class_name, at, current.hash)
+        try:
+            if not self.storage.exists(hkey):
+                self.storage.create(hkey, history_body(doc))
+        except AlreadyExistsError:
+            pass  # written meanwhile by the mover itself or another healer
+
+    def _same_move(self, hkey: str, doc: dict[str, Any]) -> bool:
+        """True when the record at ``hkey`` describes the move ``doc`` describes."""
+        try:
+            have = json.loads(self.storage.read(hkey).decode("utf-8"))
+        except (PetBrowserError, UnicodeDecodeError, ValueError):
+            return False
+        fields = ("at", "action", "from", "to", "by")
+        return isinstance(have, dict) and all(have.get(f) == doc[f] for f in fields)
+
+    def _holds(self, key: str, data: bytes) -> bool:
+        """True when ``key`` holds exactly ``data`` (False when unreadable)."""
+        try:
+            return self.storage.read(key) == data
+        except PetBrowserError:
+            return False
+
+    def read_pointer_quietly(self, name: str) -> str | None:
+        """The pointer's hash, or None when absent or unreadable (for messages)."""
+        try:
+            ptr = self.read_pointer(name)
+        except PetBrowserError:
+            return None
+        return ptr.hash if ptr is not None else None
+
+    def _record(
+        self, name: str, at: datetime, action: str, frm: str | None, to: str
+    ) -> HistoryEntry:
+        doc = {
+            "at": iso_utc(at),
+            "action": action,
+            "from": frm,
+            "to": to,
+            "by": self.user,
+            "class_name": name,
+        }
+        for _attempt in range(5):
+            hkey = layout.history_key(name, at, to)
+            try:
+                self.storage.create(hkey, history_body(doc))
+                return HistoryEntry(doc["at"], action, frm, to, self.user, name, hkey)
+            except AlreadyExistsError:
+                if self._same_move(hkey, doc):
+                    # our own record whose answer was lost, or one the next mover
+                    # already re-created from the pointer (_heal_history): written once
+                    return HistoryEntry(doc["at"], action, frm, to, self.user, name, hkey)
+                at = utc_now()  # same microsecond as another record: take a fresh time
+                doc["at"] = iso_utc(at)
+            except PetBrowserError as exc:
+                raise StorageError(
+                    f"latest of '{name}' now is {short(to)}, but its history record could not be written: {exc.message}"
+                ) from None
+        raise StorageError(
+            f"latest of '{name}' now is {short(to)}, but its history record could not be written"
+        )
