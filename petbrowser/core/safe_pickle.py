@@ -163,7 +163,7 @@ _BENIGN_DUNDERS = frozenset(
         "__module__", "__qualname__", "__doc__", "__firstlineno__", "__static_attributes__",
         "__annotations__", "__slots__", "__orig_bases__", "__parameters__", "__init__",
         "__type_params__", "__match_args__", "__abstractmethods__",
-        "__dataclass_fields__", "__dataclass_params__",
+        "__dataclass_fields__", "__dataclass_params__", "__slotnames__",
         # comparisons run only on a hash collision, and hashing an instance is its own finding
         "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__",
     }
@@ -201,7 +201,7 @@ _MAX_EXPANDED = 1_000_000
 #: 400,000-deep tuple overflows the C stack.  cloudpickle's classes nest < 30.
 _MAX_NESTING = 200
 #: Bound on the opcodes walked: 200 MB of NONE/POP is 200 M opcodes.
-MAX_OPCODES = 2_000_000
+MAX_OPCODES = 500_000
 #: Bound on the code bytes disassembled for one class (a 19 MB method is not read).
 MAX_CODE_BYTES = 2_000_000
 
@@ -1103,7 +1103,8 @@ class _Machine:
             if hooks:
                 self._flag(f"{', '.join(hooks[:3])} runs when {sub.full} is built")
         for base, sub_name in self.enum_bases:
-            hooks = _hooks(base) + [
+            # members are built by calling the bases' __new__ / __init__
+            hooks = _hooks(base) + _hooks(base, frozenset({"__init__"})) + [
                 f"{c.full}.{k}"
                 for c in _by_value_mro(base)[0]
                 for k in c.dict
