@@ -24,6 +24,8 @@ _DICT_OPS = frozenset(
         "SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE",
         "MEMOIZE", "BINPUT", "LONG_BINPUT", "PUT", "BINGET", "LONG_BINGET", "GET",
         "DICT", "EMPTY_LIST", "APPEND", "APPENDS",
+        # scalars: read, then refused by the pointer's own checks with a precise message
+        "BININT", "BININT1", "BININT2", "NEWTRUE", "NEWFALSE", "BINFLOAT",
     }
 )  # fmt: skip
 
@@ -57,9 +59,9 @@ def load_json(data: bytes, max_bytes: int) -> Any:
     return doc
 
 
-def is_plain_pickled_dict(data: bytes, max_ops: int = 10_000) -> bool:
-    """True when ``data``'s opcodes can only build flat dicts/lists of strings (no tuples,
-    no globals, no calls), walked without loading; False for anything else or garbage."""
+def is_plain_pickled_dict(data: bytes, max_ops: int = 10_000) -> bool | None:
+    """Whether ``data``'s opcodes can only build flat dicts/lists of scalars (no tuples,
+    no globals, no calls), walked without loading.  None: not a readable pickle at all."""
     depth = 0
     try:
         for n, (op, _arg, _pos) in enumerate(pickletools.genops(data)):
@@ -71,6 +73,6 @@ def is_plain_pickled_dict(data: bytes, max_ops: int = 10_000) -> bool:
                     return False
             if op.name == "STOP":
                 return True
-    except Exception:  # noqa: BLE001 - garbage is not a plain dict
-        return False
-    return False
+    except Exception:  # noqa: BLE001 - garbage is not a pickle
+        return None
+    return None

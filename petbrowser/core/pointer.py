@@ -55,12 +55,15 @@ def _load(data: bytes, class_name: str) -> tuple[Any, str]:
             return load_json(data, MAX_POINTER_BYTES), "json"  # depth-bounded (issue 13)
         except ValueError:
             pass
-    if not is_plain_pickled_dict(data):  # no tuple keys to hash, no nesting to recurse
+    plain = is_plain_pickled_dict(data)  # no tuple keys to hash, no nesting to recurse
+    if plain is False:
         raise CorruptPointerError(
             f"latest.json of {class_name!r} is a pickle that needs code to load or is not a "
             "plain dict of text; not loaded"
-            if data[:1] == b"\x80"
-            else f"latest.json of {class_name!r} is neither JSON nor a plain pickled dict"
+        )
+    if plain is None:
+        raise CorruptPointerError(
+            f"latest.json of {class_name!r} is neither JSON nor a plain pickled dict"
         )
     try:
         return _NoGlobalsUnpickler(io.BytesIO(data)).load(), "pickle"

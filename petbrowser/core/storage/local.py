@@ -102,6 +102,10 @@ class LocalStorage(Storage):
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
         try:
             st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise StorageError(
+                    f"cannot read '{key}' in store '{self.url}': a folder is where a file should be"
+                )
             if not stat.S_ISREG(st.st_mode):
                 raise StorageError(f"'{key}' in store '{self.url}' is not a regular file; not read")
             real = _fd_path(fd) or os.path.realpath(path)
