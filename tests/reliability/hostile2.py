@@ -26,7 +26,6 @@ import copyreg
 import enum
 import io
 import operator
-import os
 import pickle
 import re
 import struct
