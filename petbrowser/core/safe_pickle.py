@@ -1596,13 +1596,13 @@ def _describe_class(rec: ClassRecord, m: _Machine, report: PickleReport) -> dict
                 walked = _walk_codes(f.code)
                 codes.extend(walked)
                 report.nested_code = report.nested_code or len(walked) > 1
-    try:
-        version = _version_guess(m, codes)
+    size = _code_size(codes)
+    too_big = size > MAX_CODE_BYTES
+    try:  # reading the version walks every instruction: not for a 19 MB method
+        version = _version_guess(m, codes) if not too_big else "unknown"
     except Exception:  # malformed bytecode: treat as foreign
         version = "unknown"
     version_ok = version == disasm.python_tag()
-    size = _code_size(codes)
-    too_big = size > MAX_CODE_BYTES
     methods: dict[str, dict[str, Any]] = {}
     attributes: dict[str, str] = {}
 
