@@ -588,7 +588,12 @@ def wrapped_payload(data: bytes) -> bytes | None:
                     return None
                 payload = arg
             elif op.name == "STOP":
-                return payload if payload and payload[:1] == b"\x80" else None
+                # A pickle of protocol 2-5 ending at its STOP: random bytes almost never are.
+                # Whatever does not qualify is sent to the rebuild child as the outer
+                # pickle (which loads as bytes, never as the inner pickle).
+                ok = payload and payload[:1] == b"\x80" and payload[1:2] in (b"\x02", b"\x03",
+                                                                           b"\x04", b"\x05")
+                return payload if ok and payload.endswith(b".") else None
             elif op.name not in ("PROTO", "FRAME", "MEMOIZE", "BINPUT", "LONG_BINPUT"):
                 return None
     except Exception:  # noqa: BLE001 - garbage is simply not a wrapper

@@ -11,8 +11,9 @@ held under 500 MB.  The window opens the same stores and survives.
 from __future__ import annotations
 
 import os
-import resource
 import struct
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,9 @@ import cloudpickle
 import pytest
 
 from tests.reliability.helpers import (
+    CliResult,
     assert_no_traceback,
+    cli_env,
     fingerprint_dir,
     put_pointer_file,
     put_version_files,
@@ -112,12 +115,32 @@ def _store(tmp_path: Path, build: Callable[[Path], None]) -> Path:
     return root
 
 
+_MEASURE = (
+    "import resource, subprocess, sys\n"
+    "p = subprocess.run(sys.argv[2:], capture_output=True)\n"
+    "sys.stdout.buffer.write(p.stdout); sys.stderr.buffer.write(p.stderr)\n"
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(p.returncode)\n"
+)
+
+
+def _measured(tmp_path: Path, *argv: str) -> tuple[CliResult, int]:
+    """The CLI run, and the peak RSS of its biggest process (the CLI or a scan worker)."""
+    out = tmp_path / "maxrss.txt"
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(out), sys.executable, "-m", "petbrowser", *argv],
+        cwd=tmp_path, env=cli_env(), capture_output=True, timeout=120, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    res = CliResult(tuple(argv), proc.returncode, proc.stdout.decode("utf-8", "replace"),
+                    proc.stderr.decode("utf-8", "replace"))  # fmt: skip
+    return res, int(out.read_text()) * 1024
+
+
 def _check(tmp_path: Path, root: Path, stats: dict[str, Any], case: str) -> None:
     for argv in (("ls", "--json"), ("verify",), ("inspect", "Bad", BAD[:12]), ("log", "Bad")):
         start = time.monotonic()
-        res = run_cli(*argv, "--storage", str(root), cwd=tmp_path, timeout=120)
+        res, peak = _measured(tmp_path, *argv, "--storage", str(root))
         took = time.monotonic() - start
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
         assert_no_traceback(res)
         assert res.rc in (0, 1, 4), str(res)
         if res.rc != 0:
