@@ -184,9 +184,14 @@ def test_labchain_store_is_compared_with_the_labchain_hash(store: Store, project
     assert _statuses(store, project)["Gate"] == "out_of_sync"
 
 
-def test_pull_without_metadata_needs_allow_unsafe(store: Store, project: Project) -> None:
+def test_pull_without_metadata_or_sandbox_needs_allow_unsafe(
+    store: Store, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13/11: a clean version without metadata pulls in a sandbox; with no sandbox
+    it needs the explicit yes (tests/reliability/test_pull_sandbox.py covers the rest)."""
     _labchain_style_version(store, project, "Gate")
-    with pytest.raises(UnsafePickleError, match="no metadata/digest: pass --allow-unsafe"):
+    monkeypatch.setenv("PETBROWSER_SANDBOX", "off")
+    with pytest.raises(UnsafePickleError, match="no sandbox to rebuild it in"):
         snapshots.pull(store, project, "Gate")
 
 

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,12 +93,14 @@ def run_agent(
     python: str,
     cwd: str | Path,
     timeout: float | None = None,
+    wrap: Callable[[list[str], Path], list[str]] | None = None,
 ) -> dict[str, Any]:
     """Send one request to a fresh agent and return its answer (``ok`` removed).
 
     Raises ``ChildTimeoutError`` naming what the child was doing when the
     timeout hit, and ``ProjectError`` with the child's one-line reason for
     everything else (import errors, a missing cloudpickle, a crash).
+    ``wrap(argv, work_dir)`` may rewrite the command (the pull sandbox).
     """
     timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
     if os.sep in python or (os.altsep and os.altsep in python):
@@ -110,9 +113,10 @@ def run_agent(
     else:
         kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
     try:
+        argv = [python, "-I", "-c", BOOTSTRAP, str(AGENT_DIR), str(work)]
         try:
             proc = subprocess.Popen(
-                [python, "-I", "-c", BOOTSTRAP, str(AGENT_DIR), str(work)],
+                wrap(argv, work) if wrap is not None else argv,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,

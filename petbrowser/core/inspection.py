@@ -2,8 +2,8 @@
 
 A version's ``.meta.json`` (when there is one) says what the class looked like
 when pushed; the ``.pkl`` is what loading would actually run.  So the pickle
-is ALWAYS walked statically (:func:`safe_pickle.scan_pickle`), even when the
-metadata is there: ``unsafe`` must never depend on a sidecar anyone could
+is ALWAYS walked statically (:func:`safe_pickle.scan_pickle`, in the worker
+process of :mod:`petbrowser.core.scan_worker`), even when the metadata is there: ``unsafe`` must never depend on a sidecar anyone could
 edit, and a digest that does not match the metadata is reported.
 """
 
@@ -16,7 +16,8 @@ from typing import Any
 
 from petbrowser.core.diff import ClassDiff, diff_describe
 from petbrowser.core.errors import ProjectError
-from petbrowser.core.safe_pickle import PickleReport, scan_pickle
+from petbrowser.core.safe_pickle import PickleReport
+from petbrowser.core.scan_worker import scan_one
 
 __all__ = ["InspectResult", "inspect_version", "describe_ref", "diff_refs", "LOCAL"]
 
@@ -83,7 +84,7 @@ def inspect_version(store: Any, name: str, full_hash: str) -> InspectResult:
     """Read a version's pickle (and metadata) and inspect it statically."""
     data = store.read_pkl(name, full_hash)
     meta = store.read_meta(name, full_hash)
-    report = scan_pickle(data)
+    report = scan_one(data)  # in a short-lived, limited worker process
     problems: list[str] = []
     if report.error:
         problems.append(report.error)
@@ -125,7 +126,7 @@ def describe_ref(
     result = inspect_version(manager.store, name, full)
     label = f"latest ({full[:12]})" if ref == "latest" else full[:12]
     desc = dict(result.describe)
-    notes = [f"{label} is flagged unsafe: loading it would call {', '.join(result.unsafe)}"]
+    notes = [f"{label} is flagged unsafe: loading it would call {'; '.join(result.unsafe[:6])}"]
     notes = notes if result.unsafe else []
     notes += [f"{label}: {p}" for p in result.problems]
     if result.by_reference:

@@ -15,6 +15,7 @@ import json
 import pickle
 from typing import Any
 
+from petbrowser.core.bounded import is_plain_pickled_dict, load_json
 from petbrowser.core.errors import CorruptPointerError
 from petbrowser.core.models import Pointer
 from petbrowser.core.names import is_hash
@@ -51,9 +52,19 @@ def _load(data: bytes, class_name: str) -> tuple[Any, str]:
         )
     if sniff_encoding(data) == "json":
         try:
-            return json.loads(data.decode("utf-8")), "json"
-        except (UnicodeDecodeError, ValueError):
+            return load_json(data, MAX_POINTER_BYTES), "json"  # depth-bounded (issue 13)
+        except ValueError:
             pass
+    plain = is_plain_pickled_dict(data)  # no tuple keys to hash, no nesting to recurse
+    if plain is False:
+        raise CorruptPointerError(
+            f"latest.json of {class_name!r} is a pickle that needs code to load or is not a "
+            "plain dict of text; not loaded"
+        )
+    if plain is None:
+        raise CorruptPointerError(
+            f"latest.json of {class_name!r} is neither JSON nor a plain pickled dict"
+        )
     try:
         return _NoGlobalsUnpickler(io.BytesIO(data)).load(), "pickle"
     except pickle.UnpicklingError as exc:

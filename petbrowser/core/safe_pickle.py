@@ -1,4 +1,4 @@
-"""Static inspection of a class pickle: what it holds and what loading it would call.
+"""Static inspection of a class pickle: what it holds and what loading it would run.
 
 Unpickling is running code, so nothing here unpickles.  :func:`scan_pickle`
 runs its own small stack machine over the opcodes ``pickletools.genops``
@@ -7,9 +7,28 @@ a global is an inert :class:`Global` record that only remembers its name;
 cloudpickle's reconstruction functions are mapped to safe re-implementations
 that build inert records (a class skeleton becomes a :class:`ClassRecord`, not
 a class); the one real object it builds is a ``types.CodeType`` (inert data,
-never executed) so methods can be disassembled.  A call to anything beyond
-cloudpickle's machinery and a short allowlist of harmless constructors is
-recorded in ``unsafe`` and yields an inert :class:`CallRecord`.
+never executed) so methods can be disassembled.
+
+The verdict is **default-deny** (issue 13): a pickle is clean only when every
+construct in it is one cloudpickle itself writes for a plain class, and none
+of the paths by which loading reaches code chosen by the pickle is open:
+
+- calls of anything beyond cloudpickle's machinery and a short allowlist of
+  constructors, and allowlisted calls whose arguments could reach a dunder
+  (``str(obj)``, ``list(map_obj)``, ``Optional[obj]``, ``re._compile(obj)``);
+- NEWOBJ / ``copyreg`` instances of classes off the allowlist, and instances
+  of by-value classes that define hooks (``__setstate__``, ``__getattr__``,
+  ``__del__``, ``__hash__``...), BUILD on anything but those;
+- class-building hooks: ``__init_subclass__`` of a by-value base,
+  ``__set_name__`` / enum member hooks of values present when a class is
+  created, ``__mro_entries__`` of a non-class base, metaclasses off the
+  allowlist, ABC ``register`` reaching ``__subclasshook__``;
+- hashing anything but plain data or classes (dict keys, set items);
+- opcodes cloudpickle never writes (text protocol 0/1, extensions,
+  persistent ids, out-of-band buffers) and any scan error: a pickle the
+  scanner did not fully understand is never "nothing found".
+
+Every finding is a line in :attr:`PickleReport.unsafe` naming what was found.
 
 Why not fickling: it flags every cloudpickle class (``_make_skeleton_class``,
 ``_make_function`` ...) as "likely overtly malicious" and rebuilds no code
@@ -22,7 +41,6 @@ from __future__ import annotations
 
 import _compat_pickle
 import dis
-import io
 import pickletools
 import re
 import sys
@@ -33,7 +51,15 @@ from typing import Any
 from petbrowser.core.agent import disasm
 from petbrowser.core.agent.hashing import stable_repr
 
-__all__ = ["PickleReport", "scan_pickle", "Global", "CLOUDPICKLE_FUNCTIONS", "HARMLESS_CALLABLES"]
+__all__ = [
+    "PickleReport",
+    "scan_pickle",
+    "wrapped_payload",
+    "Global",
+    "CLOUDPICKLE_FUNCTIONS",
+    "CLOUDPICKLE_OPCODES",
+    "HARMLESS_CALLABLES",
+]
 
 _CP_MODULES = ("cloudpickle.cloudpickle", "cloudpickle.cloudpickle_fast", "cloudpickle")
 
@@ -55,12 +81,12 @@ CLOUDPICKLE_FUNCTIONS = frozenset(
         "_make_dict_items",
         "_make_typevar",
         "_get_dataclass_field_type_sentinel",
-        "_file_reconstructor",
     }
 )
 
 #: Callables whose call we simulate as inert: constructors of plain data and
-#: the descriptors cloudpickle rebuilds methods with.  Never called for real.
+#: the descriptors cloudpickle rebuilds methods with.  Never called for real;
+#: each has its own rule for which arguments keep it harmless (``_harmless``).
 HARMLESS_CALLABLES = frozenset(
     {
         "builtins.set",
@@ -85,6 +111,7 @@ HARMLESS_CALLABLES = frozenset(
         "builtins.getattr",  # modelled: yields a named record, never looks anything up
         "copyreg._reconstructor",  # only with builtins.object as base
         "copyreg.__newobj__",
+        "copyreg.__newobj_ex__",
         "collections.OrderedDict",
         "collections.defaultdict",
         "functools.partial",
@@ -92,6 +119,9 @@ HARMLESS_CALLABLES = frozenset(
         "_operator.getitem",  # modelled: only on typing forms and builtin types
         "_functools.reduce",  # modelled: only reduce(operator.or_, types) -> X | Y
         "_operator.or_",
+        "functools.reduce",  # the same under their protocol-2 names
+        "operator.or_",
+        "operator.getitem",
         "re._compile",
         "datetime.date",
         "datetime.datetime",
@@ -102,8 +132,64 @@ HARMLESS_CALLABLES = frozenset(
     }
 )
 
+#: Every opcode a pickler of protocol 2-5 writes for a class (cloudpickle's and
+#: the outer pickle LabChain wraps it in).  Anything else (protocol 0/1 text
+#: opcodes, whose parsing differs between pickletools and the C unpickler,
+#: extension codes, persistent ids, out-of-band buffers) makes a pickle unclean.
+CLOUDPICKLE_OPCODES = frozenset(
+    {
+        "PROTO", "FRAME", "STOP", "MARK", "POP", "POP_MARK",
+        "NONE", "NEWTRUE", "NEWFALSE", "BININT", "BININT1", "BININT2", "LONG1", "LONG4",
+        "BINFLOAT", "SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8",
+        "SHORT_BINBYTES", "BINBYTES", "BINBYTES8", "BYTEARRAY8",
+        "EMPTY_TUPLE", "TUPLE", "TUPLE1", "TUPLE2", "TUPLE3",
+        "EMPTY_LIST", "APPEND", "APPENDS", "EMPTY_DICT", "SETITEM", "SETITEMS",
+        "EMPTY_SET", "ADDITEMS", "FROZENSET",
+        "MEMOIZE", "BINPUT", "LONG_BINPUT", "BINGET", "LONG_BINGET",
+        "GLOBAL", "STACK_GLOBAL", "REDUCE", "BUILD", "NEWOBJ", "NEWOBJ_EX",
+    }
+)  # fmt: skip
+
 #: Metaclasses a class skeleton may be built with (a metaclass is *called*).
-_SAFE_METACLASSES = frozenset({"builtins.type", "abc.ABCMeta", "enum.EnumMeta", "enum.EnumType"})
+#: Enum metaclasses build members (calling the bases' hooks): only through
+#: ``_make_skeleton_enum``, with its own checks.
+_SAFE_METACLASSES = frozenset({"builtins.type", "abc.ABCMeta"})
+
+#: Dunder names a by-value class may define and still have instances, or be
+#: subclassed, in a clean pickle: nothing loading does (or the rebuild child
+#: does afterwards) can call them.  Any other dunder is a hook.
+_BENIGN_DUNDERS = frozenset(
+    {
+        "__module__", "__qualname__", "__doc__", "__firstlineno__", "__static_attributes__",
+        "__annotations__", "__slots__", "__orig_bases__", "__parameters__", "__init__",
+        "__type_params__", "__match_args__", "__abstractmethods__",
+        "__dataclass_fields__", "__dataclass_params__", "__slotnames__",
+        # comparisons run only on a hash collision, and hashing an instance is its own finding
+        "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__",
+    }
+)  # fmt: skip
+#: Hooks ``ABCMeta.register`` / ``issubclass`` reach on a class and its subclasses.
+_ABC_HOOKS = frozenset({"__subclasshook__", "__subclasscheck__", "__instancecheck__", "register"})
+#: Function attributes ``_function_setstate`` may set (type-checked setters, no code).
+_FUNCTION_SLOTS = frozenset(
+    {
+        "__name__", "__qualname__", "__annotations__", "__kwdefaults__", "__defaults__",
+        "__module__", "__doc__", "__globals__", "__closure__", "_cloudpickle_submodules",
+        "__type_params__",
+    }
+)  # fmt: skip
+#: Classes NEWOBJ / copyreg may instantiate from a global (their ``__new__`` and
+#: BUILD are C code that stores data).
+_INSTANTIABLE = frozenset(
+    {
+        "builtins.object", "collections.OrderedDict", "typing.ForwardRef", "functools.partial",
+        # what a by-value dataclass carries in __dataclass_fields__ / __dataclass_params__
+        "dataclasses.Field", "dataclasses._MISSING_TYPE", "dataclasses._DataclassParams",
+        "dataclasses._HAS_DEFAULT_FACTORY_CLASS", "dataclasses._KW_ONLY_TYPE",
+    }
+)  # fmt: skip
+#: Modules whose mere import has visible effects (a global naming one imports it).
+_IMPORT_SIDE_EFFECTS = ("antigravity", "this", "__hello__", "__phello__", "idlelib", "turtledemo")
 
 _SKIPPED = frozenset(
     {"__dict__", "__weakref__", "__module__", "__qualname__", "__doc__", "__firstlineno__"}
@@ -111,6 +197,13 @@ _SKIPPED = frozenset(
 _MAX_DEPTH = 50
 #: Bound on a container's size with shared references expanded (see ``_Machine._made``).
 _MAX_EXPANDED = 1_000_000
+#: Bound on how deeply containers and records nest: hashing or repr'ing a
+#: 400,000-deep tuple overflows the C stack.  cloudpickle's classes nest < 30.
+_MAX_NESTING = 200
+#: Bound on the opcodes walked: 200 MB of NONE/POP is 200 M opcodes.
+MAX_OPCODES = 500_000
+#: Bound on the code bytes disassembled for one class (a 19 MB method is not read).
+MAX_CODE_BYTES = 2_000_000
 
 
 # --------------------------------------------------------------- inert records
@@ -157,11 +250,17 @@ class AttrRecord(_Record):
 class CallRecord(_Record):
     """What a call loading would make would have returned; the call is not made."""
 
-    def __init__(self, func: str, args: Any) -> None:
+    def __init__(
+        self, func: str, args: Any, *, inert: bool = False, instance_of: Any = None
+    ) -> None:
         self.func = func
         self.args = args
         self.state: Any = None
         self.items: list[Any] = []
+        #: built by an allowlisted constructor from plain data: hashing it runs no code
+        self.inert = inert
+        #: the by-value class (a ClassRecord) this is an instance of (NEWOBJ, copyreg)
+        self.instance_of = instance_of
 
     def __repr__(self) -> str:
         return self.func if self.func.endswith(")") else f"{self.func}(...)"
@@ -295,6 +394,8 @@ class ClassRecord(_Record):
         self.bases = bases if isinstance(bases, tuple) else ()
         self.metaclass = metaclass
         self.dict: dict[str, Any] = dict(type_kwargs) if isinstance(type_kwargs, dict) else {}
+        #: ABC virtual subclasses ``_class_setstate`` would ``register`` (``_abc_impl``)
+        self.registry: list[Any] = []
 
     @property
     def full(self) -> str:
@@ -307,7 +408,11 @@ class ClassRecord(_Record):
 # ------------------------------------------------------------------- report
 @dataclass
 class PickleReport:
-    """What a pickle holds and what loading it would call, found without loading it."""
+    """What a pickle holds and what loading it would run, found without loading it.
+
+    ``unsafe`` is the default-deny verdict: every construct that keeps the
+    pickle from being clean, named.  Empty means clean.
+    """
 
     class_name: str | None = None
     module: str | None = None
@@ -320,6 +425,10 @@ class PickleReport:
     python_version: str | None = None
     truncated: bool = False
     error: str | None = None
+    #: LabChain's ``persist_class`` form: an outer pickle holding the class pickle as bytes
+    wrapped: bool = False
+    #: a method holds nested code objects (lambdas, comprehensions, inner functions)
+    nested_code: bool = False
 
     @property
     def safe(self) -> bool:
@@ -337,7 +446,159 @@ class PickleReport:
             "python_version": self.python_version,
             "truncated": self.truncated,
             "error": self.error,
+            "wrapped": self.wrapped,
+            "nested_code": self.nested_code,
         }
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any], describe: dict[str, Any]) -> PickleReport:
+        """The report a scan worker sent back (``to_json`` plus ``describe``)."""
+        return cls(
+            class_name=doc.get("class_name"),
+            module=doc.get("module"),
+            qualname=doc.get("qualname"),
+            bases=list(doc.get("bases") or []),
+            by_reference=bool(doc.get("by_reference")),
+            globals=list(doc.get("globals") or []),
+            unsafe=[str(u) for u in doc.get("unsafe") or []],
+            describe=describe if isinstance(describe, dict) else {},
+            python_version=doc.get("python_version"),
+            truncated=bool(doc.get("truncated")),
+            error=doc.get("error"),
+            wrapped=bool(doc.get("wrapped")),
+            nested_code=bool(doc.get("nested_code")),
+        )
+
+
+# ------------------------------------------------------------- plain values
+_SCALARS = (type(None), bool, int, float, complex, str, bytes, bytearray)
+_PLAIN_VISITS = 100_000
+
+
+def _plain(value: Any, *, hashable: bool = False) -> bool:
+    """True when ``value`` is plain data: scalars and builtin containers of them.
+
+    Iterating, hashing, comparing or converting plain data runs no code from
+    the pickle.  ``hashable``: also accept what hashes without user code
+    (classes with an allowlisted metaclass, functions, globals, inert records).
+    Iterative and bounded, so a crafted structure cannot exhaust the stack.
+    """
+    stack = [value]
+    seen: set[int] = set()
+    while stack:
+        v = stack.pop()
+        if isinstance(v, _SCALARS) or v is Ellipsis:
+            continue
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        if len(seen) > _PLAIN_VISITS:
+            return False
+        if isinstance(v, (tuple, list, set, frozenset)):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif hashable and _hash_safe_record(v):
+            continue
+        else:
+            return False
+    return True
+
+
+def _hash_safe_record(v: Any) -> bool:
+    if isinstance(v, (Global, FunctionRecord, BuiltinTypeRecord, ExprRecord, ModuleRecord)):
+        return True
+    if isinstance(v, ClassRecord):
+        return isinstance(v.metaclass, Global) and v.metaclass.full in _SAFE_METACLASSES | {
+            "enum.EnumMeta",
+            "enum.EnumType",
+        }
+    return isinstance(v, CallRecord) and v.inert
+
+
+def _typeish(value: Any) -> bool:
+    """What a typing subscription or ``X | Y`` may take without reaching a dunder of the pickle."""
+    if value is None or value is Ellipsis or isinstance(value, str):
+        return True
+    if isinstance(value, (Global, ExprRecord, BuiltinTypeRecord)):
+        return True
+    if isinstance(value, ClassRecord):
+        return _hash_safe_record(value)
+    if isinstance(value, CallRecord):
+        return value.inert or (value.func == "builtins.type" and value.args == (None,))
+    if isinstance(value, (tuple, list)):
+        return all(_typeish(v) for v in value)
+    return False
+
+
+def _by_value_mro(cls: ClassRecord) -> tuple[list[ClassRecord], list[Any]]:
+    """(by-value classes, other bases) reachable from ``cls`` through its bases, bounded."""
+    records: list[ClassRecord] = []
+    others: list[Any] = []
+    stack: list[Any] = [cls]
+    seen: set[int] = set()
+    while stack and len(seen) < 10_000:
+        c = stack.pop()
+        if id(c) in seen:
+            continue
+        seen.add(id(c))
+        if isinstance(c, ClassRecord):
+            records.append(c)
+            stack.extend(c.bases)
+        else:
+            others.append(c)
+    return records, others
+
+
+def _hooks(cls: ClassRecord, names: frozenset[str] | None = None) -> list[str]:
+    """``Class.__hook__`` texts for the hooks ``cls`` or a by-value ancestor defines.
+
+    ``names``: those hooks only; None: every dunder not in :data:`_BENIGN_DUNDERS`.
+    """
+    found = []
+    for c in _by_value_mro(cls)[0]:
+        for key in c.dict:
+            if not isinstance(key, str):
+                continue
+            if names is not None:
+                hit = key in names
+            else:
+                hit = key.startswith("__") and key.endswith("__") and key not in _BENIGN_DUNDERS
+                hit = hit and not (key == "__hash__" and c.dict[key] is None)
+            if hit:
+                found.append(f"{c.full}.{key}")
+    return found
+
+
+def wrapped_payload(data: bytes) -> bytes | None:
+    """The inner pickle of LabChain's ``persist_class`` form, or None.
+
+    That form is an outer pickle whose only object is one ``bytes`` (the
+    cloudpickle bytes): only framing, memo and one bytes opcode, then STOP.
+    Read opcode by opcode; nothing is loaded.
+    """
+    payload: bytes | None = None
+    try:
+        for n, (op, arg, _pos) in enumerate(pickletools.genops(data)):
+            if n > 16:
+                return None
+            if op.name in ("SHORT_BINBYTES", "BINBYTES", "BINBYTES8"):
+                if payload is not None:
+                    return None
+                payload = arg
+            elif op.name == "STOP":
+                # A pickle of protocol 2-5 ending at its STOP: random bytes almost never are.
+                # Whatever does not qualify is sent to the rebuild child as the outer
+                # pickle (which loads as bytes, never as the inner pickle).
+                ok = payload and payload[:1] == b"\x80" and payload[1:2] in (b"\x02", b"\x03",
+                                                                           b"\x04", b"\x05")
+                return payload if ok and payload.endswith(b".") else None
+            elif op.name not in ("PROTO", "FRAME", "MEMOIZE", "BINPUT", "LONG_BINPUT"):
+                return None
+    except Exception:  # noqa: BLE001 - garbage is simply not a wrapper
+        return None
+    return None
 
 
 # ------------------------------------------------------------- the machine
@@ -354,7 +615,13 @@ class _Machine:
         self.result: Any = None
         self.done = False
         self.proto = 0  # until a PROTO opcode says otherwise, as in pickle itself
-        self.weights: dict[int, tuple[Any, int]] = {}  # id -> (container, expanded size)
+        # id -> (object, expanded size, nesting depth)
+        self.weights: dict[int, tuple[Any, int, int]] = {}
+        # What the end-of-walk checks look at (class dicts may fill in later).
+        self.instances: list[tuple[ClassRecord, str]] = []
+        self.subclassed: list[tuple[ClassRecord, ClassRecord]] = []
+        self.enum_bases: list[tuple[ClassRecord, str]] = []
+        self.classes: list[ClassRecord] = []
 
     # -- helpers ----------------------------------------------------------
     def _flag(self, what: str) -> None:
@@ -366,6 +633,8 @@ class _Machine:
             return value.full
         if isinstance(value, (CallRecord, BuiltinTypeRecord, ModuleRecord)):
             return repr(value)
+        if isinstance(value, FunctionRecord):
+            return f"function {value.name}"
         return f"<{type(value).__name__} object>"
 
     def _weight(self, obj: Any) -> int:
@@ -374,29 +643,38 @@ class _Machine:
         got = self.weights.get(id(obj))
         return got[1] if got is not None and got[0] is obj else 1
 
-    def _check(self, weight: int) -> None:
+    def _depth(self, obj: Any) -> int:
+        got = self.weights.get(id(obj))
+        return got[2] if got is not None and got[0] is obj else 0
+
+    def _check(self, weight: int, depth: int = 0) -> None:
         if weight > _MAX_EXPANDED:
             raise ValueError(
                 f"its data would expand to more than {_MAX_EXPANDED} items "
                 "(shared or cyclic containers): refused to walk it"
             )
+        if depth > _MAX_NESTING:
+            raise ValueError(f"its data nests more than {_MAX_NESTING} levels deep")
 
     def _made(self, build: Any, items: list[Any]) -> Any:
-        """A container from ``items``, after checking how big it is once expanded.
+        """A container from ``items``, after checking how big and deep it is once expanded.
 
         Memo references let a small pickle describe a container that is
-        exponentially large when hashed or repr'd; this bounds that work.
+        exponentially large when hashed or repr'd, and a chain of TUPLE1s one
+        that overflows the C stack when hashed; this bounds both.
         """
         weight = 1 + sum(self._weight(i) for i in items)
-        self._check(weight)
+        depth = 1 + max((self._depth(i) for i in items), default=0)
+        self._check(weight, depth)
         obj = build(items)
-        self.weights[id(obj)] = (obj, weight)
+        self.weights[id(obj)] = (obj, weight, depth)
         return obj
 
     def _grew(self, target: Any, items: list[Any]) -> Any:
         weight = self._weight(target) + sum(self._weight(i) for i in items)
-        self._check(weight)
-        self.weights[id(target)] = (target, weight)
+        depth = max(self._depth(target), 1 + max((self._depth(i) for i in items), default=0))
+        self._check(weight, depth)
+        self.weights[id(target)] = (target, weight, depth)
         return target
 
     def _pop_mark(self) -> list[Any]:
@@ -412,14 +690,28 @@ class _Machine:
                 module, name = _compat_pickle.NAME_MAPPING[(module, name)]
             elif module in _compat_pickle.IMPORT_MAPPING:
                 module = _compat_pickle.IMPORT_MAPPING[module]
+        if not (module + name).isascii() or not module or not name:
+            self._flag(f"a global with a non-ASCII or empty name ({module[:40]!r} {name[:40]!r})")
+        top = module.split(".")[0]
+        if top in _IMPORT_SIDE_EFFECTS:
+            self._flag(f"import of {top} (importing it has side effects)")
         g = Global(module, name)
         if g.full not in self.globals:
             self.globals.append(g.full)
         return g
 
-    # -- calls (REDUCE, NEWOBJ, INST, OBJ) -------------------------------------
+    # -- calls (REDUCE, NEWOBJ) --------------------------------------------
     def call(self, func: Any, args: Any, kwargs: Any = None) -> Any:
-        args = args if isinstance(args, tuple) else (args,)
+        if not isinstance(args, tuple):
+            self._flag(f"call of {self._name(func)} with arguments that are not a tuple")
+            args = (args,)
+        result = self._call(func, args, kwargs)
+        depth = 1 + self._depth(args)
+        self._check(0, depth)
+        self.weights[id(result)] = (result, 1 + self._weight(args), depth)
+        return result
+
+    def _call(self, func: Any, args: tuple[Any, ...], kwargs: Any) -> Any:
         if isinstance(func, BuiltinTypeRecord):
             return self._call_builtin_type(func, args)
         if not isinstance(func, Global):
@@ -436,18 +728,25 @@ class _Machine:
     def _call_builtin_type(self, t: BuiltinTypeRecord, args: tuple[Any, ...]) -> Any:
         if t.name == "CodeType":
             return self._code(args)
-        if t.name == "MappingProxyType" and args and isinstance(args[0], dict):
+        if t.name == "MappingProxyType" and len(args) == 1 and isinstance(args[0], dict):
             return dict(args[0])
-        if t.name == "ModuleType":
-            return ModuleRecord(str(args[0]) if args else "?")
-        if t.name in ("CellType",):
+        if t.name == "ModuleType" and args and all(isinstance(a, str) for a in args):
+            return ModuleRecord(args[0])
+        if t.name == "CellType" and len(args) <= 1:
             return CellRecord(args[0], False) if args else CellRecord()
-        if t.name == "GenericAlias" and len(args) == 2:  # list[int]
+        if t.name == "GenericAlias" and len(args) == 2 and _typeish(args[0]) and _typeish(args[1]):
             params = args[1] if isinstance(args[1], tuple) else (args[1],)
             return ExprRecord(f"{_ann(args[0])}[{', '.join(_ann(p) for p in params)}]")
-        if t.name in ("FunctionType", "MethodType", "SimpleNamespace", "GenericAlias", "UnionType"):
-            return CallRecord(f"types.{t.name}", args)
-        self._flag(f"types.{t.name}")
+        if t.name == "MethodType" and len(args) == 2:
+            return CallRecord("types.MethodType", args)
+        if (
+            t.name == "FunctionType"
+            and len(args) >= 2
+            and isinstance(args[0], (types.CodeType, RawCode))
+            and isinstance(args[1], dict)
+        ):
+            return FunctionRecord(*(list(args) + [None] * 5)[:5])
+        self._flag(f"call of types.{t.name}{' with these arguments' if t.name in _TYPES_OK else ''}")
         return CallRecord(f"types.{t.name}", args)
 
     def _code(self, args: tuple[Any, ...]) -> Any:
@@ -460,30 +759,42 @@ class _Machine:
 
     def _cloudpickle(self, name: str, args: tuple[Any, ...]) -> Any:
         if name == "_builtin_type":
+            if len(args) != 1 or not isinstance(args[0], str):
+                self._flag("cloudpickle._builtin_type of something that is not a name")
             return BuiltinTypeRecord(str(args[0]) if args else "?")
         if name == "_make_skeleton_class":
-            meta, cname, bases, kwargs = (list(args) + [None] * 4)[:4]
-            if not (isinstance(meta, Global) and meta.full in _SAFE_METACLASSES):
-                self._flag(f"metaclass {self._name(meta)}")
-            return ClassRecord(cname, bases, meta, kwargs)
+            return self._skeleton_class(args)
         if name == "_make_skeleton_enum":
-            bases, cname, qualname, members, module = (list(args) + [None] * 5)[:5]
-            rec = ClassRecord(cname, bases, Global("enum", "EnumMeta"), {})
-            rec.dict.update({"__qualname__": qualname, "__module__": module})
-            if isinstance(members, dict):
-                rec.dict.update(members)
-            return rec
+            return self._skeleton_enum(args)
         if name == "_class_setstate":
-            obj, state = (list(args) + [None, None])[:2]
-            if isinstance(obj, ClassRecord) and isinstance(state, tuple) and state:
-                if isinstance(state[0], dict):
-                    obj.dict.update(state[0])
-            return obj
+            return self._class_setstate(args)
         if name == "_make_function":
             code, glob, fname, argdefs, closure = (list(args) + [None] * 5)[:5]
+            if not (
+                isinstance(code, (types.CodeType, RawCode))
+                and isinstance(glob, dict)
+                and (fname is None or isinstance(fname, str))
+                and (argdefs is None or isinstance(argdefs, tuple))
+                and (closure is None or isinstance(closure, tuple))
+                and len(args) == 5
+            ):
+                self._flag("cloudpickle._make_function with arguments it never writes")
             return FunctionRecord(code, glob, fname, argdefs, closure)
         if name == "_function_setstate":
             obj, state = (list(args) + [None, None])[:2]
+            ok = (
+                len(args) == 2
+                and isinstance(obj, FunctionRecord)
+                and isinstance(state, tuple)
+                and len(state) == 2
+                and isinstance(state[0], dict)
+                and isinstance(state[1], dict)
+                and all(isinstance(k, str) for k in state[0])
+                and all(k in _FUNCTION_SLOTS for k in state[1])
+                and isinstance(state[1].get("__globals__", {}), dict)
+            )
+            if not ok:
+                self._flag("cloudpickle._function_setstate on something it never writes")
             if isinstance(obj, FunctionRecord) and isinstance(state, tuple) and len(state) == 2:
                 if isinstance(state[0], dict):
                     obj.state.update(state[0])
@@ -495,54 +806,240 @@ class _Machine:
         if name == "_make_empty_cell":
             return CellRecord()
         if name in ("subimport", "dynamic_subimport"):
-            mod = str(args[0]) if args else "?"
+            mod = args[0] if args else None
+            if not isinstance(mod, str) or (
+                name == "dynamic_subimport" and not (len(args) == 2 and isinstance(args[1], dict))
+            ):
+                self._flag(f"cloudpickle.{name} with arguments it never writes")
+                mod = str(mod)
+            elif mod.split(".")[0] in _IMPORT_SIDE_EFFECTS:
+                self._flag(f"import of {mod} (importing it has side effects)")
             if mod not in self.globals:
                 self.globals.append(mod)
             return ModuleRecord(mod)
-        if name in ("_make_dict_keys", "_make_dict_values"):
+        if name in ("_make_dict_keys", "_make_dict_values", "_make_dict_items"):
+            if not args or not _plain(args[0], hashable=True):
+                self._flag(f"cloudpickle.{name} of something that is not plain data")
+            if name == "_make_dict_items":
+                return dict(args[0]) if args and isinstance(args[0], dict) else {}
             return list(args[0]) if args and isinstance(args[0], (list, tuple)) else []
-        if name == "_make_dict_items":
-            return dict(args[0]) if args and isinstance(args[0], dict) else {}
+        if name == "_make_typevar":
+            tname, bound, constraints = (list(args) + [None] * 3)[:3]
+            tracker = args[5] if len(args) > 5 else None
+            if not (
+                isinstance(tname, str)
+                and _typeish(bound)
+                and _typeish(constraints if constraints is not None else ())
+                and (tracker is None or isinstance(tracker, str))
+            ):
+                self._flag("cloudpickle._make_typevar with arguments that are not types")
+            return ExprRecord(f"~{tname}")
+        if name == "_get_dataclass_field_type_sentinel":
+            if not (len(args) == 1 and isinstance(args[0], str)):
+                self._flag(f"cloudpickle.{name} with arguments it never writes")
+            return CallRecord(f"cloudpickle.{name}", args, inert=True)
+        self._flag(f"cloudpickle.{name}")
         return CallRecord(f"cloudpickle.{name}", args)
+
+    def _skeleton_class(self, args: tuple[Any, ...]) -> ClassRecord:
+        meta, cname, bases, kwargs = (list(args) + [None] * 4)[:4]
+        tracker = args[4] if len(args) > 4 else None
+        if not (isinstance(meta, Global) and meta.full in _SAFE_METACLASSES):
+            self._flag(f"metaclass {self._name(meta)}")
+        if not isinstance(cname, str):
+            self._flag("a class whose name is not text")
+        if tracker is not None and not isinstance(tracker, str):
+            self._flag("a class tracker id that is not text (hashed while loading)")
+        if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
+            self._flag("class keywords that are not a plain dict of names")
+        elif not _plain(kwargs):
+            bad = sorted(k for k, v in kwargs.items() if not _plain(v))
+            self._flag(
+                f"class {cname!s:.60} is created with {', '.join(bad)[:120]} in its namespace "
+                "(__set_name__ and __init_subclass__ run then)"
+            )
+        rec = ClassRecord(cname, bases, meta, kwargs)
+        self._check_bases(rec, bases)
+        self.classes.append(rec)
+        return rec
+
+    def _check_bases(self, rec: ClassRecord, bases: Any) -> None:
+        if not isinstance(bases, tuple):
+            self._flag(f"bases of {rec.name} that are not a tuple")
+            return
+        for b in bases:
+            if isinstance(b, ClassRecord):
+                self.subclassed.append((b, rec))
+            elif not isinstance(b, (Global, ExprRecord)):
+                self._flag(
+                    f"base {self._name(b)} of {rec.name} is not a class "
+                    "(its __mro_entries__ runs while loading)"
+                )
+
+    def _skeleton_enum(self, args: tuple[Any, ...]) -> ClassRecord:
+        bases, cname, qualname, members, module = (list(args) + [None] * 5)[:5]
+        tracker = args[5] if len(args) > 5 else None
+        if not (
+            isinstance(cname, str)
+            and isinstance(qualname, str)
+            and isinstance(module, str)
+            and (tracker is None or isinstance(tracker, str))
+            and isinstance(bases, tuple)
+            and bases
+        ):
+            self._flag("cloudpickle._make_skeleton_enum with arguments it never writes")
+        if not isinstance(members, dict) or not _plain(members):
+            self._flag(
+                f"enum {cname!s:.60} has members that are not plain data "
+                "(their hooks run while the enum is built)"
+            )
+        rec = ClassRecord(cname, bases, Global("enum", "EnumMeta"), {})
+        rec.dict.update({"__qualname__": qualname, "__module__": module})
+        if isinstance(members, dict):
+            rec.dict.update(members)
+        if isinstance(bases, tuple):
+            for b in bases:
+                if isinstance(b, ClassRecord):
+                    self.enum_bases.append((b, rec.name))
+                elif not isinstance(b, Global):
+                    self._flag(f"base {self._name(b)} of enum {rec.name} is not a class")
+        self.classes.append(rec)
+        return rec
+
+    def _class_setstate(self, args: tuple[Any, ...]) -> Any:
+        obj, state = (list(args) + [None, None])[:2]
+        ok = (
+            len(args) == 2
+            and isinstance(obj, ClassRecord)
+            and isinstance(state, tuple)
+            and len(state) == 2
+            and isinstance(state[0], dict)
+            and (state[1] is None or isinstance(state[1], dict))
+            and all(isinstance(k, str) for k in state[0])
+        )
+        if not ok:
+            self._flag("cloudpickle._class_setstate on something it never writes")
+        if isinstance(obj, ClassRecord) and isinstance(state, tuple) and state:
+            if isinstance(state[0], dict):
+                registry = state[0].get("_abc_impl")
+                if registry is not None:
+                    if not isinstance(registry, (list, tuple)):
+                        self._flag(f"an ABC registry of {obj.name} that is not a list")
+                    else:
+                        obj.registry.extend(registry)
+                obj.dict.update({k: v for k, v in state[0].items() if k != "_abc_impl"})
+        return obj
+
+    def _instantiate(self, cls: Any, args: Any, kwargs: Any, how: str) -> Any:
+        """``cls.__new__(cls, *args)`` (NEWOBJ, NEWOBJ_EX, copyreg): an instance, no ``__init__``."""
+        plain_args = _plain(args) and (kwargs is None or _plain(kwargs))
+        if isinstance(cls, ClassRecord):
+            if not plain_args:
+                self._flag(f"{how} of {cls.full} with arguments that are not plain data")
+            self.instances.append((cls, how))
+            return CallRecord(f"{cls.full}.__new__", args, instance_of=cls)
+        if isinstance(cls, Global) and cls.full in _INSTANTIABLE:
+            if not plain_args:
+                self._flag(f"{how} of {cls.full} with arguments that are not plain data")
+            return CallRecord(f"{cls.full}.__new__", args, inert=plain_args)
+        self._flag(f"{how} of {self._name(cls)} (not a class cloudpickle instantiates)")
+        return CallRecord(f"{self._name(cls)}.__new__", args)
 
     def _harmless(self, full: str, args: tuple[Any, ...], kwargs: Any) -> Any:
         if full == "builtins.getattr":
-            owner, attr = (list(args) + [None, None])[:2]
-            if not isinstance(attr, str):
-                self._flag("builtins.getattr with a computed name")
-                return CallRecord(full, args)
-            return AttrRecord(
-                self._name(owner) if not isinstance(owner, ModuleRecord) else owner.name, attr
-            )
+            return self._getattr(args)
         if full in ("builtins.staticmethod", "builtins.classmethod"):
+            if len(args) != 1 or not isinstance(args[0], (FunctionRecord, Global)):
+                self._flag(f"{full} of {self._name(args[0]) if args else 'nothing'}")
             return DescriptorRecord(full.split(".")[1], args[:1])
         if full == "builtins.property":
-            return DescriptorRecord("property", tuple(args[:3]) + (None,) * (3 - len(args[:3])))
+            funcs = (list(args) + [None] * 4)[:4]
+            if len(args) > 4 or not all(
+                f is None or isinstance(f, (FunctionRecord, Global)) for f in funcs[:3]
+            ) or not (funcs[3] is None or isinstance(funcs[3], str)):
+                self._flag("builtins.property of something that is not a function")
+            return DescriptorRecord("property", tuple(funcs[:3]))
         if full in ("_operator.getitem", "operator.getitem"):
             return self._subscript(args)
         if full in ("_functools.reduce", "functools.reduce", "_operator.or_", "operator.or_"):
             return self._union(full, args)
         if full == "re._compile":
-            return ExprRecord(_pattern_repr(*(list(args) + [None, 0])[:2]))
-        if full == "functools.partial" and args:
-            return CallRecord(f"functools.partial({self._name(args[0])}, ...)", args)
+            pattern, flags = (list(args) + [None, 0])[:2]
+            if len(args) > 2 or not isinstance(pattern, (str, bytes)) or type(flags) is not int:
+                self._flag("re._compile of something that is not a pattern string")
+                return CallRecord(full, args)
+            return ExprRecord(_pattern_repr(pattern, flags))
+        if full == "functools.partial":
+            if not args or not isinstance(args[0], (Global, FunctionRecord)):
+                self._flag(f"functools.partial of {self._name(args[0]) if args else 'nothing'}")
+                return CallRecord(full, args)
+            return CallRecord(f"functools.partial({self._name(args[0])}, ...)", args, inert=True)
         if full == "builtins.type":
             if len(args) != 1:
                 self._flag("builtins.type (creating a class)")
-            return CallRecord(full, args)
-        if full == "copyreg._reconstructor":
-            base = args[1] if len(args) > 1 else None
-            if not (isinstance(base, Global) and base.full == "builtins.object"):
+            return CallRecord(full, args, inert=True)
+        if full in ("copyreg._reconstructor",):
+            cls, base, state = (list(args) + [None] * 3)[:3]
+            if not (isinstance(base, Global) and base.full == "builtins.object") or state is not None:
                 self._flag(f"copyreg._reconstructor with base {self._name(base)}")
-            return CallRecord(f"{self._name(args[0]) if args else '?'}", args)
+            return self._instantiate(cls, (), None, "copyreg._reconstructor")
+        if full == "copyreg.__newobj__":
+            return self._instantiate(args[0] if args else None, args[1:], None, full)
+        if full == "copyreg.__newobj_ex__":
+            cls, a, kw = (list(args) + [None] * 3)[:3]
+            return self._instantiate(cls, a, kw, full)
+        if full == "collections.defaultdict":
+            if len(args) > 1 or not (
+                not args or args[0] is None or isinstance(args[0], (Global, FunctionRecord))
+            ):
+                self._flag("collections.defaultdict with a factory that is not a function")
+            return CallRecord(full, args, inert=True)
+        if full == "_codecs.encode":
+            if not (1 <= len(args) <= 2 and all(isinstance(a, str) for a in args)):
+                self._flag("_codecs.encode of something that is not text")
+                return CallRecord(full, args)
+            try:
+                return args[0].encode(args[1] if len(args) > 1 else "utf-8")
+            except (LookupError, UnicodeError):
+                self._flag("_codecs.encode with an encoding that fails")
+                return CallRecord(full, args)
+        # Constructors of plain data: harmless only on plain data (list(map(...)),
+        # str(obj), OrderedDict(obj) and set(obj) reach the pickle's dunders).
+        if full.startswith("datetime."):  # timezone(timedelta(...)), datetime(..., tz)
+            args_ok = all(_plain(a) or (isinstance(a, CallRecord) and a.inert
+                                        and a.func.startswith("datetime.")) for a in args)
+        else:
+            args_ok = _plain(args)
+        if not args_ok or (kwargs is not None and not _plain(kwargs)):
+            self._flag(f"{full} of {', '.join(self._name(a) for a in args if not _plain(a))[:120]}")
+            return CallRecord(full, args)
         if full in ("builtins.set", "builtins.frozenset", "builtins.list", "builtins.tuple"):
             try:
                 return {"builtins.set": set, "builtins.frozenset": frozenset}.get(
                     full, list if full == "builtins.list" else tuple
                 )(args[0] if args else ())
             except TypeError:
+                self._flag(f"{full} of something it cannot take")
                 return CallRecord(full, args)
-        return CallRecord(full, args)
+        return CallRecord(full, args, inert=True)
+
+    def _getattr(self, args: tuple[Any, ...]) -> Any:
+        owner, attr = (list(args) + [None, None])[:2]
+        if len(args) != 2 or not isinstance(attr, str):
+            self._flag("builtins.getattr with a computed name")
+            return CallRecord("builtins.getattr", args)
+        if isinstance(owner, ModuleRecord):
+            return AttrRecord(owner.name, attr)
+        if isinstance(owner, (Global, BuiltinTypeRecord)):
+            return AttrRecord(self._name(owner), attr)
+        if isinstance(owner, ClassRecord) and isinstance(
+            owner.dict.get(attr), (FunctionRecord, DescriptorRecord)
+        ):
+            value = owner.dict[attr]
+            if not isinstance(value, DescriptorRecord) or value.kind != "property":
+                return AttrRecord(owner.full, attr)
+        self._flag(f"builtins.getattr on {self._name(owner)} (its __getattr__ or descriptors run)")
+        return AttrRecord(self._name(owner), attr)
 
     def _subscript(self, args: tuple[Any, ...]) -> Any:
         """``X[Y]`` on a typing form or a builtin type: how annotations are pickled."""
@@ -550,8 +1047,14 @@ class _Machine:
         typed = isinstance(container, ExprRecord) or (
             isinstance(container, Global) and container.module in _TYPING_MODULES
         )
-        if not typed:
+        if not typed or len(args) != 2:
             self._flag(f"_operator.getitem on {self._name(container)}")
+            return CallRecord("_operator.getitem", args)
+        if not _typeish(key):
+            self._flag(
+                f"_operator.getitem: {_ann(container)}[...] of something that is not a type "
+                "(typing hashes and inspects it)"
+            )
             return CallRecord("_operator.getitem", args)
         params = list(key) if isinstance(key, tuple) else [key]
         base = _ann(container)
@@ -567,22 +1070,76 @@ class _Machine:
         """``int | None``: ``functools.reduce(operator.or_, (int, NoneType))``."""
         if full.endswith("reduce"):
             func, items = (list(args) + [None, None])[:2]
-            ok = isinstance(func, Global) and func.name == "or_" and isinstance(items, tuple)
+            ok = (
+                len(args) == 2
+                and isinstance(func, Global)
+                and func.full in ("_operator.or_", "operator.or_")
+                and isinstance(items, tuple)
+            )
         else:
-            func, items, ok = None, args, True
-        typed = (Global, ExprRecord, CallRecord, type(None))
-        if not ok or not all(isinstance(i, typed) for i in items):
-            self._flag(full)
-            return CallRecord(full, args)
-        if any(isinstance(i, CallRecord) and _ann(i) != "None" for i in items):
+            func, items, ok = None, args, len(args) == 2
+        if not ok or not all(
+            isinstance(i, (Global, ExprRecord, ClassRecord, type(None)))
+            or (isinstance(i, CallRecord) and _ann(i) == "None")
+            for i in items
+        ) or not all(_typeish(i) for i in items):
             self._flag(full)
             return CallRecord(full, args)
         return ExprRecord(" | ".join(_ann(i) for i in items))
 
+    # -- what loading would do once every class is complete ------------------
+    def final_checks(self) -> None:
+        """Hooks found in the class dicts as they end up (a dict may fill in after use)."""
+        for cls, how in self.instances:
+            hooks = _hooks(cls)
+            if hooks:
+                self._flag(
+                    f"an instance of {cls.full} ({how}) whose class defines "
+                    f"{', '.join(hooks[:4])} (runs while loading or rebuilding)"
+                )
+            others = [b for b in _by_value_mro(cls)[1] if not _is_object(b)]
+            if others:
+                self._flag(
+                    f"an instance of {cls.full} ({how}), a subclass of "
+                    f"{', '.join(self._name(b) for b in others[:3])} (not allowlisted)"
+                )
+        for base, sub in self.subclassed:
+            hooks = _hooks(base, frozenset({"__init_subclass__", "__set_name__"}))
+            if hooks:
+                self._flag(f"{', '.join(hooks[:3])} runs when {sub.full} is built")
+        for base, sub_name in self.enum_bases:
+            # members are built by calling the bases' __new__ / __init__
+            hooks = _hooks(base) + _hooks(base, frozenset({"__init__"})) + [
+                f"{c.full}.{k}"
+                for c in _by_value_mro(base)[0]
+                for k in c.dict
+                if isinstance(k, str) and k.startswith("_") and k.endswith("_")
+                and not k.startswith("__") and k not in ("_member_names_",)
+            ]
+            if hooks:
+                self._flag(f"enum {sub_name} is built on {', '.join(hooks[:3])} (runs while loading)")
+        abc_hooks = [h for c in self.classes for h in _hooks(c, _ABC_HOOKS)]
+        for cls in self.classes:
+            if not cls.registry:
+                continue
+            bad = [r for r in cls.registry if not isinstance(r, (Global, ClassRecord))]
+            if bad:
+                self._flag(f"ABC register of {self._name(bad[0])} on {cls.full}")
+            if abc_hooks:
+                self._flag(
+                    f"ABC register on {cls.full} runs {', '.join(sorted(set(abc_hooks))[:3])}"
+                )
+            if not (isinstance(cls.metaclass, Global) and cls.metaclass.full == "abc.ABCMeta"):
+                self._flag(f"register() called on {cls.full}, which is not an ABC")
+
     # -- the opcode loop ------------------------------------------------------
     def run(self, data: bytes) -> None:
         stack_ops = _build_dispatch()
-        for op, arg, _pos in pickletools.genops(io.BytesIO(data)):
+        for n, (op, arg, _pos) in enumerate(pickletools.genops(data)):
+            if n >= MAX_OPCODES:
+                raise ValueError(f"more than {MAX_OPCODES:,} opcodes: not a class snapshot")
+            if op.name not in CLOUDPICKLE_OPCODES:
+                self._flag(f"opcode {op.name} (cloudpickle never writes it)")
             handler = stack_ops.get(op.name)
             if handler is None:
                 raise ValueError(f"unsupported pickle opcode {op.name}")
@@ -591,6 +1148,12 @@ class _Machine:
                 return
 
 
+_TYPES_OK = frozenset({"CodeType", "MappingProxyType", "ModuleType", "CellType", "GenericAlias",
+                       "MethodType", "FunctionType"})  # fmt: skip
+
+
+def _is_object(base: Any) -> bool:
+    return isinstance(base, Global) and base.full in ("builtins.object", "typing.Generic", "abc.ABC")
 def _build_dispatch() -> dict[str, Any]:
     d: dict[str, Any] = {}
 
@@ -654,22 +1217,26 @@ def _build_dispatch() -> dict[str, Any]:
 
     def dict_(m: _Machine, a: Any) -> None:
         items = m._pop_mark()
+        _check_keys(m, items[0::2], "a dict key")
         m.stack.append(m._made(_pairs_to_dict, items))
 
     d["DICT"] = dict_
 
     def frozenset_(m: _Machine, a: Any) -> None:
         items = m._pop_mark()
-        m.stack.append(m._made(frozenset, items))
+        _check_keys(m, items, "a frozenset item")
+        m.stack.append(m._made(_safe_frozenset, items))
 
     d["FROZENSET"] = frozenset_
 
     def append(m: _Machine, a: Any) -> None:
         value = m.stack.pop()
+        _check_target(m, m.stack[-1], list, "APPEND")
         _extend(m._grew(m.stack[-1], [value]), [value])
 
     def appends(m: _Machine, a: Any) -> None:
         items = m._pop_mark()
+        _check_target(m, m.stack[-1], list, "APPENDS")
         _extend(m._grew(m.stack[-1], items), items)
 
     d["APPEND"] = append
@@ -678,10 +1245,14 @@ def _build_dispatch() -> dict[str, Any]:
     def setitem(m: _Machine, a: Any) -> None:
         value = m.stack.pop()
         key = m.stack.pop()
+        _check_target(m, m.stack[-1], dict, "SETITEM")
+        _check_keys(m, [key], "a dict key")
         _setitems(m._grew(m.stack[-1], [key, value]), [key, value])
 
     def setitems(m: _Machine, a: Any) -> None:
         items = m._pop_mark()
+        _check_target(m, m.stack[-1], dict, "SETITEMS")
+        _check_keys(m, items[0::2], "a dict key")
         _setitems(m._grew(m.stack[-1], items), items)
 
     d["SETITEM"] = setitem
@@ -689,9 +1260,15 @@ def _build_dispatch() -> dict[str, Any]:
 
     def additems(m: _Machine, a: Any) -> None:
         items = m._pop_mark()
+        _check_target(m, m.stack[-1], set, "ADDITEMS")
+        _check_keys(m, items, "a set item")
         target = m._grew(m.stack[-1], items)
         if isinstance(target, set):
-            target.update(items)
+            for item in items:
+                try:
+                    target.add(item)
+                except TypeError:  # unhashable: loading would fail here
+                    m._flag("an unhashable set item")
 
     d["ADDITEMS"] = additems
 
@@ -731,6 +1308,7 @@ def _build_dispatch() -> dict[str, Any]:
     def persid(m: _Machine, a: Any) -> None:
         if a is None:
             m.stack.pop()
+        m._flag("a persistent id (persistent_load)")
         m.stack.append(CallRecord("persistent_load", ()))
 
     d["PERSID"] = d["BINPERSID"] = persid
@@ -745,13 +1323,13 @@ def _build_dispatch() -> dict[str, Any]:
     def newobj(m: _Machine, a: Any) -> None:  # cls.__new__(cls, *args): an instance, no __init__
         args = m.stack.pop()
         cls = m.stack.pop()
-        m.stack.append(CallRecord(f"{m._name(cls)}.__new__", args))
+        m.stack.append(m._instantiate(cls, args, None, "NEWOBJ"))
 
     def newobj_ex(m: _Machine, a: Any) -> None:
-        m.stack.pop()
+        kwargs = m.stack.pop()
         args = m.stack.pop()
         cls = m.stack.pop()
-        m.stack.append(CallRecord(f"{m._name(cls)}.__new__", args))
+        m.stack.append(m._instantiate(cls, args, kwargs, "NEWOBJ_EX"))
 
     d["NEWOBJ"] = newobj
     d["NEWOBJ_EX"] = newobj_ex
@@ -773,6 +1351,7 @@ def _build_dispatch() -> dict[str, Any]:
     def build(m: _Machine, a: Any) -> None:
         state = m.stack.pop()
         target = m.stack[-1]
+        _check_build(m, target, state)
         if isinstance(target, CallRecord):
             target.state = state
         elif isinstance(target, FunctionRecord) and isinstance(state, tuple) and len(state) == 2:
@@ -795,6 +1374,56 @@ def _build_dispatch() -> dict[str, Any]:
 
     d["STOP"] = stop
     return d
+
+
+def _check_keys(m: _Machine, keys: list[Any], what: str) -> None:
+    """Hashing a key runs its ``__hash__`` (and ``__eq__`` on a collision)."""
+    for key in keys:
+        if not _plain(key, hashable=True):
+            m._flag(f"hashing {m._name(key)} as {what} (runs its __hash__)")
+            return
+
+
+def _check_target(m: _Machine, target: Any, kind: type, op: str) -> None:
+    """APPENDS / SETITEMS / ADDITEMS on anything but a builtin container call its methods."""
+    if isinstance(target, kind):
+        return
+    if isinstance(target, CallRecord) and target.inert:
+        if kind is dict and target.func.startswith(("collections.OrderedDict", "collections.defaultdict")):
+            return
+    m._flag(f"{op} on {m._name(target)} (calls its methods)")
+
+
+def _check_build(m: _Machine, target: Any, state: Any) -> None:
+    """BUILD calls ``__setstate__`` or sets attributes: only on what cloudpickle builds."""
+    shape_ok = (
+        isinstance(state, dict) and all(isinstance(k, str) for k in state)
+    ) or (
+        isinstance(state, tuple)
+        and len(state) == 2
+        and (state[0] is None or isinstance(state[0], dict))
+        and isinstance(state[1], dict)
+        and all(isinstance(k, str) for d in state if isinstance(d, dict) for k in d)
+    )
+    if isinstance(target, CallRecord) and (target.instance_of is not None or target.inert):
+        if target.func.startswith("functools.partial(") and isinstance(state, tuple):
+            return  # partial.__setstate__ is C code storing (func, args, kwds, dict)
+        if not shape_ok:
+            m._flag(f"BUILD of {m._name(target)} with a state that is not plain attributes")
+        return
+    if isinstance(target, FunctionRecord):
+        slots = state[1] if isinstance(state, tuple) and len(state) == 2 else {}
+        if not shape_ok or not all(k in _FUNCTION_SLOTS for k in slots):
+            m._flag(f"BUILD of {m._name(target)} with attributes it never has")
+        return
+    m._flag(f"BUILD on {m._name(target)} (its __setstate__ or attributes)")
+
+
+def _safe_frozenset(items: list[Any]) -> frozenset[Any]:
+    try:
+        return frozenset(items)
+    except TypeError:  # unhashable: loading would fail here
+        return frozenset()
 
 
 def _pairs_to_dict(items: list[Any]) -> dict[Any, Any]:
@@ -952,6 +1581,16 @@ def _entries(
     }
 
 
+def _code_size(codes: list[Any]) -> int:
+    total = 0
+    for c in codes:
+        raw = c.co_code if isinstance(c, types.CodeType) else (
+            c.args[6] if isinstance(c, RawCode) and len(c.args) > 6 else b""
+        )
+        total += len(raw) if isinstance(raw, (bytes, bytearray)) else 0
+    return total
+
+
 def _describe_class(rec: ClassRecord, m: _Machine, report: PickleReport) -> dict[str, Any]:
     codes: list[Any] = []
     for value in rec.dict.values():
@@ -959,14 +1598,25 @@ def _describe_class(rec: ClassRecord, m: _Machine, report: PickleReport) -> dict
         for f in funcs:
             f = _unwrap(f)
             if isinstance(f, FunctionRecord):
-                codes.extend(_walk_codes(f.code))
-    try:
-        version = _version_guess(m, codes)
+                walked = _walk_codes(f.code)
+                codes.extend(walked)
+                report.nested_code = report.nested_code or len(walked) > 1
+    size = _code_size(codes)
+    too_big = size > MAX_CODE_BYTES
+    try:  # reading the version walks every instruction: not for a 19 MB method
+        version = _version_guess(m, codes) if not too_big else "unknown"
     except Exception:  # malformed bytecode: treat as foreign
         version = "unknown"
     version_ok = version == disasm.python_tag()
     methods: dict[str, dict[str, Any]] = {}
     attributes: dict[str, str] = {}
+
+    def entries(key: str, kind: str, f: Any) -> dict[str, dict[str, Any]]:
+        if too_big:  # a 19 MB method is not walked instruction by instruction
+            note = f"<{size:,} bytes of bytecode: more than the {MAX_CODE_BYTES:,} shown>"
+            return {key: {"kind": kind, "signature": None, "disassembly": note}}
+        return _entries(key, kind, f, version_ok, version)
+
     for name, value in sorted(rec.dict.items(), key=lambda kv: str(kv[0])):
         if not isinstance(name, str):
             continue
@@ -975,19 +1625,11 @@ def _describe_class(rec: ClassRecord, m: _Machine, report: PickleReport) -> dict
                 fget, fset, fdel = (list(value.funcs) + [None] * 3)[:3]
                 for key, f in ((name, fget), (f"{name}.setter", fset), (f"{name}.deleter", fdel)):
                     if f is not None:
-                        methods.update(_entries(key, "property", f, version_ok, version))
+                        methods.update(entries(key, "property", f))
             else:
-                methods.update(
-                    _entries(
-                        name,
-                        value.kind,
-                        value.funcs[0] if value.funcs else None,
-                        version_ok,
-                        version,
-                    )
-                )
+                methods.update(entries(name, value.kind, value.funcs[0] if value.funcs else None))
         elif isinstance(value, FunctionRecord):
-            methods.update(_entries(name, "function", value, version_ok, version))
+            methods.update(entries(name, "function", value))
         elif name in _SKIPPED or (name.startswith("__") and name.endswith("__")):
             continue
         else:
@@ -1011,7 +1653,7 @@ def _value_repr(value: Any) -> str:
     if isinstance(value, _Record):
         return repr(value)
     try:
-        return stable_repr(value)
+        return stable_repr(value)[:10_000]
     except Exception:  # records nested in containers: still one stable line
         return f"<{type(value).__name__}>"
 
@@ -1020,30 +1662,46 @@ def _value_repr(value: Any) -> str:
 def scan_pickle(data: bytes) -> PickleReport:
     """Walk a class pickle without loading it.  Never raises on bad input.
 
-    ``unsafe`` lists every callable loading would call beyond cloudpickle's
-    machinery and :data:`HARMLESS_CALLABLES`; ``globals`` every name it
-    references.  A truncated or malformed pickle sets ``error`` (and
-    ``truncated``) and keeps whatever was found before the damage.
+    ``unsafe`` is the default-deny verdict: everything that keeps the pickle
+    from being clean (see the module docstring), named; a scan that could not
+    finish is one of them.  ``globals`` lists every name it references.  A
+    wrapped pickle (LabChain's ``persist_class``) is unwrapped and its inner
+    pickle scanned; ``wrapped`` says so.
     """
+    data = bytes(data)
+    inner = wrapped_payload(data)
+    if inner is not None:
+        report = scan_pickle(inner) if wrapped_payload(inner) is None else PickleReport(
+            error="a wrapped pickle that wraps another wrapper", unsafe=["a doubly wrapped pickle"]
+        )
+        report.wrapped = True
+        return report
     report = PickleReport()
     m = _Machine()
     try:
-        m.run(bytes(data))
+        m.run(data)
         if not m.done:
             report.truncated = True
             report.error = "the pickle ends before its STOP opcode (truncated)"
     except RecursionError:
         report.error = "the pickle nests too deeply to inspect"
-    except (ValueError, IndexError, KeyError, TypeError, AttributeError, OverflowError) as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    except MemoryError:
+        report.error = "the pickle needs too much memory to inspect"
+    except Exception as exc:  # noqa: BLE001 - any failure on crafted input is a finding
+        msg = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         if any(w in msg for w in ("remain", "at end of", "truncated", "not enough data", "EOF")):
             report.truncated = True
             report.error = f"truncated pickle: {msg}"
         else:
             report.error = f"not a readable pickle: {msg}"
-    report.globals = list(m.globals)
-    report.unsafe = list(m.unsafe)
+    try:
+        m.final_checks()
+    except Exception as exc:  # noqa: BLE001 - never "nothing found" because a check broke
+        m._flag(f"the safety checks could not finish ({type(exc).__name__})")
     result = m.result
+    if report.error:
+        m._flag(f"the scan could not finish: {report.error}")
+    report.globals = list(m.globals)
     if isinstance(result, Global):
         report.by_reference = True
         report.module = result.module
@@ -1084,7 +1742,8 @@ def scan_pickle(data: bytes) -> PickleReport:
                 "globals": [],
             }
     elif report.error is None and m.done:
-        report.error = f"the pickle does not hold a class (it holds {_value_repr(result)})"
+        report.error = f"the pickle does not hold a class (it holds {_value_repr(result)[:200]})"
+    report.unsafe = list(m.unsafe)
     return report
 
 

@@ -106,6 +106,9 @@ class PullResult:
     verified: bool  # the .pkl digest matched its metadata
     hash_matches: bool | None = None  # the rebuilt class hashes to the version's hash
     warnings: list[str] = field(default_factory=list)
+    clean: bool = True  # the default-deny static scan found nothing
+    sandbox: str | None = None  # what the rebuild ran in ("bubblewrap"), None: no sandbox
+    wrapped: bool = False  # LabChain's persist_class form, unwrapped before rebuilding
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -432,10 +435,30 @@ def push(
 
 
 # ------------------------------------------------------------------------ pull
+@dataclass(frozen=True)
+class _Safety:
+    verified: bool
+    clean: bool
+    report: Any
+    box: Any
+    warnings: list[str]
+
+
 def _check_safety(
     name: str, h: str, pkl: bytes, meta: dict[str, Any] | None, allow_unsafe: bool
-) -> tuple[bool, list[str]]:
-    """Digest against metadata, then the static pickle scan; returns (verified, warnings)."""
+) -> _Safety:
+    """Digest, default-deny scan and sandbox, before anything is loaded.
+
+    Refused (``IntegrityError``): a digest that does not match its metadata,
+    whatever the caller says.  Refused without ``allow_unsafe`` (the explicit
+    yes; ``UnsafePickleError`` naming every reason): a scan that is not clean,
+    and a machine with no sandbox to rebuild in.  A version without metadata
+    (LabChain's) has no digest to check: when its scan is clean and a sandbox
+    is there it proceeds, with a warning saying so.
+    """
+    from petbrowser.core import sandbox
+    from petbrowser.core.scan_worker import scan_one
+
     warnings: list[str] = []
     verified = False
     if meta is not None and meta.get("pkl_sha256"):
@@ -446,28 +469,48 @@ def _check_safety(
                 f"its metadata ({str(meta['pkl_sha256'])[:12]}); nothing was loaded"
             )
         verified = True
-    elif not allow_unsafe:
+    report = scan_one(pkl)
+    unsafe = [str(u) for u in report.unsafe]
+    box = sandbox.sandbox()
+    reasons: list[str] = []
+    if unsafe:
+        reasons.append(f"loading it would call or run: {'; '.join(unsafe[:6])}")
+    if not box.available:
+        reasons.append(f"there is no sandbox to rebuild it in ({box.reason})")
+    if reasons and not allow_unsafe:
         raise UnsafePickleError(
-            f"version {h[:12]} of {name} has no metadata/digest: pass --allow-unsafe to load it anyway"
+            f"version {h[:12]} of {name} was not loaded: {' and '.join(reasons)}; "
+            "pass --allow-unsafe to load it anyway",
+            offending=unsafe + ([f"no sandbox: {box.reason}"] if not box.available else []),
         )
-    else:
-        warnings.append("no digest to check: loaded because --allow-unsafe was given")
-    try:
-        from petbrowser.core import safe_pickle  # written by the inspection engineer
-    except ImportError:
-        safe_pickle = None  # type: ignore[assignment]
-    if safe_pickle is not None and hasattr(safe_pickle, "scan_pickle"):
-        report = safe_pickle.scan_pickle(pkl)
-        unsafe = [str(u) for u in (getattr(report, "unsafe", None) or [])]
-        if unsafe:
-            if not allow_unsafe:
-                raise UnsafePickleError(
-                    f"version {h[:12]} of {name} would call {', '.join(unsafe)} when loaded: "
-                    "pass --allow-unsafe to load it anyway",
-                    offending=unsafe,
-                )
-            warnings.append(f"loaded although it calls {', '.join(unsafe)} (--allow-unsafe)")
-    return verified, warnings
+    if unsafe:
+        warnings.append(f"loaded although it would run: {'; '.join(unsafe[:6])} (--allow-unsafe)")
+    if not box.available:
+        warnings.append(f"rebuilt WITHOUT a sandbox ({box.reason}) because --allow-unsafe was given")
+    if not verified:
+        warnings.append(
+            "no digest could be checked: this version has no metadata (written by LabChain or "
+            "an older tool), so nothing proves these are the bytes that were pushed"
+            + ("; its static scan is clean" if not unsafe else "")
+        )
+    return _Safety(verified, not unsafe, report, box, warnings)
+
+
+def _mismatch_warning(
+    scheme: str, rebuilt: str, h: str, nested_code: bool
+) -> str:
+    """Why a rebuilt class can hash to another name than its version's."""
+    if scheme == "labchain" and nested_code:
+        return (
+            f"the rebuilt class hashes to {rebuilt[:12]}, not {h[:12]}: expected for this class, "
+            "because LabChain's hash includes repr(co_consts), which holds the memory address "
+            "of every nested code object (its lambdas, comprehensions or inner functions), "
+            "so it changes from one process to the next"
+        )
+    return (
+        f"the rebuilt class hashes to {rebuilt[:12]}, not {h[:12]} "
+        "(pushed from another Python version, or the pickle does not hold what its name says)"
+    )
 
 
 def _write_new(path: Path, text: str, force: bool) -> None:
@@ -507,16 +550,25 @@ def pull(
     force: bool = False,
     allow_unsafe: bool = False,
 ) -> PullResult:
-    """Check a version's digest, rebuild it in a child process, optionally restore its source.
+    """Check a version, rebuild it in a sandboxed child process, optionally restore its source.
 
     The class is loaded only in a throwaway child of the project's interpreter
-    (or this Python's, without a project); this process never unpickles it.
+    (or this Python's, without a project), boxed by :mod:`petbrowser.core.sandbox`;
+    this process never unpickles it.  A wrapped (``persist_class``) version is
+    unwrapped statically and only the inner pickle reaches the child.  The
+    source for ``--restore`` comes from the metadata and is written here, by
+    the parent, never by the child.
     """
+    from petbrowser.core.safe_pickle import wrapped_payload
+    from petbrowser.core.sandbox import wrap_command
+
     h = store.resolve(name, code_hash or "latest")
     pkl = store.read_pkl(name, h)
     meta = store.read_meta(name, h)
     # Safety first: a refused pickle is the answer, whatever else was asked.
-    verified, warnings = _check_safety(name, h, pkl, meta, allow_unsafe)
+    safety = _check_safety(name, h, pkl, meta, allow_unsafe)
+    warnings = list(safety.warnings)
+    inner = wrapped_payload(pkl)
     target: Path | None = None
     source: str | None = None
     if restore_dir is not None:
@@ -535,26 +587,31 @@ def pull(
         python, timeout = sys.executable, None
         cwd_ctx = tempfile.TemporaryDirectory(prefix="petbrowser-pull-")
         cwd = cwd_ctx.name
+    from petbrowser.core.child import DEFAULT_TIMEOUT
+
+    limit = DEFAULT_TIMEOUT if timeout is None else float(timeout)
     try:
         answer = run_agent(
-            {"op": "rebuild", "pkl": base64.b64encode(pkl).decode("ascii")},
+            {"op": "rebuild", "pkl": base64.b64encode(inner or pkl).decode("ascii")},
             python=python,
             cwd=cwd,
             timeout=timeout,
+            wrap=lambda argv, work: wrap_command(
+                argv, work, cwd=Path(cwd).resolve(), box=safety.box, timeout=limit
+            ),
         )
     finally:
         if cwd_ctx is not None:
             cwd_ctx.cleanup()
 
     hash_matches: bool | None = None
-    scheme = (meta or {}).get("hash_scheme")
+    scheme = (meta or {}).get("hash_scheme") if meta is not None else "labchain"
     rebuilt = answer.get("hashes") or {}
     if scheme in rebuilt:
         hash_matches = rebuilt[scheme] == h
         if not hash_matches:
             warnings.append(
-                f"the rebuilt class hashes to {rebuilt[scheme][:12]}, not {h[:12]} "
-                "(another Python version?)"
+                _mismatch_warning(str(scheme), rebuilt[scheme], h, safety.report.nested_code)
             )
     if target is not None and source is not None:
         _write_new(target, source, force)
@@ -563,7 +620,10 @@ def pull(
         hash=h,
         methods=dict(answer.get("methods") or {}),
         restored_path=target,
-        verified=verified,
+        verified=safety.verified,
         hash_matches=hash_matches,
         warnings=warnings,
+        clean=safety.clean,
+        sandbox=safety.box.kind,
+        wrapped=inner is not None,
     )

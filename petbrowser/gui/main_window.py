@@ -1037,6 +1037,8 @@ class MainWindow(QMainWindow):
             lines = [f"Pulled {name} {short_hash(h)}"]
             if getattr(result, "verified", False):
                 lines.append("digest verified")
+            else:
+                lines.append("no digest could be checked (no metadata)")
             methods = getattr(result, "methods", None)
             if methods is not None:
                 lines.append(f"{len(methods)} methods rebuilt")

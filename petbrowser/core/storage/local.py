@@ -6,6 +6,13 @@ folder, ``fsync``, then ``os.link`` (create-only: fails if the name exists) or
 ``fsync`` of the folder.  Readers therefore see nothing or everything, and a
 crash leaves at worst a hidden temporary or lock file, which ``verify``
 reports (see :meth:`LocalStorage.list_internal`).
+
+Only regular files inside the root are objects (issue 13): listing skips
+FIFOs, devices, sockets and symlinks that resolve outside the store (verify
+warns about each, :meth:`LocalStorage.list_skipped`); a read opens without
+blocking and refuses anything that is not a regular file inside the root; a
+write never follows a symlink out of the root (its folder is resolved and
+checked, lock files are opened with ``O_NOFOLLOW``).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import errno
 import fcntl
 import hashlib
 import os
+import stat
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +46,14 @@ _LOCK_SUFFIX = ".lock"
 def is_internal_name(name: str) -> bool:
     """True for our own temporary and lock files (``.<name>.<id>.tmp``, ``.<name>.lock``)."""
     return name.startswith(".") and (name.endswith(_TMP_SUFFIX) or name.endswith(_LOCK_SUFFIX))
+
+
+def _fd_path(fd: int) -> str | None:
+    """Where an open file really is (Linux), so a symlink swapped in after a check is seen."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return None
 
 
 def _token(data: bytes) -> str:
@@ -67,6 +83,46 @@ class LocalStorage(Storage):
             raise StorageError(f"refused object key {key[:200]!r}: not a plain relative path")
         return self.root.joinpath(*parts)
 
+    def _real_root(self) -> str:
+        return os.path.realpath(self.root)
+
+    def _inside(self, real: str) -> bool:
+        root = self._real_root()
+        return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+    def _check_folder(self, folder: Path, key: str) -> None:
+        """Refuse to write where a symlink leads out of the store."""
+        if not self._inside(os.path.realpath(folder)):
+            raise StorageError(
+                f"refused to write '{key}': its folder leads outside store '{self.url}' (a symlink)"
+            )
+
+    def _read_regular(self, path: Path, key: str) -> bytes:
+        """The bytes of a regular file inside the root; never blocks on a FIFO or a device."""
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise StorageError(
+                    f"cannot read '{key}' in store '{self.url}': a folder is where a file should be"
+                )
+            if not stat.S_ISREG(st.st_mode):
+                raise StorageError(f"'{key}' in store '{self.url}' is not a regular file; not read")
+            real = _fd_path(fd) or os.path.realpath(path)
+            if not self._inside(real):
+                raise StorageError(
+                    f"'{key}' in store '{self.url}' is a symlink to a file outside the store; not read"
+                )
+            chunks = []
+            while True:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            return b"".join(chunks)
+        finally:
+            os.close(fd)
+
     def _missing_store(self) -> StoreNotFoundError:
         return StoreNotFoundError(f"store folder '{self.url}' does not exist")
 
@@ -93,6 +149,7 @@ class LocalStorage(Storage):
 
     def _write_temp(self, path: Path, data: bytes) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._check_folder(path.parent, str(path))
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}{_TMP_SUFFIX}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
@@ -118,8 +175,9 @@ class LocalStorage(Storage):
         """
         lock = path.with_name(f".{path.name}{_LOCK_SUFFIX}")
         lock.parent.mkdir(parents=True, exist_ok=True)
+        self._check_folder(lock.parent, str(lock))
         while True:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 same = os.stat(lock).st_ino == os.fstat(fd).st_ino
@@ -141,7 +199,9 @@ class LocalStorage(Storage):
             os.close(fd)
 
     # --------------------------------------------------------- interface
-    def _walk(self, prefix: str, internal: bool) -> Iterator[ObjectInfo]:
+    def _walk(
+        self, prefix: str, internal: bool, skipped: list[tuple[str, str]] | None = None
+    ) -> Iterator[ObjectInfo]:
         if not self.root.is_dir():
             raise self._missing_store()
         base = prefix.rpartition("/")[0]
@@ -172,7 +232,37 @@ class LocalStorage(Storage):
                     st = entry.stat()
                 except OSError:
                     continue  # vanished (or a dangling link) between scandir and stat
+                why = self._not_an_object(entry, st)
+                if why is not None:
+                    if skipped is not None:
+                        skipped.append((key, why))
+                    continue
                 yield ObjectInfo(key=key, size=st.st_size, modified=st.st_mtime)
+
+    def _not_an_object(self, entry: os.DirEntry[str], st: os.stat_result) -> str | None:
+        """Why a folder entry is not an object (None: a regular file inside the root)."""
+        if entry.is_symlink():
+            real = os.path.realpath(entry.path)
+            if not self._inside(real):
+                return "a symlink to something outside the store; skipped"
+            if stat.S_ISDIR(st.st_mode):
+                return "a symlink to a folder; not followed"
+        if stat.S_ISREG(st.st_mode):
+            return None
+        kind = (
+            "a FIFO" if stat.S_ISFIFO(st.st_mode)
+            else "a socket" if stat.S_ISSOCK(st.st_mode)
+            else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+            else "not a regular file"
+        )  # fmt: skip
+        return f"{kind}; skipped"
+
+    def list_skipped(self, prefix: str) -> list[tuple[str, str]]:
+        """``(key, why)`` of what listing skips: FIFOs, devices, sockets, symlinks out of the root."""
+        skipped: list[tuple[str, str]] = []
+        for _ in self._walk(prefix, internal=False, skipped=skipped):
+            pass
+        return skipped
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         """Objects under ``prefix``, without our temporary and lock files."""
@@ -185,7 +275,7 @@ class LocalStorage(Storage):
     def read(self, key: str) -> bytes:
         path = self._path(key)
         try:
-            return path.read_bytes()
+            return self._read_regular(path, key)
         except (FileNotFoundError, NotADirectoryError) as exc:
             if not self.root.is_dir():
                 raise self._missing_store() from None
@@ -198,7 +288,8 @@ class LocalStorage(Storage):
         return data, _token(data)
 
     def exists(self, key: str) -> bool:
-        return self._path(key).is_file()
+        path = self._path(key)
+        return path.is_file() and self._inside(os.path.realpath(path))
 
     def create(self, key: str, data: bytes) -> None:
         path = self._path(key)
@@ -233,7 +324,7 @@ class LocalStorage(Storage):
         try:
             with self._locked(path):
                 try:
-                    current: str | None = _token(path.read_bytes())
+                    current: str | None = _token(self._read_regular(path, key))
                 except FileNotFoundError:
                     current = None
                 if current != expected_token:

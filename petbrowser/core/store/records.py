@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from petbrowser.core import layout
+from petbrowser.core.bounded import load_json
 from petbrowser.core.errors import (
     IntegrityError,
 )
@@ -52,11 +53,18 @@ def group_objects(objects: Iterable[ObjectInfo]) -> dict[str, ClassObjects]:
     return groups
 
 
+#: A sidecar holds source and disassembly: large for a big class, never this large.
+MAX_META_BYTES = 32 * 1024 * 1024
+#: One pointer move: a few hundred bytes.
+MAX_HISTORY_BYTES = 64 * 1024
+
+
 def parse_meta(data: bytes, name: str, h: str) -> dict[str, Any]:
+    """A sidecar, parsed with size and depth bounds; IntegrityError if it is not one."""
     try:
-        meta = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        meta = None
+        meta = load_json(data, MAX_META_BYTES)
+    except ValueError as exc:
+        raise IntegrityError(f"metadata of {name} {short(h)} is not readable JSON ({exc})") from None
     if not isinstance(meta, dict):
         raise IntegrityError(f"metadata of {name} {short(h)} is not a JSON object")
     return meta
@@ -77,8 +85,8 @@ def listing_meta(meta: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def parse_history(data: bytes, obj: ObjectInfo, name: str) -> HistoryEntry:
     try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        doc = load_json(data, MAX_HISTORY_BYTES)
+    except ValueError:
         doc = None
     ok = (
         isinstance(doc, dict)

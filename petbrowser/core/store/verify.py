@@ -22,7 +22,7 @@ from petbrowser.core.names import is_class_name
 from petbrowser.core.store.base import StoreBase
 from petbrowser.core.store.common import SNIFF_LIMIT, short
 from petbrowser.core.store.records import group_objects, parse_history
-from petbrowser.core.store.sniff import sniff_by_reference, walk_pickle
+from petbrowser.core.store.sniff import sniff_by_reference
 
 
 class VerifyMixin(StoreBase):
@@ -57,6 +57,11 @@ class VerifyMixin(StoreBase):
             for obj in list_internal(layout.PLUGINS):
                 checked += 1
                 warning(obj.key, "stray temporary or lock file (left by an interrupted write)")
+        list_skipped = getattr(self.storage, "list_skipped", None)
+        if list_skipped is not None:  # FIFOs, devices, sockets, symlinks out of the root
+            for key, why in list_skipped(layout.PLUGINS):
+                checked += 1
+                warning(key, why)
 
         jobs: list[tuple[Any, Callable[[], Any]]] = []
         last_moves: dict[str, list[HistoryEntry]] = defaultdict(list)
@@ -88,6 +93,19 @@ class VerifyMixin(StoreBase):
         total = len(jobs)
         done = 0
         pointers: dict[str, Pointer | None] = {}
+        pending: list[tuple[str, bytes]] = []
+
+        def scan_pending() -> None:
+            """Pickles are judged in batches by the scan worker (nothing loads here)."""
+            if not pending:
+                return
+            from petbrowser.core.scan_worker import scan_many
+
+            reports = scan_many([data for _key, data in pending])
+            for (key, _data), report in zip(pending, reports, strict=True):
+                for level, msg in _scan_findings(report):
+                    issues.append(VerifyIssue(level, key, msg))
+            pending.clear()
 
         def on_done(tag: tuple[str, str, str], result: Any, error: PetBrowserError | None) -> None:
             nonlocal done
@@ -104,8 +122,12 @@ class VerifyMixin(StoreBase):
                 if error is not None:
                     problem(key, error.message)
                 else:
-                    for level, msg in result:
+                    found, data = result
+                    for level, msg in found:
                         issues.append(VerifyIssue(level, key, msg))
+                    pending.append((key, data))
+                    if len(pending) >= 64 or sum(len(d) for _k, d in pending) > 64 << 20:
+                        scan_pending()
             elif kind == "history":
                 if error is not None:
                     warning(key, error.message)
@@ -115,6 +137,7 @@ class VerifyMixin(StoreBase):
                 on_progress(done, total)
 
         self._run(jobs, on_done)
+        scan_pending()
         for name, moves in last_moves.items():
             ptr = pointers.get(name)
             last = max(moves, key=lambda e: e.key)
@@ -127,22 +150,11 @@ class VerifyMixin(StoreBase):
         issues.sort(key=lambda i: (i.level != "problem", i.key))
         return VerifyReport(checked=checked, issues=tuple(issues))
 
-    def _check_version(self, name: str, h: str, has_meta: bool) -> list[tuple[str, str]]:
-        """(level, message) findings for one version: its pickle against its metadata."""
+    def _check_version(self, name: str, h: str, has_meta: bool) -> tuple[list[tuple[str, str]], bytes]:
+        """(level, message) findings for one version's pickle against its metadata,
+        and the bytes, for the scan worker."""
         found: list[tuple[str, str]] = []
         data = self.read_pkl(name, h)
-        try:
-            walk_pickle(data)
-        except Exception as exc:  # noqa: BLE001 - genops raises several types on garbage
-            found.append(("problem", f"truncated or unreadable pickle ({str(exc)[:120]})"))
-        else:
-            from petbrowser.core.safe_pickle import scan_pickle  # static: loads nothing
-
-            unsafe = scan_pickle(data).unsafe
-            if unsafe:
-                found.append(
-                    ("problem", "unsafe pickle: loading it would call " + ", ".join(unsafe[:5]))
-                )
         meta: dict[str, Any] | None = None
         if has_meta:
             try:
@@ -166,4 +178,18 @@ class VerifyMixin(StoreBase):
             by_ref = sniff_by_reference(data)
         if by_ref is True:
             found.append(("warning", "pickled by reference: names the class, no code captured"))
-        return found
+        return found, data
+
+
+def _scan_findings(report: Any) -> list[tuple[str, str]]:
+    """verify's findings from one static report: unreadable, or not clean (default-deny)."""
+    found: list[tuple[str, str]] = []
+    if report.error and not str(report.error).startswith("could not be inspected"):
+        if "does not hold a class" not in str(report.error):
+            found.append(("problem", f"truncated or unreadable pickle ({str(report.error)[:160]})"))
+    rest = [u for u in report.unsafe if not u.startswith("the scan could not finish")]
+    if rest:
+        found.append(("problem", "unsafe pickle: loading it would call " + "; ".join(rest[:5])))
+    if report.wrapped:
+        found.append(("warning", "wrapped pickle (LabChain's persist_class form): inspected inside"))
+    return found
