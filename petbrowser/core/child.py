@@ -31,6 +31,11 @@ OUTPUT_TAIL = 64 * 1024
 
 #: Loads petbrowser/core/agent/ as the package ``_petbrowser_agent`` and runs it.
 #: ``os._exit`` so threads or atexit hooks left by user code cannot hold the child.
+#: The child runs ``python -I -B``: ``-I`` keeps the user's environment out,
+#: ``-B`` writes no bytecode from the first import on (``-I`` ignores
+#: PYTHONDONTWRITEBYTECODE); the agent then compiles the project's modules
+#: from their source bytes (agent/source_loader.py), so nothing is read from
+#: or written into the project.
 BOOTSTRAP = (
     "import importlib.util as u, os, sys\n"
     "d = sys.argv[1]\n"
@@ -112,7 +117,7 @@ def run_agent(
     try:
         try:
             proc = subprocess.Popen(
-                [python, "-I", "-c", BOOTSTRAP, str(AGENT_DIR), str(work)],
+                [python, "-I", "-B", "-c", BOOTSTRAP, str(AGENT_DIR), str(work)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
