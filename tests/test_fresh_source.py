@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from petbrowser.core import snapshots
-from petbrowser.core.child import run_agent
+from petbrowser.core.agent import source_loader
+from petbrowser.core.child import code_cache_dir, run_agent
 from petbrowser.core.errors import ProjectError
 from petbrowser.core.manager import PetClassManager
 from petbrowser.core.project import Project
@@ -80,6 +81,15 @@ def tree_state(root: Path) -> dict[str, object]:
 @pytest.fixture(autouse=True)
 def _no_env_storage(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PETBROWSER_STORAGE", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def code_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """petbrowser's code cache, in this test's own folder (platformdirs reads XDG_CACHE_HOME)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    folder = Path(code_cache_dir() or "")
+    assert folder == tmp_path / "xdg-cache" / "petbrowser" / "code"
+    return folder
 
 
 @pytest.fixture()
@@ -206,6 +216,76 @@ def test_a_pyc_without_its_source_is_not_imported(root: Path, project: Project) 
     py_compile.compile(str(root / "filters.py"), cfile=str(root / "legacy.pyc"), doraise=True)
     with pytest.raises(ProjectError, match="module 'legacy' was not found"):
         snapshots.scan(project, ["legacy"])
+
+
+def test_the_source_kept_with_the_code_is_the_source_compiled(
+    project: Project, root: Path
+) -> None:
+    """A module rewritten while it is imported: its describe shows the bytes its
+    code came from, not the file as it is a moment later."""
+    (root / "filters.py").write_text(
+        FILTERS
+        + "\nimport pathlib\n_me = pathlib.Path(__file__)\n"
+        + "_me.write_text(_me.read_text().replace('min(v, 10)', 'max(v, 99)'))\n"
+    )
+    clip = next(c for c in snapshots.scan(project) if c.name == "Clip")
+    assert "max(v, 99)" in (root / "filters.py").read_text()
+    assert "min(v, 10)" in clip.describe["source"]
+    code = clip.describe["methods"]["apply"]["disassembly"]
+    assert "min" in code and "max" not in code
+
+
+# ----------------------------------------------------------- the code cache
+
+
+def test_compiled_code_is_kept_by_content_outside_the_project(
+    project: Project, root: Path, code_cache: Path
+) -> None:
+    before = tree_state(root)
+    first = _hashes(project)
+    assert len(list(code_cache.iterdir())) == 2  # filters.py and helpers.py
+    edit_same_second(root / "filters.py", "min(v, 10)", "min(v, 11)")
+    second = _hashes(project)
+    assert second != first and len(list(code_cache.iterdir())) == 3
+    edit_same_second(root / "filters.py", "min(v, 11)", "min(v, 10)")
+    assert _hashes(project) == first
+    assert len(list(code_cache.iterdir())) == 3  # the first entry, used again
+    assert tree_state(root) == before
+    # No cache folder given: compiled, nothing kept.
+    edit_same_second(root / "filters.py", "min(v, 10)", "min(v, 12)")
+    request = {"op": "scan", "modules": ["filters"], "code_cache": None}
+    answer = run_agent(request, python=sys.executable, cwd=root)
+    assert {c["name"]: c["hashes"] for c in answer["classes"]}["Clip"] not in (first, second)
+    assert len(list(code_cache.iterdir())) == 3
+
+
+def test_a_damaged_code_cache_means_compiling(
+    project: Project, root: Path, code_cache: Path
+) -> None:
+    first = _hashes(project)
+    entries = sorted(code_cache.iterdir())
+    entries[0].write_bytes(b"garbage")
+    entries[1].write_bytes(entries[1].read_bytes()[:40])  # header intact, code cut short
+    assert _hashes(project) == first
+    assert all(len(e.read_bytes()) > 40 for e in entries)  # rewritten whole
+    shutil.rmtree(code_cache)
+    code_cache.write_text("not a folder")  # unusable: still answers
+    edit_same_second(root / "filters.py", "min(v, 10)", "min(v, 11)")
+    assert _hashes(project) != first
+    assert code_cache.read_text() == "not a folder"
+
+
+def test_the_code_cache_keeps_the_most_recently_used_entries(tmp_path: Path) -> None:
+    folder = tmp_path / "code"
+    folder.mkdir()
+    total = source_loader.CACHE_ENTRIES + 10
+    for i in range(total):
+        entry = folder / f"{i:064x}"
+        entry.write_bytes(b"x")
+        os.utime(entry, ns=(i * 10**9, i * 10**9))
+    source_loader._prune(str(folder))
+    kept = sorted(int(p.name, 16) for p in folder.iterdir())
+    assert kept == list(range(10, total))
 
 
 # ------------------------------------------- the project folder stays as it was

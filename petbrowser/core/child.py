@@ -23,7 +23,7 @@ from typing import Any
 
 from petbrowser.core.errors import ChildTimeoutError, ProjectError
 
-__all__ = ["AGENT_DIR", "BOOTSTRAP", "DEFAULT_TIMEOUT", "run_agent"]
+__all__ = ["AGENT_DIR", "BOOTSTRAP", "DEFAULT_TIMEOUT", "code_cache_dir", "run_agent"]
 
 AGENT_DIR = Path(__file__).resolve().parent / "agent"
 DEFAULT_TIMEOUT = 60.0
@@ -108,7 +108,7 @@ def run_agent(
     if os.sep in python or (os.altsep and os.altsep in python):
         python = os.path.abspath(python)  # relative to our cwd, not the child's
     work = Path(tempfile.mkdtemp(prefix="petbrowser-agent-"))
-    request = {"root": str(Path(cwd).resolve()), **request}
+    request = {"root": str(Path(cwd).resolve()), "code_cache": code_cache_dir(), **request}
     kwargs: dict[str, Any] = {}
     if os.name == "posix":
         kwargs["start_new_session"] = True  # its own process group: we kill it whole
@@ -175,6 +175,17 @@ def run_agent(
         return answer
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def code_cache_dir() -> str | None:
+    """Where the agent keeps the project's compiled code: petbrowser's own cache
+    folder, keyed by the source bytes (agent/source_loader.py), never the project."""
+    try:
+        import platformdirs
+
+        return str(platformdirs.user_cache_path("petbrowser") / "code")
+    except Exception:  # no usable home folder: compile every time
+        return None
 
 
 def _read_text(path: Path) -> str | None:

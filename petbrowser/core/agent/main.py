@@ -55,14 +55,14 @@ class _Stage:
         os.replace(tmp, self.path)
 
 
-def _setup_paths(root: Path, extra: list[str]) -> None:
+def _setup_paths(root: Path, extra: list[str], code_cache: str | None = None) -> None:
     """Project root, ``src/`` and the folders of .py module paths come first,
     all of them compiled from source."""
     paths = [str(root)]
     if (root / "src").is_dir():
         paths.append(str(root / "src"))
     paths.extend(extra)
-    source_loader.install(paths)
+    source_loader.install(paths, code_cache)
     for p in reversed(paths):
         if p not in sys.path:
             sys.path.insert(0, p)
@@ -348,7 +348,7 @@ def run(argv: list[str]) -> int:
     try:
         req = json.loads(sys.stdin.read() or "{}")
         root = Path(req.get("root") or os.getcwd()).resolve()
-        _setup_paths(root, [])
+        _setup_paths(root, [], req.get("code_cache"))
         op = _OPS.get(req.get("op", ""))
         if op is None:
             raise AgentError(f"unknown request {req.get('op')!r}", "protocol")

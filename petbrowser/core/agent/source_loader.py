@@ -21,18 +21,28 @@ registers them in ``linecache`` pinned (``mtime`` None, which
 ``linecache.checkcache`` never invalidates), so the source stored with a
 pushed version is the source of the code that was hashed and pickled, even
 if the file changes meanwhile.
+
+Compiling a 300-class module costs ~0.2 s that a warm ``.pyc`` saved, so the
+compiled code may be kept in petbrowser's own cache folder (never the
+project's), under the SHA-256 of the exact source bytes, the file's path and
+this interpreter's bytecode magic: an entry can only ever be the compilation
+of the bytes just read, whatever the file's size or time say.  Best effort: a
+missing, unreadable or damaged entry means compiling, never an error.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.machinery as machinery
 import importlib.util
 import io
 import linecache
+import marshal
 import os
 import sys
 import sysconfig
+import types
 from typing import Any
 
 __all__ = ["SourceOnlyLoader", "install", "add_project_folder", "is_project_path"]
@@ -42,6 +52,11 @@ _PROJECT: list[str] = []
 #: Real paths that are never the project's own code, even inside its folder.
 _INSTALLED: list[str] = []
 _INSTALLED_PARTS = frozenset({"site-packages", "dist-packages"})
+#: petbrowser's code cache folder (outside every project), or None for none.
+_CACHE: list[str] = []
+#: Entries kept in the code cache; the least recently used go first.
+CACHE_ENTRIES = 256
+_HEADER = b"petbrowser-code-1\n" + importlib.util.MAGIC_NUMBER
 
 
 class SourceOnlyLoader(machinery.SourceFileLoader):
@@ -52,7 +67,13 @@ class SourceOnlyLoader(machinery.SourceFileLoader):
         path = self.get_filename(fullname)
         data = self.get_data(path)
         _pin_source(path, data)
-        return self.source_to_code(data, path)
+        key = _cache_key(path, data) if _CACHE else None
+        code = _cached_code(key) if key else None
+        if code is None:
+            code = self.source_to_code(data, path)
+            if key:
+                _store_code(key, code)
+        return code
 
     def set_data(self, path: str, data: bytes, *, _mode: int = 0o666) -> None:
         """Never write a ``.pyc`` (``sys.dont_write_bytecode`` covers the rest)."""
@@ -69,6 +90,68 @@ def _pin_source(path: str, data: bytes) -> None:
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
     linecache.cache[path] = (len(data), None, lines, path)
+
+
+def _cache_key(path: str, data: bytes) -> str:
+    """Names one compilation: these bytes, at this path, by this interpreter."""
+    h = hashlib.sha256()
+    tag = sys.implementation.cache_tag or sys.version
+    for part in (_HEADER, tag.encode(), str(sys.flags.optimize).encode(), os.fsencode(path)):
+        h.update(len(part).to_bytes(8, "big") + part)
+    h.update(data)
+    return h.hexdigest()
+
+
+def _cached_code(key: str) -> types.CodeType | None:
+    file = os.path.join(_CACHE[0], key)
+    try:
+        with open(file, "rb") as fh:
+            blob = fh.read()
+    except OSError:
+        return None
+    if not blob.startswith(_HEADER):
+        return None
+    try:
+        code = marshal.loads(blob[len(_HEADER) :])
+    except (EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(code, types.CodeType):
+        return None
+    try:
+        os.utime(file)  # recently used: pruned last
+    except OSError:
+        pass
+    return code
+
+
+def _store_code(key: str, code: types.CodeType) -> None:
+    folder = _CACHE[0]
+    tmp = os.path.join(folder, f".{key}.{os.getpid()}.tmp")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            fh.write(_HEADER + marshal.dumps(code))
+        os.replace(tmp, os.path.join(folder, key))
+    except (OSError, ValueError):
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return
+    _prune(folder)
+
+
+def _prune(folder: str) -> None:
+    """Keep the newest ``CACHE_ENTRIES`` entries (a module edited all day adds one per save)."""
+    try:
+        entries = [e for e in os.scandir(folder) if e.is_file() and not e.name.startswith(".")]
+        if len(entries) <= CACHE_ENTRIES:
+            return
+        entries.sort(key=lambda e: e.stat().st_mtime_ns)
+        for entry in entries[: len(entries) - CACHE_ENTRIES]:
+            os.unlink(entry.path)
+    except OSError:
+        pass  # another child pruned meanwhile
 
 
 def _real(path: str) -> str:
@@ -120,9 +203,13 @@ def add_project_folder(folder: str) -> None:
     importlib.invalidate_caches()
 
 
-def install(folders: list[str]) -> None:
-    """Stop all bytecode writing and serve the project's folders from source."""
+def install(folders: list[str], cache: str | None = None) -> None:
+    """Stop all bytecode writing and serve the project's folders from source
+    (their compiled code kept in ``cache``, petbrowser's folder, when given)."""
     sys.dont_write_bytecode = True
+    del _CACHE[:]
+    if cache:
+        _CACHE.append(os.path.abspath(cache))
     if not _INSTALLED:
         _INSTALLED.extend(_installed_folders())
     if _finder_hook not in sys.path_hooks:
