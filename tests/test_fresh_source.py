@@ -334,6 +334,45 @@ def test_scan_status_push_and_diff_leave_the_project_byte_for_byte(
     assert after == before
 
 
+def test_a_virtualenv_inside_the_project_is_left_as_it_was(root: Path, tmp_path: Path) -> None:
+    """The project's own .venv (its interpreter, a package installed there) is
+    part of the folder: importing from it writes nothing either."""
+    import venv
+
+    venv.EnvBuilder(with_pip=False).create(root / ".venv")
+    (site,) = (root / ".venv").glob("lib/python3*/site-packages")
+    (site / "installed_pkg").mkdir()
+    (site / "installed_pkg" / "__init__.py").write_text("BASE = 7\n")
+    (root / "uses_installed.py").write_text(
+        "from installed_pkg import BASE\n\n\nclass Uses:\n    base = BASE\n"
+    )
+    project = Project.load(root, modules=["uses_installed"])
+    assert project.python == str(root / ".venv" / "bin" / "python")
+    before = tree_state(root)
+    (found,) = snapshots.scan(project)
+    assert found.describe["attributes"] == {"base": "7"}
+    assert tree_state(root) == before
+
+
+def test_installed_packages_keep_their_own_loaders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the project's own folders are compiled from source: site-packages
+    (even a .venv's inside the project) and the standard library are not."""
+    import sysconfig
+
+    root = tmp_path / "proj"
+    monkeypatch.setattr(source_loader, "_PROJECT", [os.path.realpath(root)])
+    monkeypatch.setattr(source_loader, "_INSTALLED", source_loader._installed_folders())
+    assert source_loader.is_project_path(str(root))
+    assert source_loader.is_project_path(str(root / "pkg" / "sub"))
+    assert not source_loader.is_project_path(str(root / ".venv/lib/python3.11/site-packages/np"))
+    assert not source_loader.is_project_path(str(tmp_path / "elsewhere"))
+    assert not source_loader.is_project_path(sysconfig.get_paths()["stdlib"])
+    with pytest.raises(ImportError):
+        source_loader._finder_hook(str(tmp_path / "elsewhere"))
+
+
 def test_the_child_writes_no_bytecode_and_serves_the_project_from_source(
     tmp_path: Path,
 ) -> None:

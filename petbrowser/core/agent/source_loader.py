@@ -6,7 +6,7 @@ second that keeps the file's size was invisible (``status`` said synced and
 ``push`` stored the old code under the old hash); and writing those caches
 left files in the user's project, which a browser must never do.
 
-How: the child runs with ``sys.dont_write_bytecode`` (nothing is written
+How: the child runs with ``sys.dont_write_bytecode`` (no ``.pyc`` is written
 anywhere), and a path hook placed first in ``sys.path_hooks`` serves every
 folder inside the project's folders (the root, ``src/``, the folder of a .py
 path given directly, and every package below them) with a finder whose loader
