@@ -126,6 +126,33 @@ print("log Normalizer:", ", ".join(h["action"] for h in log["history"]))
 sys.exit(0 if ok else 1)
 EOF
 
+step "smoke: the frozen agent reads the project's source as it is now and writes nothing into it"
+[ -z "$(find "$SMOKE/demo/project" -name __pycache__ -print -quit)" ] || fail "the agent wrote __pycache__ into the project"
+# A .pyc of the module as the user's own runs leave it (same Python as the
+# bundle), then one digit of the synced Normalizer changed, size and
+# modification time kept: an edit within the same second, which that .pyc
+# would have hidden.
+"$VENV/bin/python" - "$SMOKE/demo/project/demo_filters.py" <<'EOF' || fail "could not edit the demo module"
+import os, py_compile, sys
+path = sys.argv[1]
+py_compile.compile(path, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+st = os.stat(path)
+text = open(path, encoding="utf-8").read()
+old = "self.std = math.sqrt(var) or 1.0"
+assert text.count(old) == 1, "the demo module changed: update this smoke step"
+open(path, "w", encoding="utf-8").write(text.replace(old, old[:-3] + "2.0"))
+os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+EOF
+pyc_before=$(cd "$SMOKE/demo/project" && find . -name '*.pyc' -exec sha256sum {} +)
+(cd "$SMOKE" && "$APP" status --project "$SMOKE/demo/project" --json >"$SMOKE/status2.json") || fail "petbrowser status after the edit"
+"$VENV/bin/python" - "$SMOKE/status2.json" <<'EOF' || fail "status did not see the same-second edit"
+import json, sys
+status = {s["name"]: s["status"] for s in json.load(open(sys.argv[1]))}
+print("status after a same-second edit: Normalizer =", status["Normalizer"])
+sys.exit(0 if status["Normalizer"] == "out_of_sync" else 1)
+EOF
+[ "$(cd "$SMOKE/demo/project" && find . -name '*.pyc' -exec sha256sum {} +)" = "$pyc_before" ] || fail "the agent changed .pyc files in the project"
+
 step "smoke: resources and Qt plugins found inside the bundle"
 "$APP" -I -c '
 import sys

@@ -24,7 +24,7 @@ from typing import Any
 
 from petbrowser.core.errors import ChildTimeoutError, ProjectError
 
-__all__ = ["AGENT_DIR", "BOOTSTRAP", "DEFAULT_TIMEOUT", "run_agent"]
+__all__ = ["AGENT_DIR", "BOOTSTRAP", "DEFAULT_TIMEOUT", "code_cache_dir", "run_agent"]
 
 AGENT_DIR = Path(__file__).resolve().parent / "agent"
 DEFAULT_TIMEOUT = 60.0
@@ -32,6 +32,11 @@ OUTPUT_TAIL = 64 * 1024
 
 #: Loads petbrowser/core/agent/ as the package ``_petbrowser_agent`` and runs it.
 #: ``os._exit`` so threads or atexit hooks left by user code cannot hold the child.
+#: The child runs ``python -I -B``: ``-I`` keeps the user's environment out,
+#: ``-B`` writes no bytecode from the first import on (``-I`` ignores
+#: PYTHONDONTWRITEBYTECODE); the agent then compiles the project's modules
+#: from their source bytes (agent/source_loader.py), so nothing is read from
+#: or written into the project.
 BOOTSTRAP = (
     "import importlib.util as u, os, sys\n"
     "d = sys.argv[1]\n"
@@ -106,14 +111,14 @@ def run_agent(
     if os.sep in python or (os.altsep and os.altsep in python):
         python = os.path.abspath(python)  # relative to our cwd, not the child's
     work = Path(tempfile.mkdtemp(prefix="petbrowser-agent-"))
-    request = {"root": str(Path(cwd).resolve()), **request}
+    request = {"root": str(Path(cwd).resolve()), "code_cache": code_cache_dir(), **request}
     kwargs: dict[str, Any] = {}
     if os.name == "posix":
         kwargs["start_new_session"] = True  # its own process group: we kill it whole
     else:
         kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
     try:
-        argv = [python, "-I", "-c", BOOTSTRAP, str(AGENT_DIR), str(work)]
+        argv = [python, "-I", "-B", "-c", BOOTSTRAP, str(AGENT_DIR), str(work)]
         try:
             proc = subprocess.Popen(
                 wrap(argv, work) if wrap is not None else argv,
@@ -174,6 +179,17 @@ def run_agent(
         return answer
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def code_cache_dir() -> str | None:
+    """Where the agent keeps the project's compiled code: petbrowser's own cache
+    folder, keyed by the source bytes (agent/source_loader.py), never the project."""
+    try:
+        import platformdirs
+
+        return str(platformdirs.user_cache_path("petbrowser") / "code")
+    except Exception:  # no usable home folder: compile every time
+        return None
 
 
 def _read_text(path: Path) -> str | None:

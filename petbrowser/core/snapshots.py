@@ -63,6 +63,8 @@ class LocalClass:
     hashes: dict[str, str]
     describe: dict[str, Any]
     spec: str | None = None  # the module as configured (a name or a .py path)
+    # a .py script's class hashed as LabChain's `python script.py` defines it (module __main__)
+    main_hashes: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -165,20 +167,32 @@ def _scheme_of(local: LocalClass, v: VersionInfo) -> str | None:
     which the local class hashes to it (None if it does not)."""
     scheme = _version_scheme(v)
     if scheme is None:
-        scheme = next((s for s, h in local.hashes.items() if h == v.hash), None)
+        for hashes in (local.hashes, local.main_hashes):
+            scheme = next((s for s, h in hashes.items() if h == v.hash), None)
+            if scheme is not None:
+                break
     return scheme
 
 
 def _matches(local: LocalClass, v: VersionInfo) -> bool:
+    """The local class is this version: under the version's scheme, as its own
+    module or, for a .py script, as ``__main__`` (the hash covers the module
+    name, so a match under ``main_hashes`` means the version says ``__main__``)."""
     scheme = _version_scheme(v)
-    if scheme is None:
-        return v.hash in local.hashes.values()
-    return local.hashes.get(scheme) == v.hash
+    for hashes in (local.hashes, local.main_hashes):
+        if scheme is None:
+            if v.hash in hashes.values():
+                return True
+        elif hashes.get(scheme) == v.hash:
+            return True
+    return False
 
 
 # ------------------------------------------------------------------------ scan
 def scan(project: Any, modules: Sequence[str] | None = None) -> list[LocalClass]:
-    """Every class defined in the module(s), hashed in the project's interpreter."""
+    """Every class defined in the module(s), hashed in the project's interpreter
+    from the modules' source as it is on disk now (no bytecode cache is read
+    or written: an edit within the same second is seen, the project untouched)."""
     mods = _modules(project, modules)
     answer = run_agent(
         {"op": "scan", "modules": mods},
@@ -197,6 +211,7 @@ def scan(project: Any, modules: Sequence[str] | None = None) -> list[LocalClass]
             hashes=dict(c["hashes"]),
             describe=c.get("describe") or {},
             spec=c.get("spec"),
+            main_hashes=dict(c.get("main_hashes") or {}),
         )
         for c in answer["classes"]
     ]

@@ -6,7 +6,8 @@ boto3 -- for each local class in turn, ``head_object`` on its ``latest.json``
 and, when it exists, ``get_object`` it.  petbrowser: ``check_status`` with the
 local scan computed beforehand (the store access is what is compared); the
 scan itself -- hashing the module in a child process of the project's
-interpreter -- is timed on its own.  The comparison is repeated with no added
+interpreter, compiled from its source -- is timed on its own, against 0.1.0's
+way of importing it (Python's .pyc cache in the project, warm and cold).  The comparison is repeated with no added
 latency, which shows what the moto server's own throughput allows.
 
 The store: of the module's N classes, 2/3 are synced, some behind, some out of
@@ -16,7 +17,11 @@ sync, 1/10 untracked, plus N/10 classes only in the store.
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +30,7 @@ from latency_proxy import LatencyProxyProcess
 from module_generator import filters_module_source, write_module
 from s3_server import S3Server
 from store_generator import class_name, version_hash, write_class
-from timing import Row, measure, measure_interleaved
+from timing import Row, measure_interleaved
 
 MODULE = "bench_status_filters"
 BUCKET = "bench-status"
@@ -155,8 +160,108 @@ def _compare(
     )
 
 
-def run(work: Path, n: int, runs: int, scan_runs: int) -> list[Row]:
+#: 0.1.0's child: ``python -I`` (no ``-B``) importing through Python's own
+#: loaders, which read and write ``__pycache__`` in the project.
+_LEGACY_IMPORT = (
+    "import sys\n"
+    "sys.dont_write_bytecode = False\n"
+    "from _petbrowser_agent import source_loader\n"
+    "source_loader.install = lambda *args, **kwargs: None\n"
+    "source_loader.add_project_folder = lambda folder: None\n"
+)
+
+
+@contextmanager
+def _legacy_child() -> Iterator[None]:
+    """Run the agent the way petbrowser 0.1.0 did (the baseline of the scan rows)."""
+    from petbrowser.core import child
+
+    original = child.BOOTSTRAP
+    marker = "from _petbrowser_agent.main import run\n"
+    assert marker in original
+    child.BOOTSTRAP = original.replace(marker, _LEGACY_IMPORT + marker)
+    try:
+        yield
+    finally:
+        child.BOOTSTRAP = original
+
+
+@contextmanager
+def _code_cache(folder: Path) -> Iterator[None]:
+    """Point petbrowser's code cache (platformdirs: XDG_CACHE_HOME) at ``folder``."""
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = old
+
+
+def _scan_rows(work: Path, project: Any, n: int, runs: int) -> tuple[list, list[Row]]:
+    """The local scan, compiled from the source bytes (its code cache outside
+    the project, keyed by their SHA-256), against 0.1.0's, which used the
+    project's .pyc cache; each warm (the module unchanged since the last scan)
+    and cold (the first scan after an edit: compile, then cache)."""
     from petbrowser.core import snapshots
+    from petbrowser.core.project import Project
+
+    legacy_dir = work / "status_project_legacy"
+    write_module(legacy_dir, MODULE, filters_module_source(n))
+    legacy = Project.load(legacy_dir, modules=[MODULE], timeout=900)
+    pycache = legacy_dir / "__pycache__"
+    caches = work / "code_caches"
+    fresh = iter(range(10**6))
+
+    def legacy_scan(cold: bool) -> list:
+        if cold:
+            shutil.rmtree(pycache, ignore_errors=True)
+        with _legacy_child():
+            return snapshots.scan(legacy, [MODULE])
+
+    def our_scan(cold: bool) -> list:
+        with _code_cache(caches / (f"cold{next(fresh)}" if cold else "warm")):
+            return snapshots.scan(project, [MODULE])
+
+    legacy_scan(cold=True)  # the warm runs' .pyc
+    assert pycache.is_dir(), "the baseline must use the .pyc cache as 0.1.0 did"
+    our_scan(cold=False)  # the warm runs' cached code
+    assert any((caches / "warm").rglob("*")), "the scan must keep its code in its cache"
+    got = measure_interleaved(
+        {
+            "ours_warm": (lambda: our_scan(cold=False), runs),
+            "warm": (lambda: legacy_scan(cold=False), runs),
+            "ours_cold": (lambda: our_scan(cold=True), runs),
+            "cold": (lambda: legacy_scan(cold=True), runs),
+        }
+    )
+    assert not (project.root / "__pycache__").exists(), "the scan wrote into the project"
+    # pb1 only: LabChain's hash of a method with a comprehension changes per process.
+    want = [c.hashes["pb1"] for c in got["warm"].result]
+    assert [c.hashes["pb1"] for c in got["ours_warm"].result] == want
+    assert [c.hashes["pb1"] for c in got["ours_cold"].result] == want
+    case = f"{n}-class module, local scan (child process)"
+    rows = []
+    for temp, label in (("warm", "module unchanged since the last scan"), ("cold", "first scan after an edit")):
+        rows.append(
+            Row(
+                "2 status (S3)",
+                f"{case}, {temp}",
+                got[f"ours_{temp}"].median,
+                got[temp].median,
+                f"0.1.0 with its .pyc, {temp}",
+                runs=runs,
+                max_ratio=1.10,
+                note=f"snapshots.scan, {label}: compiled from the source bytes or their code cached "
+                "by SHA-256 outside the project; nothing written into it",
+            )
+        )
+    return got["ours_warm"].result, rows
+
+
+def run(work: Path, n: int, runs: int, scan_runs: int) -> list[Row]:
     from petbrowser.core.project import Project
 
     project_dir = work / "status_project"
@@ -164,8 +269,7 @@ def run(work: Path, n: int, runs: int, scan_runs: int) -> list[Row]:
     # A generous child timeout: the scan's duration is measured, not capped.
     project = Project.load(project_dir, modules=[MODULE], timeout=900)
 
-    scan = measure(lambda: snapshots.scan(project, [MODULE]), scan_runs)
-    local = scan.result
+    local, scan_rows = _scan_rows(work, project, n, scan_runs)
     local_hashes = {c.name: c.hash for c in local}
     plan = _layout(n)
     assert set(plan) <= set(local_hashes), "the scan must find every generated class"
@@ -183,15 +287,5 @@ def run(work: Path, n: int, runs: int, scan_runs: int) -> list[Row]:
                 rows.append(
                     _compare(proxy.url, project, local, plan, expected, delay, delay_runs, case)
                 )
-    rows.append(
-        Row(
-            "2 status (S3)",
-            f"{n}-class module, local scan (child process)",
-            scan.median,
-            None,
-            "",
-            runs=scan_runs,
-            note="snapshots.scan: hashing in the project's interpreter, separate from the store side",
-        )
-    )
+    rows.extend(scan_rows)
     return rows

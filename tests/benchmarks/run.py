@@ -186,7 +186,7 @@ def run_all(sizes: Sizes, only: set[str], work: Path) -> tuple[list[Row], list[s
     def status() -> list[Row]:
         import bench_status
 
-        return bench_status.run(work, sizes.status_classes, sizes.status_runs, scan_runs=1)
+        return bench_status.run(work, sizes.status_classes, sizes.status_runs, scan_runs=sizes.status_runs)
 
     def gui() -> list[Row]:
         import bench_gui
