@@ -50,6 +50,14 @@ class StoreWatcher:
         #: How many listings this watcher made (one per poll).
         self.listings = 0
 
+    def describe(self, change: StoreChange, now: datetime | None = None) -> str:
+        """One line for people (:func:`describe_change`), for the status bar."""
+        return describe_change(change, now)
+
+    def lines(self, changes: Sequence[StoreChange], now: datetime | None = None) -> list[str]:
+        """Lines for one poll's changes (:func:`change_lines`)."""
+        return change_lines(changes, now)
+
     @property
     def started(self) -> bool:
         return self._seen is not None
