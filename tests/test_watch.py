@@ -116,3 +116,29 @@ def test_a_new_class_and_a_removed_class(tmp_path):
         ("version_added", "Fresh"), ("latest_moved", "Fresh"), ("class_removed", "Old"),
     ]  # fmt: skip
     assert (changes[0].by, changes[0].at) == ("ana@lab", "2026-03-03T10:00:00Z")  # from its meta
+
+
+def test_a_petbrowser_move_waits_one_poll_for_its_record(store, any_storage, monkeypatch):
+    """The mover writes the pointer, then the record: a poll in between tells the move
+    once, from the record, a poll later; if the record never comes, from the pointer."""
+    h1, h2, h3 = (version(store, "Model", n) for n in (1, 2, 3))
+    store.move_latest("Model", h1, expected=None, action="push")
+    watcher = PetClassManager(any_storage).watcher()
+    watcher.poll()
+
+    with monkeypatch.context() as m:
+        m.setattr(Store, "_record", lambda self, name, at, action, frm, to: None)
+        store.move_latest("Model", h2, expected=h1, action="rollback")  # record not yet written
+    assert watcher.poll() == []  # pending: the record is on its way
+    at = store.read_pointer("Model").updated_at  # the mover's record carries the pointer's time
+    record(store, "Model", at, "rollback", h1, h2, "dana@lab")
+    [c] = watcher.poll()
+    assert (c.hash, c.from_hash, c.action, c.recorded, c.by) == (h2, h1, "rollback", True, "dana@lab")
+
+    with monkeypatch.context() as m:
+        m.setattr(Store, "_record", lambda self, name, at, action, frm, to: None)
+        store.move_latest("Model", h3, expected=h2, action="push")  # the mover died: no record
+    assert watcher.poll() == []
+    [c] = watcher.poll()
+    assert (c.hash, c.from_hash, c.recorded, c.by) == (h3, h2, False, "dana@lab")
+    assert watcher.poll() == []

@@ -5,7 +5,9 @@ with the last poll's: ``(size, ETag)`` on S3 (``ListObjectsV2`` returns both),
 ``(size, mtime)`` on disk.  An unchanged store costs that listing and nothing
 else.  Only what changed is read: a new history record (who moved which
 pointer where, and when), a new version's metadata (who pushed it), or a
-pointer that moved without a record (LabChain writes none).
+pointer that moved without a record (LabChain writes none).  A pointer that
+petbrowser moved (it carries ``updated_at``) waits one poll for the record
+its mover writes right after it, so the move is told once, with its action.
 
 The window's live updates poll this on a timer off the UI thread; ``petbrowser
 watch`` prints the same changes as lines.
@@ -47,6 +49,10 @@ class StoreWatcher:
         self._seen: dict[str, Fingerprint] | None = None
         self._latest: dict[str, str] = {}  # the pointer each class was last seen moving to
         self._unrecorded: dict[str, str] = {}  # a move reported from the pointer alone
+        # A petbrowser mover writes its record just after the pointer: such a move
+        # waits one poll for it (class -> (pointer, poll it was seen in)).
+        self._pending: dict[str, tuple[Any, int]] = {}
+        self._moves: dict[str, tuple[str | None, str]] = {}  # the last recorded move told
         #: How many listings this watcher made (one per poll).
         self.listings = 0
 
@@ -74,7 +80,7 @@ class StoreWatcher:
         if before is None:
             return []
         if before == now:
-            return []
+            return self._flush_pending()
         touched: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         for key in now.keys() - before.keys():
             p = layout.parse_key(key)
@@ -93,7 +99,26 @@ class StoreWatcher:
         changes: list[StoreChange] = []
         for name in sorted(touched):
             changes += self._class_changes(name, touched[name], name in still, now)
-        return changes
+        return changes + self._flush_pending()
+
+    def _flush_pending(self) -> list[StoreChange]:
+        """Moves whose record did not follow within a poll: reported from the pointer."""
+        out = []
+        for name, (ptr, seen_at) in sorted(self._pending.items()):
+            if seen_at < self.listings:
+                del self._pending[name]
+                out.append(self._unrecorded_move(name, ptr))
+        return out
+
+    def _unrecorded_move(self, name: str, ptr: Any) -> StoreChange:
+        change = StoreChange(
+            "latest_moved", name, hash=ptr.hash,
+            from_hash=self._latest.get(name) or ptr.previous,
+            by=ptr.updated_by, at=ptr.updated_at, recorded=False,
+        )  # fmt: skip
+        self._latest[name] = ptr.hash
+        self._unrecorded[name] = ptr.hash
+        return change
 
     # ------------------------------------------------------------- helpers
     def _class_changes(
@@ -102,6 +127,7 @@ class StoreWatcher:
         if not exists:
             self._latest.pop(name, None)
             self._unrecorded.pop(name, None)
+            self._pending.pop(name, None)
             return [StoreChange("class_removed", name)]
         out: list[StoreChange] = []
         for key in sorted(t["removed_pkl"]):
@@ -131,6 +157,12 @@ class StoreWatcher:
             if entry is not None:
                 records.append(entry)
         for e in causal_order(records):
+            pending = self._pending.get(name)
+            if pending is not None and pending[0].hash == e.to_hash:
+                del self._pending[name]  # the record followed its pointer: report it
+            if self._moves.get(name) == (e.from_hash, e.to_hash):
+                continue  # the same move again: a record re-created after a crash
+            self._moves[name] = (e.from_hash, e.to_hash)
             if self._unrecorded.get(name) == e.to_hash:
                 del self._unrecorded[name]  # its move was already reported from the pointer
             else:
@@ -144,15 +176,11 @@ class StoreWatcher:
         if (t["added_latest"] or t["changed_latest"]) and not records:
             ptr = self._quiet(lambda: self.store.read_pointer(name))
             if ptr is not None and ptr.hash != self._latest.get(name):
-                out.append(
-                    StoreChange(
-                        "latest_moved", name, hash=ptr.hash,
-                        from_hash=self._latest.get(name) or ptr.previous,
-                        by=ptr.updated_by, at=ptr.updated_at, recorded=False,
-                    )
-                )  # fmt: skip
-                self._latest[name] = ptr.hash
-                self._unrecorded[name] = ptr.hash
+                if ptr.updated_at and name not in self._pending:
+                    self._pending[name] = (ptr, self.listings)  # its record is on its way
+                else:
+                    self._pending.pop(name, None)
+                    out.append(self._unrecorded_move(name, ptr))
         if t["removed_latest"]:
             self._latest.pop(name, None)
             out.append(StoreChange("pointer_removed", name))
