@@ -70,11 +70,9 @@ class StoreWatcher:
 
     def poll(self) -> list[StoreChange]:
         """List the store once; describe what differs from the last poll."""
-        now = {
-            o.key: _fingerprint(o)
-            for o in self.store.storage.list(layout.PLUGINS)
-            if layout.parse_key(o.key) is not None
-        }
+        # Keys are only taken apart when they changed: parsing all 61,000 keys of
+        # a 1,000 x 20 store cost half as much again as listing them.
+        now = {o.key: _fingerprint(o) for o in self.store.storage.list(layout.PLUGINS)}
         self.listings += 1
         before, self._seen = self._seen, now
         if before is None:
@@ -82,20 +80,14 @@ class StoreWatcher:
         if before == now:
             return self._flush_pending()
         touched: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        for key in now.keys() - before.keys():
+        changed = [("added_", k) for k in now.keys() - before.keys()]
+        changed += [("removed_", k) for k in before.keys() - now.keys()]
+        changed += [("changed_", k) for k in now.keys() & before.keys() if now[k] != before[k]]
+        for how, key in changed:
             p = layout.parse_key(key)
-            assert p is not None
-            touched[p.class_name]["added_" + p.kind].append(key)
-        for key in before.keys() - now.keys():
-            p = layout.parse_key(key)
-            assert p is not None
-            touched[p.class_name]["removed_" + p.kind].append(key)
-        for key in now.keys() & before.keys():
-            if now[key] != before[key]:
-                p = layout.parse_key(key)
-                assert p is not None
-                touched[p.class_name]["changed_" + p.kind].append(key)
-        still = {layout.parse_key(k).class_name for k in now}  # type: ignore[union-attr]
+            if p is not None:
+                touched[p.class_name][how + p.kind].append(key)
+        still = {k.split("/", 2)[1] for k in now if k.count("/") >= 2}
         changes: list[StoreChange] = []
         for name in sorted(touched):
             changes += self._class_changes(name, touched[name], name in still, now)
