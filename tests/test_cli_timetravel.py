@@ -63,6 +63,8 @@ def test_log_all_is_one_timeline_newest_first(tmp_path, week):
     text = run(tmp_path, "log", "--all", "--storage", root, env={"TZ": "UTC"}).stdout
     assert text.splitlines()[0] == "Fri 2026-03-06"
     assert "16:00:00  Filter  push" in text and "no records for Legacy" in text
+    one = json.loads(run(tmp_path, "log", "Scaler", "--since", "2026-03-04T00:00Z", "--storage", root, "--json").stdout)
+    assert [e["by"] for e in one["history"]] == ["carol@lab"]
     fails(run(tmp_path, "log", "--storage", root), 2)  # neither CLASS nor --all
     fails(run(tmp_path, "log", "--all", "--since", "last tuesday", "--storage", root), 2)
 
