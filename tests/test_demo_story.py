@@ -48,12 +48,17 @@ def test_restore_to_tuesday_has_something_to_show(demo, tmp_path):
         "fit": "changed", "transform": "changed",
     }  # fmt: skip
     before_restore = demo.plan_restore(friday - timedelta(minutes=1))
-    assert {s.class_name for s in before_restore.moves} == {"Normalizer", "ThresholdFilter", "Clipper"}
+    assert {s.class_name for s in before_restore.moves} == {"Normalizer", "LinearModel", "Clipper"}
 
 
 def test_method_history_shows_a_rename(demo):
-    b = demo.blame("ThresholdFilter")
-    select = next(m for m in b.methods if m.name == "select")
-    assert select.names == ("select", "apply")
-    assert [c.change for c in select.changes] == ["renamed", "changed", "added"]
-    assert [c.pushed_by for c in select.changes] == ["bob@lab", "bob@lab", "alice@lab"]
+    b = demo.blame("Clipper")
+    clip = next(m for m in b.methods if m.name == "clip")
+    assert clip.names == ("clip", "apply")
+    assert [(c.change, c.pushed_by) for c in clip.changes] == [
+        ("renamed", "bob@lab"), ("added", "alice@lab"),
+    ]  # fmt: skip
+    fit = next(m for m in demo.blame("ThresholdFilter").methods if m.name == "apply")
+    assert [(c.change, c.pushed_by) for c in fit.changes] == [
+        ("changed", "bob@lab"), ("added", "alice@lab"),
+    ]  # fmt: skip

@@ -11,10 +11,10 @@ method history have something to show (times relative to today, local time):
 - week 1 Wed 14:30, bob: ThresholdFilter v2 (inclusive, threshold 0.75)
 - week 1 Thu 11:10, carol: Normalizer v2 (min-max scaling)
 - week 2 Tue: the results are good
-- week 2 Wed 10:20, bob: ThresholdFilter v3 (``apply`` renamed ``select``, plus ``__call__``)
-- week 2 Thu 15:45, carol: Clipper v2 (a helper method)
-- week 2 Fri 17:05, alice: ``restore --at`` week 2 Tue 18:00: ThresholdFilter
-  back to v2, Clipper back to v1
+- week 2 Wed 10:20, bob: Clipper v2 (``apply`` renamed ``clip``, plus ``__call__``)
+- week 2 Thu 15:45, carol: LinearModel v1b (adds ``score``)
+- week 2 Fri 17:05, alice: ``restore --at`` week 2 Tue 18:00: Clipper and
+  LinearModel back to v1
 - week 3 Mon 09:30, carol: rolls Normalizer back to v1
 
 Week 3 is last week, so everything is in the past.  What the local module
@@ -22,7 +22,7 @@ holds then gives every status:
 
 - ``Normalizer``: local is v1 == latest -> synced (its last move a rollback)
 - ``ThresholdFilter``: local is v1, latest v2 -> behind
-- ``LinearModel``: pushed once, then edited locally -> out_of_sync
+- ``LinearModel``: local is a v2 never pushed -> out_of_sync
 - ``MovingAverage``: never pushed -> untracked
 - ``Clipper``: pushed, then removed from the module -> remote_only
 """
@@ -106,22 +106,6 @@ class ThresholdFilter:
     def apply(self, values):
         return [v for v in values if v >= self.threshold]
 ''',
-        "v3": '''
-class ThresholdFilter:
-    """Keeps the values above a threshold (inclusive); call it like a function."""
-
-    threshold = 0.75
-
-    def __init__(self, threshold=None):
-        if threshold is not None:
-            self.threshold = threshold
-
-    def select(self, values):
-        return [v for v in values if v >= self.threshold]
-
-    def __call__(self, values):
-        return self.select(values)
-''',
     },
     "LinearModel": {
         "v1": '''
@@ -142,6 +126,31 @@ class LinearModel:
 
     def predict(self, xs):
         return [self.slope * x + self.intercept for x in xs]
+''',
+        "v1b": '''
+class LinearModel:
+    """Least-squares line through (x, y) points, with a fit score."""
+
+    def __init__(self):
+        self.slope = 0.0
+        self.intercept = 0.0
+
+    def fit(self, xs, ys):
+        n = len(xs)
+        mx, my = sum(xs) / n, sum(ys) / n
+        sxx = sum((x - mx) ** 2 for x in xs) or 1.0
+        self.slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+        self.intercept = my - self.slope * mx
+        return self
+
+    def predict(self, xs):
+        return [self.slope * x + self.intercept for x in xs]
+
+    def score(self, xs, ys):
+        my = sum(ys) / len(ys)
+        total = sum((y - my) ** 2 for y in ys) or 1.0
+        resid = sum((y - p) ** 2 for y, p in zip(ys, self.predict(xs)))
+        return 1.0 - resid / total
 ''',
         "v2": '''
 class LinearModel:
@@ -194,16 +203,16 @@ class Clipper:
 ''',
         "v2": '''
 class Clipper:
-    """Clamps values into [low, high], one value at a time."""
+    """Clamps values into [low, high]; call it like a function."""
 
     def __init__(self, low=0.0, high=1.0):
         self.low, self.high = low, high
 
-    def apply(self, values):
-        return [self._clip(v) for v in values]
+    def clip(self, values):
+        return [min(max(v, self.low), self.high) for v in values]
 
-    def _clip(self, v):
-        return min(max(v, self.low), self.high)
+    def __call__(self, values):
+        return self.clip(values)
 ''',
     },
 }
@@ -304,10 +313,10 @@ def _tell_story(bproject: Path, bstore: Path, project: Any) -> None:
     step(at(1, 2, 14, 30), mod, lambda: snapshots.push(bob, project, ["ThresholdFilter"]))
     mod["Normalizer"] = "v2"
     [n2] = step(at(1, 3, 11, 10), mod, lambda: snapshots.push(carol, project, ["Normalizer"]))
-    mod["ThresholdFilter"] = "v3"
-    step(at(2, 2, 10, 20), mod, lambda: snapshots.push(bob, project, ["ThresholdFilter"]))
     mod["Clipper"] = "v2"
-    step(at(2, 3, 15, 45), mod, lambda: snapshots.push(carol, project, ["Clipper"]))
+    step(at(2, 2, 10, 20), mod, lambda: snapshots.push(bob, project, ["Clipper"]))
+    mod["LinearModel"] = "v1b"
+    step(at(2, 3, 15, 45), mod, lambda: snapshots.push(carol, project, ["LinearModel"]))
     tuesday = at(2, 1, 18, 0)
     step(at(2, 4, 17, 5), None, lambda: execute_restore(alice, plan_restore(alice, tuesday)))
     step(
