@@ -72,6 +72,7 @@ def test_blame_follows_changes_renames_and_removals(pushed):
         ("changed", h2, "bob@lab"), ("added", h1, "alice@lab"),
     ]  # fmt: skip
     assert fit.changes[0].what == ("bytecode",) and fit.changes[0].pushed_at
+    assert (fit.changes[0].previous, fit.changes[1].previous) == (h1, None)  # the step to diff
 
     helper = by_name["_helper"]
     assert helper.names == ("_helper", "helper")

@@ -132,6 +132,7 @@ def blame(store: Any, name: str, method: str | None = None) -> Blame:
     live: dict[str, _Lineage] = {}  # name in the previous version -> lineage
     prev: dict[str, _Method] | None = None
     prev_python: str | None = None
+    prev_hash: str | None = None
     read: list[str] = []
     for v in versions:
         res = described.get(v.hash)
@@ -155,8 +156,16 @@ def blame(store: Any, name: str, method: str | None = None) -> Blame:
             )
         read.append(v.hash)
 
-        def change(kind: str, method_name: str, **kw: Any) -> MethodChange:
-            return MethodChange(v.hash, v.pushed_at, v.pushed_by, kind, method_name, **kw)  # noqa: B023
+        def change(
+            kind: str,
+            method_name: str,
+            v: VersionInfo = v,
+            previous: str | None = prev_hash,
+            **kw: Any,
+        ) -> MethodChange:
+            return MethodChange(
+                v.hash, v.pushed_at, v.pushed_by, kind, method_name, previous=previous, **kw
+            )
 
         before = prev or {}
         removed = {n: m for n, m in before.items() if n not in cur}
@@ -186,7 +195,7 @@ def blame(store: Any, name: str, method: str | None = None) -> Blame:
             lin.changes.append(change("added", n))
             lineages.append(lin)
             nxt[n] = lin
-        live, prev, prev_python = nxt, cur, python or prev_python
+        live, prev, prev_python, prev_hash = nxt, cur, python or prev_python, v.hash
 
     histories = [
         MethodHistory(

@@ -325,10 +325,12 @@ class MethodChange:
     name: str  # the method's name in this version (removed: the name it had)
     old_name: str | None = None
     what: tuple[str, ...] = ()  # bytecode | signature | kind | python
+    previous: str | None = None  # the version compared against: diff previous..hash
 
     def to_json(self) -> dict[str, Any]:
         return {
             "hash": self.hash,
+            "previous": self.previous,
             "pushed_at": self.pushed_at,
             "pushed_by": self.pushed_by,
             "change": self.change,
