@@ -18,6 +18,7 @@ from petbrowser import __version__
 from petbrowser.core.errors import PetBrowserError
 
 COMMANDS = ("ls", "log", "status", "hash", "push", "pull", "rollback", "diff", "inspect", "verify", "demo")
+COMMANDS += ("restore", "undo", "redo", "blame", "watch")  # time travel
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,9 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ls", help="classes, versions, latest")
     _common(p)
 
-    p = sub.add_parser("log", help="versions and pointer history of a class")
+    p = sub.add_parser("log", help="versions and pointer history of a class, or --all classes")
     _common(p)
-    p.add_argument("cls", metavar="CLASS")
+    p.add_argument("cls", metavar="CLASS", nargs="?")
+    p.add_argument("--all", action="store_true", help="one timeline of every pointer move")
+    p.add_argument("--since", metavar="T", help="only moves at or after T (ISO 8601 or 3d, 2h)")
 
     for name, helptext in (("status", "local classes against the store"), ("hash", "local hashes")):
         p = sub.add_parser(name, help=helptext)
@@ -93,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="check every object of the store")
     _common(p)
+
+    _time_travel_parsers(sub)
 
     p = sub.add_parser("demo", help="create the demo project and store, print where")
     p.add_argument("dir", nargs="?", help="where to create it (default: the user data folder)")
@@ -181,9 +186,18 @@ def _cmd_ls(args: argparse.Namespace) -> int:
 
 @handler("log")
 def _cmd_log(args: argparse.Namespace) -> int:
+    from petbrowser.core.errors import UsageError
+
+    if args.all or args.cls is None:
+        if args.cls is not None or not args.all:
+            raise UsageError("name one CLASS, or pass --all for every class")
+        return _log_all(args)
     manager = _open_store_manager(args)
     info = manager.store.get_class(args.cls)
     history = manager.history(args.cls)
+    if args.since:
+        since = manager.parse_time(args.since)
+        history = list(reversed(manager.timeline(since, [args.cls]).entries))
     lines = [f"{info.name}  (latest {_short(info.latest)}, {len(info.versions)} versions)"]
     for v in info.versions:
         marks = []
@@ -250,6 +264,228 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     n = len(report.problems)
     sys.stderr.write(f"petbrowser: verify found {n} problem{'s' if n != 1 else ''} in {manager.storage.url}\n")
     return 4
+
+
+# -- time travel (log --all, restore, undo, redo, blame, watch) ------------------
+def _time_travel_parsers(sub: Any) -> None:
+    p = sub.add_parser("restore", help="every (or each named) class's latest back to where it was at T")
+    _common(p)
+    p.add_argument("classes", nargs="*", metavar="CLASS")
+    p.add_argument("--at", required=True, metavar="T", help="ISO 8601 (local time unless it says) or 3d, 2h")
+    p.add_argument("--dry-run", action="store_true", help="show the plan, move nothing")
+
+    for name, helptext in (
+        ("undo", "revert the last move of a class's latest (compare-and-swap)"),
+        ("redo", "re-apply the move the last undo reverted (compare-and-swap)"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        _common(p)
+        p.add_argument("cls", metavar="CLASS")
+
+    p = sub.add_parser("blame", help="the versions in which each method (or one) changed")
+    _common(p)
+    p.add_argument("cls", metavar="CLASS")
+    p.add_argument("method", metavar="METHOD", nargs="?")
+
+    p = sub.add_parser("watch", help="print store changes as others make them, until interrupted")
+    _common(p)
+    p.add_argument("--interval", type=float, default=2.0, metavar="S", help="seconds between polls (default 2)")
+
+
+def _local(at: str | None, fmt: str = "%a %Y-%m-%d %H:%M:%S") -> str:
+    """A store time (UTC) as this machine's local time, for people."""
+    from petbrowser.core.manager import PetClassManager
+
+    try:
+        return PetClassManager.parse_time(at or "").astimezone().strftime(fmt)
+    except PetBrowserError:
+        return at or "-"
+
+
+def _log_all(args: argparse.Namespace) -> int:
+    manager = _open_store_manager(args)
+    since = manager.parse_time(args.since) if args.since else None
+    timeline = manager.timeline(since)
+    lines: list[str] = []
+    day = None
+    width = max((len(e.class_name) for e in timeline.entries), default=5)
+    for e in timeline.entries:
+        this_day = _local(e.at, "%a %Y-%m-%d")
+        if this_day != day:
+            lines.append(this_day)
+            day = this_day
+        lines.append(
+            f"  {_local(e.at, '%H:%M:%S')}  {e.class_name:<{width}}  {e.action:<8} "
+            f"{_short(e.from_hash)} -> {_short(e.to_hash)}  {e.by}"
+        )
+    if not timeline.entries:
+        lines.append(
+            f"no pointer moves recorded since {_local(timeline.since)}"
+            if timeline.since
+            else "no pointer moves recorded in this store"
+        )
+    if timeline.without_history:
+        lines.append(
+            f"no records for {', '.join(timeline.without_history)} "
+            "(LabChain keeps no history; petbrowser records moves from its first one on)"
+        )
+    _emit(args, timeline.to_json(), "\n".join(lines))
+    return 0
+
+
+def _restore_text(plan: Any, batch: Any | None) -> list[str]:
+    lines = [f"restore to {_local(plan.at)} (local time; {plan.at[:19]}Z)"]
+    width = max((len(s.class_name) for s in plan.steps + plan.skipped), default=5)
+    for s in plan.steps:
+        if not s.moves:
+            lines.append(f"  {s.class_name:<{width}}  already at {_short(s.then)}")
+            continue
+        what = s.changes.summary() if s.changes is not None else ""
+        lines.append(f"  {s.class_name:<{width}}  {_short(s.now)} -> {_short(s.then)}  {what}".rstrip())
+    if plan.skipped:
+        lines.append("left alone:")
+        lines += [f"  {s.class_name:<{width}}  {s.message}" for s in plan.skipped]
+    if plan.first_record_at:
+        lines.append(f"records exist from {_local(plan.first_record_at)} on")
+    if batch is not None:
+        lines.append("")
+        for o in batch.outcomes:
+            if o.status == "moved":
+                lines.append(f"{o.class_name}: restored {_short(o.from_hash)} -> {_short(o.to_hash)}")
+            else:
+                lines.append(f"{o.class_name}: {o.status}: {o.message}")
+        n = len(batch.moved)
+        tail = f"restored {n} of {len(batch.outcomes)} class{'es' if len(batch.outcomes) != 1 else ''}"
+        if batch.conflicts:
+            tail += f"; {len(batch.conflicts)} moved meanwhile and kept"
+        if batch.failed:
+            tail += f"; {len(batch.failed)} failed"
+        lines.append(tail)
+    return lines
+
+
+@handler("restore")
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from petbrowser.core.errors import NotFoundError
+
+    manager = _open_store_manager(args)
+    at = manager.parse_time(args.at)
+    plan = manager.plan_restore(at, args.classes or None)
+    if not plan.steps:
+        if plan.first_record_at is None:
+            raise NotFoundError(
+                f"no pointer moves are recorded in {manager.storage.url} (LabChain keeps no "
+                "history): there is no record to restore from"
+            )
+        raise NotFoundError(
+            f"nothing to restore: no class has a record at or before {_local(plan.at)}; "
+            f"records exist from {_local(plan.first_record_at)} on"
+        )
+    batch = None if args.dry_run or not plan.moves else manager.execute_restore(plan)
+    lines = _restore_text(plan, batch)
+    if not plan.moves:
+        lines.append("nothing to move: every class is already where it was then")
+    elif args.dry_run:
+        lines.append("dry run: nothing moved")
+    data = {"plan": plan.to_json(), "result": batch.to_json() if batch is not None else None}
+    _emit(args, data, "\n".join(lines))
+    if batch is not None and batch.conflicts:
+        names = ", ".join(o.class_name for o in batch.conflicts)
+        sys.stderr.write(f"petbrowser: {names} moved since the plan was made; left as they are\n")
+        return 3
+    if batch is not None and batch.failed:
+        sys.stderr.write(f"petbrowser: {batch.failed[0].class_name}: {batch.failed[0].message}\n")
+        return 1
+    return 0
+
+
+def _cmd_step(args: argparse.Namespace, action: str) -> int:
+    manager = _open_store_manager(args)
+    state = manager.undo_state(args.cls)
+    move = state.undo if action == "undo" else state.redo
+    entry = manager.undo_latest(args.cls) if action == "undo" else manager.redo_latest(args.cls)
+    what = f"the {move.action} of {_local(move.at)} by {move.by or '?'}" if move else "a move"
+    verb = "undid" if action == "undo" else "redid"
+    text = f"{args.cls}: {verb} {what}: latest {_short(entry.from_hash)} -> {_short(entry.to_hash)}"
+    data = {**entry.to_json(), "class": args.cls, "step": move.to_json() if move else None}
+    _emit(args, data, text)
+    return 0
+
+
+@handler("undo")
+def _cmd_undo(args: argparse.Namespace) -> int:
+    return _cmd_step(args, "undo")
+
+
+@handler("redo")
+def _cmd_redo(args: argparse.Namespace) -> int:
+    return _cmd_step(args, "redo")
+
+
+@handler("blame")
+def _cmd_blame(args: argparse.Namespace) -> int:
+    result = _open_store_manager(args).blame(args.cls, args.method)
+    lines = [f"{result.class_name}  ({len(result.versions)} versions read, newest change first)"]
+    marks = {"added": "+", "changed": "~", "renamed": ">", "removed": "-"}
+    for m in result.methods:
+        extra = []
+        if len(m.names) > 1:
+            extra.append("was " + ", ".join(m.names[1:]))
+        if not m.present:
+            extra.append("removed")
+        lines.append(m.name + (f"  ({'; '.join(extra)})" if extra else ""))
+        for c in m.changes:
+            how = c.change
+            if c.change == "renamed":
+                how = f"renamed from {c.old_name}"
+            if c.what:
+                how += f" ({', '.join(c.what)})"
+            lines.append(
+                f"  {marks[c.change]} {_short(c.hash)}  {_local(c.pushed_at, '%Y-%m-%d %H:%M')}  "
+                f"{c.pushed_by or '-':<16} {how}"
+            )
+    lines += [f"note: {n}" for n in result.notes]
+    if not result.methods and not args.method:
+        lines.append("(no version holds code to compare)")
+    _emit(args, result.to_json(), "\n".join(lines))
+    return 0
+
+
+@handler("watch")
+def _cmd_watch(args: argparse.Namespace) -> int:
+    import time
+    from datetime import datetime
+
+    from petbrowser.core.errors import StorageError, UsageError
+
+    if not args.interval >= 0.1:
+        raise UsageError("--interval must be at least 0.1 seconds")
+    manager = _open_store_manager(args)
+    watcher = manager.watcher()
+    try:
+        watcher.poll()  # the baseline
+        sys.stderr.write(
+            f"petbrowser: watching {manager.storage.url} every {args.interval:g} s (Ctrl+C to stop)\n"
+        )
+        sys.stderr.flush()
+        while True:
+            time.sleep(args.interval)
+            try:
+                changes = watcher.poll()
+            except StorageError as exc:
+                sys.stderr.write(f"petbrowser: {exc.message} (still watching)\n")
+                sys.stderr.flush()
+                continue
+            stamp = datetime.now().strftime("%H:%M:%S")
+            if args.json:
+                for c in changes:
+                    sys.stdout.write(json.dumps({**c.to_json(), "text": watcher.describe(c)}) + "\n")
+            else:
+                for line in watcher.lines(changes):
+                    sys.stdout.write(f"{stamp}  {line}\n")
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        return 0
 
 
 # -- class snapshots (hash, status, push, pull, demo) ----------------------------

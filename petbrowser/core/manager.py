@@ -12,11 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from petbrowser.core.models import ClassInfo, HistoryEntry, StatusEntry, VerifyReport, VersionInfo
 from petbrowser.core.storage.base import Storage
 from petbrowser.core.store import ANY, Store
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from petbrowser.core.models import Blame, MoveBatch, RestorePlan, Timeline, UndoState
+    from petbrowser.core.watch import StoreWatcher
 
 __all__ = ["PetClassManager", "ANY"]
 
@@ -82,6 +88,68 @@ class PetClassManager:
 
     def verify(self, on_progress: Callable[[int, int], None] | None = None) -> VerifyReport:
         return self.store.verify(on_progress=on_progress)
+
+    # -------------------------------------------------------- time travel
+    @staticmethod
+    def parse_time(text: str) -> datetime:
+        """A moment a person named: ISO 8601 (local unless it says otherwise) or ``3d``/``2h``."""
+        from petbrowser.core.times import parse_when
+
+        return parse_when(text)
+
+    def timeline(self, since: datetime | None = None, classes: Sequence[str] | None = None) -> Timeline:
+        """Every recorded pointer move of the store, newest first (``log --all``)."""
+        from petbrowser.core.timeline import build_timeline
+
+        return build_timeline(self.store, since=since, classes=classes)
+
+    def plan_restore(self, at: datetime, classes: Sequence[str] | None = None) -> RestorePlan:
+        """Where each class's latest was at ``at`` and what moving it back changes; moves nothing."""
+        from petbrowser.core.restore import plan_restore
+
+        return plan_restore(self.store, at, classes)
+
+    def execute_restore(self, plan: RestorePlan) -> MoveBatch:
+        """Move every pointer of ``plan`` back (compare-and-swap each, action ``restore``)."""
+        from petbrowser.core.restore import execute_restore
+
+        return execute_restore(self.store, plan)
+
+    def reverse_moves(self, batch: MoveBatch, action: str = "undo") -> MoveBatch:
+        """Take a batch (a restore, or its undo) back as one step: ``undo`` or ``redo``."""
+        from petbrowser.core.restore import reverse_batch
+
+        return reverse_batch(self.store, batch, action)
+
+    def undo_state(self, name: str) -> UndoState:
+        """What ``undo_latest``/``redo_latest`` of ``name`` would move, from its history."""
+        from petbrowser.core.undo import undo_state
+
+        return undo_state(name, self.store.history(name))
+
+    def undo_latest(self, name: str) -> HistoryEntry:
+        """Revert the last not-yet-undone move of ``name`` (CAS, recorded ``undo``)."""
+        from petbrowser.core.undo import undo_class
+
+        return undo_class(self.store, name)
+
+    def redo_latest(self, name: str) -> HistoryEntry:
+        """Re-apply the move the last undo of ``name`` reverted (CAS, recorded ``redo``)."""
+        from petbrowser.core.undo import redo_class
+
+        return redo_class(self.store, name)
+
+    def blame(self, name: str, method: str | None = None) -> Blame:
+        """Per method, the versions in which its normalized bytecode changed."""
+        from petbrowser.core.blame import blame
+
+        return blame(self.store, name, method)
+
+    def watcher(self) -> StoreWatcher:
+        """A poller of this store's changes: one listing per ``poll()`` when nothing changed."""
+        from petbrowser.core.watch import StoreWatcher
+
+        return StoreWatcher(self.store)
 
     # -------------------------------------------------------- class side
     def _require_project(self) -> Any:

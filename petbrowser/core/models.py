@@ -108,6 +108,306 @@ class HistoryEntry:
         }
 
 
+# -------------------------------------------------------------- time travel
+# Results of core/timeline.py, core/restore.py, core/undo.py, core/blame.py
+# and core/watch.py: what ``log --all``, ``restore``, ``undo``/``redo``,
+# ``blame`` and ``watch`` print, and what the window lists.
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Every recorded pointer move of the store, newest first.
+
+    Within one class the order is the order the moves really happened in
+    (each move starts where the one before it ended), even when the writers'
+    clocks disagree; classes are merged by recorded time.
+    """
+
+    entries: tuple[HistoryEntry, ...]
+    classes: tuple[str, ...]  # every class of the store
+    without_history: tuple[str, ...]  # classes with no record at all (LabChain's)
+    first_record_at: str | None  # the store's earliest record, ISO 8601 UTC
+    since: str | None = None
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The contract's ``log --all --json``: one object per move with its ``class``."""
+        return [{**e.to_json(), "class": e.class_name} for e in self.entries]
+
+
+@dataclass(frozen=True)
+class CodeChanges:
+    """What moving a pointer changes in the class, read from metadata or a static walk."""
+
+    methods: tuple[tuple[str, str], ...] = ()  # (method, added | removed | changed)
+    attributes: tuple[tuple[str, str], ...] = ()  # (attribute, added | removed | changed)
+    note: str | None = None  # why the list may be incomplete ("no code captured", ...)
+
+    @property
+    def empty(self) -> bool:
+        return not self.methods and not self.attributes
+
+    def summary(self) -> str:
+        """One line: ``~fit, +inverse, -apply; attributes ~threshold``."""
+        mark = {"added": "+", "removed": "-", "changed": "~"}
+        parts = [", ".join(mark[s] + n for n, s in self.methods)] if self.methods else []
+        if self.attributes:
+            parts.append("attributes " + ", ".join(mark[s] + n for n, s in self.attributes))
+        text = "; ".join(parts) or "no code change"
+        return f"{text} ({self.note})" if self.note else text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "methods": [{"name": n, "status": s} for n, s in self.methods],
+            "attributes": [{"name": n, "status": s} for n, s in self.attributes],
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class RestoreStep:
+    """One class of a restore plan: its pointer now, and where it was at the moment."""
+
+    class_name: str
+    now: str | None  # the pointer as read while planning: the move's CAS expectation
+    then: str  # the pointer at the moment
+    changes: CodeChanges | None = None  # None when nothing moves
+
+    @property
+    def moves(self) -> bool:
+        return self.now != self.then
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "class": self.class_name,
+            "now": self.now,
+            "then": self.then,
+            "moves": self.moves,
+            "changes": self.changes.to_json() if self.changes is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class RestoreSkip:
+    """A class a restore leaves alone, and why.
+
+    ``reason``: ``no_history`` (no record at all), ``created_after`` (its first
+    record, which created the pointer, is after the moment), ``no_record_before``
+    (records start after the moment), ``unreadable`` (pointer or records).
+    """
+
+    class_name: str
+    reason: str
+    message: str
+    first_record_at: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "class": self.class_name,
+            "reason": self.reason,
+            "message": self.message,
+            "first_record_at": self.first_record_at,
+        }
+
+
+@dataclass(frozen=True)
+class RestorePlan:
+    """Every class's pointer at ``at``, computed from the recorded history."""
+
+    at: str  # ISO 8601 UTC
+    steps: tuple[RestoreStep, ...]
+    skipped: tuple[RestoreSkip, ...]
+    first_record_at: str | None  # the store's earliest record (None: no records at all)
+
+    @property
+    def moves(self) -> tuple[RestoreStep, ...]:
+        return tuple(s for s in self.steps if s.moves)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "first_record_at": self.first_record_at,
+            "steps": [s.to_json() for s in self.steps],
+            "skipped": [s.to_json() for s in self.skipped],
+        }
+
+
+@dataclass(frozen=True)
+class MoveOutcome:
+    """What happened to one class in a batch of pointer moves.
+
+    ``status``: ``moved``, ``conflict`` (the pointer was not ``from_hash``:
+    nothing changed; ``actual`` says where it is), or ``failed`` (``message``).
+    """
+
+    class_name: str
+    from_hash: str | None
+    to_hash: str
+    status: str
+    message: str = ""
+    actual: str | None = None
+    entry: HistoryEntry | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "class": self.class_name,
+            "from": self.from_hash,
+            "to": self.to_hash,
+            "status": self.status,
+            "message": self.message,
+            "actual": self.actual,
+        }
+
+
+@dataclass(frozen=True)
+class MoveBatch:
+    """A set of pointer moves made as one step (a restore, or its undo or redo).
+
+    Undoing a batch moves every ``moved`` pointer back by compare-and-swap:
+    see ``core.restore.reverse_batch``.
+    """
+
+    action: str  # restore | undo | redo
+    outcomes: tuple[MoveOutcome, ...]
+    at: str | None = None  # the moment a restore went back to
+
+    @property
+    def moved(self) -> tuple[MoveOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "moved")
+
+    @property
+    def conflicts(self) -> tuple[MoveOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "conflict")
+
+    @property
+    def failed(self) -> tuple[MoveOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "failed")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "at": self.at,
+            "outcomes": [o.to_json() for o in self.outcomes],
+        }
+
+
+@dataclass(frozen=True)
+class UndoState:
+    """Where ``undo``/``redo`` of one class would go, from its recorded history.
+
+    ``undo`` is the move the next undo reverts (None: nothing to undo),
+    ``redo`` the move the next redo re-applies (None: nothing to redo).
+    """
+
+    class_name: str
+    undo: HistoryEntry | None
+    redo: HistoryEntry | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "class": self.class_name,
+            "undo": self.undo.to_json() if self.undo else None,
+            "redo": self.redo.to_json() if self.redo else None,
+        }
+
+
+@dataclass(frozen=True)
+class MethodChange:
+    """One version in which a method's normalized bytecode (or signature, kind) changed.
+
+    ``change``: ``added``, ``changed``, ``renamed`` (``old_name`` says from
+    what; ``what`` is empty when only the name changed) or ``removed``.
+    """
+
+    hash: str
+    pushed_at: str | None
+    pushed_by: str | None
+    change: str
+    name: str  # the method's name in this version (removed: the name it had)
+    old_name: str | None = None
+    what: tuple[str, ...] = ()  # bytecode | signature | kind | python
+    previous: str | None = None  # the version compared against: diff previous..hash
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "hash": self.hash,
+            "previous": self.previous,
+            "pushed_at": self.pushed_at,
+            "pushed_by": self.pushed_by,
+            "change": self.change,
+            "name": self.name,
+            "old_name": self.old_name,
+            "what": list(self.what),
+        }
+
+
+@dataclass(frozen=True)
+class MethodHistory:
+    """One method through every version of its class, followed across renames."""
+
+    name: str  # its name in the newest version that has it
+    present: bool  # still in the newest version
+    names: tuple[str, ...]  # every name it had, newest first
+    changes: tuple[MethodChange, ...]  # newest first
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "present": self.present,
+            "names": list(self.names),
+            "changes": [c.to_json() for c in self.changes],
+        }
+
+
+@dataclass(frozen=True)
+class Blame:
+    """``blame CLASS``: per method, the versions in which it changed."""
+
+    class_name: str
+    versions: tuple[str, ...]  # the versions read, oldest pushed first
+    methods: tuple[MethodHistory, ...]
+    notes: tuple[str, ...] = ()  # versions skipped, Python changes
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "class": self.class_name,
+            "versions": list(self.versions),
+            "methods": [m.to_json() for m in self.methods],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class StoreChange:
+    """One change ``watch`` saw another writer make.
+
+    ``kind``: ``latest_moved`` (``hash`` is where latest points now, ``from_hash``
+    where it was; ``recorded`` when a history record backs it), ``version_added``,
+    ``version_removed``, ``pointer_removed`` or ``class_removed``.  ``at`` and
+    ``by`` are what the writer recorded (None when it recorded nothing).
+    """
+
+    kind: str
+    class_name: str
+    hash: str | None = None
+    from_hash: str | None = None
+    by: str | None = None
+    at: str | None = None
+    action: str | None = None
+    recorded: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "class": self.class_name,
+            "hash": self.hash,
+            "from": self.from_hash,
+            "by": self.by,
+            "at": self.at,
+            "action": self.action,
+            "recorded": self.recorded,
+        }
+
+
 @dataclass(frozen=True)
 class StatusEntry:
     """A local class against the store (status values of DESIGN.md)."""

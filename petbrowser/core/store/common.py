@@ -25,7 +25,7 @@ class _Any:
 
 #: ``move_latest(expected=ANY)``: whatever the pointer is now (still compare-and-swapped).
 ANY: Final = _Any()
-ACTIONS = ("push", "rollback", "undo", "redo")
+ACTIONS = ("push", "rollback", "undo", "redo", "restore")
 MIN_PREFIX = 6
 #: Pickles smaller than this are read and sniffed for "by reference" when there is no meta.
 SNIFF_LIMIT = 200

@@ -1,7 +1,9 @@
-"""The recorded pointer moves of a class."""
+"""The recorded pointer moves of a class, or of every class at once."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from petbrowser.core import layout
@@ -12,30 +14,95 @@ from petbrowser.core.models import (
     HistoryEntry,
     ObjectInfo,
 )
+from petbrowser.core.names import is_class_name, validate_class_name
 from petbrowser.core.store.base import StoreBase
-from petbrowser.core.store.records import parse_history
+from petbrowser.core.store.records import group_objects, parse_history
+from petbrowser.core.timeline import causal_order
 
 
 class HistoryMixin(StoreBase):
-    """The recorded pointer moves of a class."""
+    """The recorded pointer moves of a class, or of every class at once."""
 
     # ------------------------------------------------------------ history
     def history(self, name: str) -> list[HistoryEntry]:
         """Pointer moves of ``name``, oldest first; unreadable records are skipped
-        (``verify`` reports them)."""
+        (``verify`` reports them).
+
+        "First" is the order the moves happened in: each move starts where the
+        one before it ended (compare-and-swap makes them a chain), so a writer
+        whose clock runs ahead cannot put its move before the one it followed
+        (``core.timeline.causal_order``); time order breaks the remaining ties.
+        """
+        validate_class_name(name)
         objs = [
             o for o in self.storage.list(layout.history_prefix(name))
             if (p := layout.parse_key(o.key)) is not None and p.kind == "history"
         ]  # fmt: skip
-        entries: list[HistoryEntry] = []
+        return self._read_histories({name: objs})[name]
 
-        def on_done(tag: ObjectInfo, result: Any, error: PetBrowserError | None) -> None:
+    def histories(
+        self,
+        names: Iterable[str] | None = None,
+        *,
+        since: datetime | None = None,
+        recorded: set[str] | None = None,
+    ) -> dict[str, list[HistoryEntry]]:
+        """Every class's pointer moves (oldest first, as :meth:`history`), from one listing.
+
+        Every class of the store is a key, with an empty list when it has no
+        record (LabChain's classes).  ``names`` limits it to those classes (one
+        listing per class; a name that is not in the store is not a key); ``since`` skips records written before that moment
+        without reading them (a record's key starts with its time);
+        ``recorded``, when given, receives the classes that have any record at
+        all, before ``since`` or not.  Records never change, so each is read
+        once per Store.
+        """
+        if names is None:
+            listing: Iterable[ObjectInfo] = self.storage.list(layout.PLUGINS)
+            wanted: set[str] | None = None
+        else:
+            wanted = {validate_class_name(n) for n in names}
+            listing = [o for n in sorted(wanted) for o in self.storage.list(layout.class_prefix(n))]
+        groups = group_objects(listing)
+        cut = layout.format_history_time(since) if since is not None else None
+        per_class: dict[str, list[ObjectInfo]] = {}
+        for name, g in groups.items():
+            if not is_class_name(name) or (wanted is not None and name not in wanted):
+                continue
+            if not g.pkls and g.latest is None and not g.history:
+                continue
+            if g.history and recorded is not None:
+                recorded.add(name)
+            per_class[name] = [
+                o for o in g.history if cut is None or o.key.rpartition("/")[2][: len(cut)] >= cut
+            ]
+        return self._read_histories(per_class)
+
+    def _read_histories(self, objs: dict[str, list[ObjectInfo]]) -> dict[str, list[HistoryEntry]]:
+        found: dict[str, list[HistoryEntry]] = {name: [] for name in objs}
+        jobs = []
+        for name, keys in objs.items():
+            for o in keys:
+                with self._cache_lock:
+                    hit = self._version_cache.get(("history", name, o.key))
+                if hit is not None:
+                    found[name].append(hit)
+                else:
+                    jobs.append(
+                        (
+                            (name, o),
+                            lambda n=name, o=o: parse_history(self.storage.read(o.key), o, n),
+                        )
+                    )
+
+        def on_done(
+            tag: tuple[str, ObjectInfo], result: Any, error: PetBrowserError | None
+        ) -> None:
             if result is not None:
-                entries.append(result)
+                name, o = tag
+                found[name].append(result)
+                with self._cache_lock:
+                    self._version_cache[("history", name, o.key)] = result
 
-        self._run(
-            [(o, lambda o=o: parse_history(self.storage.read(o.key), o, name)) for o in objs],
-            on_done,
-        )
-        entries.sort(key=lambda e: e.key)
-        return entries
+        self._run(jobs, on_done)
+        return {name: causal_order(entries) for name, entries in found.items()}
