@@ -24,18 +24,14 @@ from PySide6.QtWidgets import (
 )
 
 from petbrowser.core.models import ClassInfo, HistoryEntry, StatusEntry, VersionInfo
-from petbrowser.gui.class_tree import (
-    BADGE_TEXT,
-    STATUS_TEXT,
-    format_size,
-    local_time,
-    relative_time,
-    short_hash,
-)
+from petbrowser.gui.class_tree import BADGE_TEXT, STATUS_TEXT
+from petbrowser.gui.format import format_size, local_time, relative_time, short_hash
 from petbrowser.gui.icons import icon
 
 if TYPE_CHECKING:  # imported on first use: start-up never shows these tabs
+    from petbrowser.core.manager import DiffResult
     from petbrowser.gui.code_view import CodeView
+    from petbrowser.gui.diff_layout import Layout
     from petbrowser.gui.diff_view import DiffView
 
 __all__ = ["DetailsPanel", "DiffPanel", "diff_summary"]
@@ -140,14 +136,13 @@ class DiffPanel(QWidget):
         self.view  # noqa: B018 - build it before the first paint of this tab
         super().showEvent(event)
 
-    def show_diff(
-        self, name: str, desc_a: dict, desc_b: dict, a_label: str, b_label: str, class_diff: Any
-    ) -> None:
-        self.class_diff = class_diff
+    def show_diff(self, name: str, result: DiffResult, layouts: dict[str, Layout] | None = None) -> None:
+        """Show a comparison the compare command made (and laid out) on its worker."""
+        self.class_diff = result.class_diff
         self.title.setText(
-            f"<b>{html.escape(name)}</b>: {html.escape(a_label)} → {html.escape(b_label)}"
+            f"<b>{html.escape(name)}</b>: {html.escape(result.a_label)} → {html.escape(result.b_label)}"
         )
-        self.view.set_describes(desc_a, desc_b, a_label, b_label, class_diff=class_diff)
+        self.view.set_result(result, layouts)
 
     def changed_methods(self) -> list[str]:
         """Names of the methods the diff lists as not unchanged."""
@@ -354,8 +349,6 @@ class DetailsPanel(QTabWidget):
         self.history.resizeColumnsToContents()
 
     # -------------------------------------------------------------- diff
-    def show_diff(
-        self, name: str, desc_a: dict, desc_b: dict, a_label: str, b_label: str, class_diff: Any
-    ) -> None:
-        self.diff.show_diff(name, desc_a, desc_b, a_label, b_label, class_diff)
+    def show_diff(self, name: str, result: DiffResult, layouts: dict[str, Layout] | None = None) -> None:
+        self.diff.show_diff(name, result, layouts)
         self.setCurrentIndex(self.DIFF)

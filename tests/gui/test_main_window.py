@@ -102,7 +102,7 @@ def _accept_move(window, monkeypatch) -> list:
         seen.append((dialog.from_label.text(), dialog.to_label.text(), dialog.summary.text()))
         return True
 
-    monkeypatch.setattr(window, "confirm_move", accept)
+    monkeypatch.setattr(window.prompts, "confirm_move", accept)
     return seen
 
 
@@ -186,7 +186,7 @@ def test_undo_after_someone_else_moved_is_a_conflict(window, demo, qtbot, monkey
     with qtbot.waitSignal(window.error_shown, timeout=WAIT):
         window.actions.undo.trigger()
     assert len(fresh_manager(demo).history("Normalizer")) == before  # nothing written
-    assert window.pointer_history.stack.canUndo()  # the stack did not move
+    assert window.history.can_undo()  # the stack did not move
 
 
 def test_push_of_an_out_of_sync_class_lands_in_the_store(window, demo, qtbot):
@@ -395,7 +395,7 @@ def test_a_project_without_a_store_setting_offers_the_stores_inside(window, demo
     pyproject = demo / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('storage = "../store"\n', ""))
     offered = []
-    monkeypatch.setattr(window, "choose_store", lambda d, stores: offered.append(stores) or stores[0])
+    monkeypatch.setattr(window.prompts, "choose_store", lambda d, stores: offered.append(stores) or stores[0])
     open_and_wait(qtbot, window, OpenTarget(project_dir=str(demo)))
     assert offered == [[str((demo / "storage").resolve())]]
     assert set(class_rows(window)) == DEMO_CLASSES

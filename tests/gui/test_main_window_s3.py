@@ -43,7 +43,7 @@ def test_rollback_and_undo_on_s3(window, s3_demo, qtbot, monkeypatch):
     rows = class_rows(window)["ThresholdFilter"]
     old_latest = rows["latest"]
     to = next(h for h, _ in rows["versions"] if h != old_latest)
-    monkeypatch.setattr(window, "confirm_move", lambda dialog: True)
+    monkeypatch.setattr(window.prompts, "confirm_move", lambda dialog: True)
     with qtbot.waitSignal(window.statuses_updated, timeout=WAIT):
         window.select_index(window.model.version_index("ThresholdFilter", to))
         window.actions.make_latest.trigger()
