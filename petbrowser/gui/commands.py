@@ -152,6 +152,7 @@ class AppContext(QObject):
         self.session = session
         self.history = history
         self.prompts = prompts
+        session.error.connect(self.fail)  # one channel for every error the user sees
         history.failed.connect(lambda exc: self.fail(exc, "Moving latest"))
         history.conflict.connect(self._on_conflict)
         history.moved.connect(self._on_moved)

@@ -197,7 +197,6 @@ class MainWindow(QMainWindow):
         s.listing_finished.connect(self._after_listing)
         s.statuses_updated.connect(lambda: (self._update_actions(), self.statuses_updated.emit()))
         s.summary_changed.connect(self.summary_label.setText)
-        s.error.connect(self.show_error)
         s.problems.connect(lambda text, hint, detail: self.message_bar.show_message(
             text, level="warning", hint=hint, detail=detail))  # fmt: skip
         app.message.connect(lambda text, level, detail: self.message_bar.show_message(text, level=level, detail=detail))

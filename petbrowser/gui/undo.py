@@ -234,12 +234,17 @@ class UndoHistory(QObject):
             return
 
         def done(_entry: HistoryEntry) -> None:
+            self._busy = False  # before anyone hears of it: the next undo may follow at once
             on_ok()
             self.moved.emit(cmd.name, text)
 
         def error(exc: PetBrowserError) -> None:
+            self._set_busy(False)
             (self.conflict if isinstance(exc, ConflictError) else self.failed).emit(exc)
 
-        task = self.commands.execute(cmd, on_result=done, on_error=error, on_finished=lambda: self._set_busy(False))
-        if task is not None:
+        def finished() -> None:
+            if self._busy:  # dropped (another store was opened meanwhile)
+                self._set_busy(False)
+
+        if self.commands.execute(cmd, on_result=done, on_error=error, on_finished=finished) is not None:
             self._set_busy(True)
