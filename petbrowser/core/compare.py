@@ -55,16 +55,10 @@ def compare_describes(
         )
         bytecode.append(MethodRows(name, method_header(name, ma), method_header(name, mb), tuple(rows)))
     return DiffResult(
-        class_name=class_diff.class_name or "",
-        a_label=a_label,
-        b_label=b_label,
-        a=a,
-        b=b,
-        class_diff=class_diff,
-        notes=tuple(class_diff.notes),
-        source_rows=text_rows(a.get("source"), b.get("source")),
-        bytecode=tuple(bytecode),
-    )
+        class_name=class_diff.class_name or "", a_label=a_label, b_label=b_label, a=a, b=b,
+        class_diff=class_diff, notes=tuple(class_diff.notes),
+        source_rows=text_rows(a.get("source"), b.get("source")), bytecode=tuple(bytecode),
+    )  # fmt: skip
 
 
 def compare_refs(manager: Any, name: str, a: str, b: str) -> DiffResult:

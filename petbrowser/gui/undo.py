@@ -91,10 +91,6 @@ class UndoHistory(QObject):
 
     # ------------------------------------------------------------ state
     @property
-    def busy(self) -> bool:
-        return self._busy
-
-    @property
     def scope(self) -> str | None:
         """The class the user is looking at (None: nothing selected)."""
         return self._scope
@@ -132,35 +128,38 @@ class UndoHistory(QObject):
     def can_redo(self) -> bool:
         return not self._busy and self.redo_target() is not None
 
+    def _text(self, redo: bool) -> str:
+        name = self._target(redo)
+        if name is None:
+            return ""
+        st = self.stack(name)
+        return f"Redo {st.redoText()}" if redo else f"Undo {st.undoText()}"
+
     def undo_text(self) -> str:
         """"Undo roll back of X to 3fa2c1…", or "" when there is nothing to undo."""
-        name = self.undo_target()
-        return f"Undo {self.stack(name).undoText()}" if name else ""
+        return self._text(redo=False)
 
     def redo_text(self) -> str:
-        name = self.redo_target()
-        return f"Redo {self.stack(name).redoText()}" if name else ""
+        return self._text(redo=True)
+
+    def _tip(self, redo: bool) -> str:
+        """The tooltip: what moves, to where, and why nothing would when disabled."""
+        verb = "redo" if redo else "undo"
+        name = self._target(redo)
+        if name is None:
+            if self._scope is not None:
+                return f"Nothing to {verb} for {self._scope}: {verb} follows the selected class"
+            return f"Nothing to {verb}"
+        move = self._top(name, redo)
+        where = short_hash(move.to_hash if redo else move.from_hash)
+        note = "" if name == self._scope else " (the class moved last: nothing is selected)"
+        return f"{self._text(redo)}: latest of {name} goes {'to' if redo else 'back to'} {where}{note}"
 
     def undo_tip(self) -> str:
-        """The tooltip: what moves, to where, and why nothing would when disabled."""
-        name = self.undo_target()
-        if name is None:
-            if self._scope is not None:
-                return f"Nothing to undo for {self._scope}: undo follows the selected class"
-            return "Nothing to undo"
-        move = self._top(name, redo=False)
-        back = short_hash(move.from_hash)
-        note = "" if name == self._scope else " (the class moved last: nothing is selected)"
-        return f"{self.undo_text()}: latest of {name} goes back to {back}{note}"
+        return self._tip(redo=False)
 
     def redo_tip(self) -> str:
-        name = self.redo_target()
-        if name is None:
-            if self._scope is not None:
-                return f"Nothing to redo for {self._scope}: redo follows the selected class"
-            return "Nothing to redo"
-        note = "" if name == self._scope else " (the class moved last: nothing is selected)"
-        return f"{self.redo_text()}{note}"
+        return self._tip(redo=True)
 
     def _top(self, name: str, redo: bool) -> Move:
         st = self.stack(name)
@@ -185,29 +184,31 @@ class UndoHistory(QObject):
         self._run(cmd, lambda: self.record(move), text)
 
     def undo(self) -> None:
-        name = self.undo_target()
-        if name is None:
-            return
-        move = self._top(name, redo=False)
-        if move.from_hash is None:
-            self.failed.emit(PetBrowserError(f"cannot undo: {name} had no latest pointer before"))
-            return
-        cmd = MoveLatestCommand(name, move.from_hash, move.to_hash, "undo")
-        text = f"Undid {move.text}: latest of {name} is {short_hash(move.from_hash)} again"
-        if name != self._scope:
-            text += f" ({name} was not selected: with nothing selected, undo follows the class moved last)"
-        self._run(cmd, lambda: (self.stack(name).undo(), self._touch(name)), text)
+        """Move the scoped class's latest back to where its last move found it (CAS)."""
+        self._step(redo=False)
 
     def redo(self) -> None:
-        name = self.redo_target()
+        self._step(redo=True)
+
+    def _step(self, redo: bool) -> None:
+        name = self._target(redo)
         if name is None:
             return
-        move = self._top(name, redo=True)
-        cmd = MoveLatestCommand(name, move.to_hash, move.from_hash, "redo")
-        text = f"Redid {move.text}"
+        move = self._top(name, redo)
+        if not redo and move.from_hash is None:
+            self.failed.emit(PetBrowserError(f"cannot undo: {name} had no latest pointer before"))
+            return
+        if redo:
+            cmd = MoveLatestCommand(name, move.to_hash, move.from_hash, "redo")
+            text = f"Redid {move.text}"
+        else:
+            cmd = MoveLatestCommand(name, str(move.from_hash), move.to_hash, "undo")
+            text = f"Undid {move.text}: latest of {name} is {short_hash(move.from_hash)} again"
         if name != self._scope:
-            text += f" ({name} was not selected: with nothing selected, redo follows the class moved last)"
-        self._run(cmd, lambda: (self.stack(name).redo(), self._touch(name)), text)
+            verb = "redo" if redo else "undo"
+            text += f" ({name} was not selected: with nothing selected, {verb} follows the class moved last)"
+        stack = self.stack(name)
+        self._run(cmd, lambda: (stack.redo() if redo else stack.undo(), self._touch(name)), text)
 
     def clear(self) -> None:
         """Forget every stack (another store was opened)."""

@@ -19,7 +19,7 @@ from petbrowser.gui.open_target import OpenTarget
 from petbrowser.gui.session import Session
 from petbrowser.gui.undo import Move, UndoHistory
 from petbrowser.gui.workers import TaskRunner
-from tests.gui.helpers import fresh_manager, store_dir
+from tests.gui.helpers import fresh_manager, move_store_inside
 
 WAIT = 30000
 
@@ -89,19 +89,16 @@ def test_open_command_lists_the_project_and_its_statuses(qtbot, app, demo):
 
 
 def test_opening_a_project_without_a_store_walks_it_once(qtbot, app, demo, monkeypatch):
-    monkeypatch.delenv("PETBROWSER_STORAGE", raising=False)
-    shutil.move(store_dir(demo), demo / "storage")
-    pyproject = demo / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('storage = "../store"\n', ""))
+    inside = move_store_inside(demo, monkeypatch)
     from petbrowser.core.project import Project
 
     loads = []
     real = Project.load.__func__
     monkeypatch.setattr(Project, "load", classmethod(lambda cls, *a, **k: loads.append(a) or real(cls, *a, **k)))
     _opened(qtbot, app, OpenTarget(project_dir=str(demo)))
-    assert app.prompts.asked == [("choose_store", str(demo), [str((demo / "storage").resolve())])]
+    assert app.prompts.asked == [("choose_store", str(demo), [str(inside)])]
     assert len(loads) == 1  # the project was read once: the chosen store reuses it
-    assert app.session.target.storage == str((demo / "storage").resolve())
+    assert app.session.target.storage == str(inside)
     assert app.session.model.statuses()["Normalizer"] == "synced"  # the project came along
 
 

@@ -10,20 +10,13 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from petbrowser.gui.open_target import OpenTarget
-from tests.gui.helpers import class_rows, fresh_manager, open_and_wait
+from tests.gui.helpers import class_rows, fresh_manager, make_older_latest, open_and_wait
 
 WAIT = 30000
 
 
 def _roll_back_threshold(window, demo, qtbot, monkeypatch) -> tuple[str, str]:
-    """Make ThresholdFilter's older version latest through the window; (old latest, new latest)."""
-    rows = class_rows(window)["ThresholdFilter"]
-    old = rows["latest"]
-    target = next(h for h, _ in rows["versions"] if h != old)
-    monkeypatch.setattr(window.prompts, "confirm_move", lambda dialog: True)
-    with qtbot.waitSignal(window.statuses_updated, timeout=WAIT):
-        window.select_index(window.model.version_index("ThresholdFilter", target))
-        window.actions.make_latest.trigger()
+    old, target = make_older_latest(window, qtbot, monkeypatch, "ThresholdFilter")
     assert fresh_manager(demo).resolve("ThresholdFilter", "latest") == target
     return old, target
 
