@@ -1,9 +1,9 @@
 """Every user action of the window is one command object (git-cola's ``cmds.py``).
 
 A command is built on the UI thread with what the action needs (the class,
-the hashes, the folder the user picked).  Its :meth:`Command.run` makes one
-``PetClassManager`` call and runs on a worker (``workers.TaskRunner``), never
-on the UI thread; :meth:`Command.do` starts it and applies the answer to the
+the hashes, the folder the user picked).  Its ``run`` makes one
+``PetClassManager`` call and runs on a worker (``calls.CommandRunner``), never
+on the UI thread; its ``do`` starts it and applies the answer to the
 :class:`AppContext` (the session's model, the undo history, the message bar).
 The menu, the toolbar, the context menu and the shortcut all trigger the same
 ``QAction``, whose slot builds the command and calls ``do``.
@@ -17,7 +17,6 @@ which tests replace.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,9 +24,11 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from petbrowser.core.errors import ConfigError, PetBrowserError, UnsafePickleError
-from petbrowser.core.models import ClassInfo, short_hash
+from petbrowser.core.models import short_hash
+from petbrowser.gui.calls import Command
 from petbrowser.gui.open_target import OpenTarget
-from petbrowser.gui.workers import Task, TaskContext, TaskRunner
+from petbrowser.gui.undo import Move
+from petbrowser.gui.workers import Task, TaskContext
 
 if TYPE_CHECKING:
     from petbrowser.core.manager import (
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
         DiffResult,
         HistoryEntry,
         InspectResult,
-        LocalStatus,
         Opening,
         PetClassManager,
         PullResult,
@@ -44,96 +44,25 @@ if TYPE_CHECKING:
     from petbrowser.gui.diff_layout import Layout
     from petbrowser.gui.prompts import Prompts
     from petbrowser.gui.session import Session
-    from petbrowser.gui.undo import Move, UndoHistory
+    from petbrowser.gui.undo import UndoHistory
 
 __all__ = [
     "AppContext",
-    "CheckPicklesCommand",
     "ChooseStoreCommand",
     "Command",
-    "CommandRunner",
     "CompareCommand",
     "CreateDemoCommand",
     "HistoryCommand",
     "InspectCommand",
-    "ListClassesCommand",
-    "LocalStatusCommand",
     "MakeLatestCommand",
-    "MoveLatestCommand",
     "OpenCommand",
     "PullCommand",
     "PushCommand",
-    "PUSHABLE",
     "RefreshCommand",
     "RestoreSourceCommand",
     "demo_dir",
     "is_older",
 ]
-
-#: Statuses a push changes (an explicit push of a class in one of them).
-PUSHABLE = ("out_of_sync", "untracked", "behind")
-
-
-class Command:
-    """One user action.  ``run`` is the worker half: exactly one manager call."""
-
-    #: What the status bar says while it runs.
-    label = ""
-    #: Whether Esc may drop its answer (a push or a move either happens or not: never).
-    cancellable = True
-    #: Whether it acts on the open store (its answer is dropped if another store was opened).
-    needs_manager = True
-
-    def run(self, manager: PetClassManager | None, ctx: TaskContext) -> Any:
-        raise NotImplementedError
-
-    def do(self, app: AppContext) -> None:
-        """Run it and apply the answer (the default: errors to the message bar)."""
-        app.execute(self, on_error=lambda exc: app.fail(exc, self.label))
-
-
-class CommandRunner(QObject):
-    """Runs commands on the task pool against the manager of the moment.
-
-    An answer computed for a manager that is no longer open (the user opened
-    another store meanwhile) is dropped, so no command has to check.
-    """
-
-    def __init__(
-        self, tasks: TaskRunner, manager: Callable[[], PetClassManager | None], parent: QObject | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.tasks = tasks
-        self._manager = manager
-
-    def execute(
-        self,
-        cmd: Command,
-        *,
-        on_result: Callable[[Any], None] | None = None,
-        on_error: Callable[[PetBrowserError], None] | None = None,
-        on_partial: Callable[[list], None] | None = None,
-        on_finished: Callable[[], None] | None = None,
-    ) -> Task | None:
-        manager = self._manager() if cmd.needs_manager else None
-        if cmd.needs_manager and manager is None:
-            return None
-
-        def current(fn: Callable[..., None] | None) -> Callable[..., None] | None:
-            if fn is None or not cmd.needs_manager:
-                return fn
-            return lambda *args: fn(*args) if self._manager() is manager else None
-
-        return self.tasks.submit(
-            lambda ctx: cmd.run(manager, ctx),
-            label=cmd.label,
-            on_result=current(on_result),
-            on_error=current(on_error),
-            on_partial=current(on_partial),
-            on_finished=on_finished,
-            cancellable=cmd.cancellable,
-        )
-
 
 class AppContext(QObject):
     """What commands act on, and how they report: one per window.
@@ -268,15 +197,6 @@ class CreateDemoCommand(Command):
 
 
 # ------------------------------------------------------------------ reading
-class ListClassesCommand(Command):
-    """Every class and version of the store, streamed class by class (``on_partial``)."""
-
-    label = "Listing the store"
-
-    def run(self, manager: PetClassManager, ctx: TaskContext) -> list[ClassInfo]:
-        return manager.list_classes(on_class=ctx.partial)
-
-
 class RefreshCommand(Command):
     """Reload the listing (incrementally), then the local statuses (F5)."""
 
@@ -284,30 +204,6 @@ class RefreshCommand(Command):
 
     def do(self, app: AppContext) -> None:
         app.session.refresh()
-
-
-class LocalStatusCommand(Command):
-    """The local classes against the listing, in one child process."""
-
-    label = "Checking local classes"
-
-    def __init__(self, classes: list[ClassInfo]) -> None:
-        self.classes = classes
-
-    def run(self, manager: PetClassManager, ctx: TaskContext) -> LocalStatus:
-        return manager.local_status(classes=self.classes)
-
-
-class CheckPicklesCommand(Command):
-    """Walk pickles without metadata statically; ``(class, hash, unsafe, by_reference)`` as found."""
-
-    label = "Checking pickles without metadata"
-
-    def __init__(self, versions: list[tuple[str, str]]) -> None:
-        self.versions = versions
-
-    def run(self, manager: PetClassManager, ctx: TaskContext) -> list[tuple[str, str, bool, bool]]:
-        return manager.check_pickles(self.versions, on_flags=ctx.partial)
 
 
 class InspectCommand(Command):
@@ -348,19 +244,6 @@ class CompareCommand(Command):
 
 
 # ------------------------------------------------------------- pointer moves
-class MoveLatestCommand(Command):
-    """Move ``latest`` by compare-and-swap against the hash the caller last saw."""
-
-    cancellable = False  # a move either happens or not; never drop its answer
-
-    def __init__(self, name: str, to_hash: str, expected: str | None, action: str) -> None:
-        self.name, self.to_hash, self.expected, self.action = name, to_hash, expected, action
-        self.label = f"Moving latest of {name}"
-
-    def run(self, manager: PetClassManager, ctx: TaskContext) -> HistoryEntry:
-        return manager.move_latest(self.name, self.to_hash, expected=self.expected, action=self.action)
-
-
 def is_older(a: Any, b: Any) -> bool | None:
     """Whether version ``a`` was pushed before ``b`` (None: unknown or the same second)."""
     if a is None or b is None or not a.pushed_at or not b.pushed_at or a.pushed_at == b.pushed_at:
@@ -396,7 +279,6 @@ class MakeLatestCommand(Command):
 
     def confirm(self, app: AppContext, class_diff: ClassDiff | None, error: str | None) -> None:
         from petbrowser.gui.confirm_move import ConfirmMoveDialog
-        from petbrowser.gui.undo import Move
 
         info = app.session.model.class_info(self.name)
         versions = {v.hash: v for v in (info.versions if info else ())}
@@ -428,8 +310,6 @@ class PushCommand(Command):
     @staticmethod
     def moves(results: list[PushResult]) -> list[Move]:
         """The pointer moves a push made that can be undone (a first push has nothing to go back to)."""
-        from petbrowser.gui.undo import Move
-
         return [Move(r.name, r.from_hash, r.hash, "push") for r in results if r.moved and r.from_hash]
 
     def do(self, app: AppContext) -> None:

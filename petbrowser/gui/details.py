@@ -29,7 +29,7 @@ from petbrowser.gui.format import format_size, local_time, relative_time, short_
 from petbrowser.gui.icons import icon
 
 if TYPE_CHECKING:  # imported on first use: start-up never shows these tabs
-    from petbrowser.core.manager import DiffResult
+    from petbrowser.core.manager import ClassDiff, DiffResult
     from petbrowser.gui.code_view import CodeView
     from petbrowser.gui.diff_layout import Layout
     from petbrowser.gui.diff_view import DiffView
@@ -38,17 +38,14 @@ __all__ = ["DetailsPanel", "DiffPanel", "diff_summary"]
 
 
 
-def diff_summary(class_diff: Any, limit: int = 12) -> list[str]:
+def diff_summary(class_diff: ClassDiff, limit: int = 12) -> list[str]:
     """One line per changed method ("~ predict (signature)"): for the diff tab
     and the make-latest confirmation."""
-    marks = {"added": "+", "removed": "−", "changed": "~", "modified": "~"}
-    lines = []
-    for m in getattr(class_diff, "methods", []) or []:
-        status = getattr(m, "status", "changed")
-        if status in ("same", "unchanged", "equal"):
-            continue
-        extra = " (signature)" if getattr(m, "signature_change", None) else ""
-        lines.append(f"{marks.get(status, '~')} {m.name}{extra}")
+    marks = {"added": "+", "removed": "−", "changed": "~"}
+    lines = [
+        f"{marks[m.status]} {m.name}{' (signature)' if m.signature_change else ''}"
+        for m in class_diff.changed_methods
+    ]
     if len(lines) > limit:
         lines = lines[:limit] + [f"… and {len(lines) - limit} more"]
     return lines
@@ -110,7 +107,7 @@ class DiffPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.class_diff: Any = None
+        self.class_diff: ClassDiff | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 0)
         lay.setSpacing(2)
@@ -146,9 +143,7 @@ class DiffPanel(QWidget):
 
     def changed_methods(self) -> list[str]:
         """Names of the methods the diff lists as not unchanged."""
-        return [
-            m.name for m in getattr(self.class_diff, "methods", []) or [] if m.status != "unchanged"
-        ]
+        return [m.name for m in self.class_diff.changed_methods] if self.class_diff else []
 
     def clear(self, text: str = "") -> None:
         self.class_diff = None

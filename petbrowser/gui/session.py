@@ -14,13 +14,13 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from petbrowser.core.errors import PetBrowserError
 from petbrowser.core.models import ClassInfo
-from petbrowser.gui.class_tree import ClassTreeModel
-from petbrowser.gui.commands import (
+from petbrowser.gui.calls import (
     CheckPicklesCommand,
     CommandRunner,
     ListClassesCommand,
     LocalStatusCommand,
 )
+from petbrowser.gui.class_tree import ClassTreeModel
 from petbrowser.gui.file_watcher import ModuleWatcher
 from petbrowser.gui.open_target import OpenTarget, strip_userinfo
 from petbrowser.gui.workers import Task, TaskRunner

@@ -26,7 +26,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from petbrowser.core.errors import ConflictError, PetBrowserError
 from petbrowser.core.models import HistoryEntry, short_hash
-from petbrowser.gui.commands import CommandRunner, MoveLatestCommand
+from petbrowser.gui.calls import CommandRunner, MoveLatestCommand
 
 __all__ = ["Move", "PointerMove", "UndoHistory"]
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from petbrowser.core.errors import ConflictError, UnsafePickleError
+from petbrowser.gui import calls
 from petbrowser.gui import commands as cmds
 from petbrowser.gui.open_target import OpenTarget
 from petbrowser.gui.session import Session
@@ -122,9 +123,9 @@ def test_open_command_reports_a_missing_store(qtbot, app, tmp_path):
 def test_reading_commands_answer_without_unpickling(qtbot, app, demo):
     _opened(qtbot, app, OpenTarget(project_dir=str(demo)))
     latest = _latest(demo, "Normalizer")
-    classes = _run(qtbot, app, cmds.ListClassesCommand())
+    classes = _run(qtbot, app, calls.ListClassesCommand())
     assert {c.name for c in classes} >= {"Normalizer", "Clipper"}
-    status = _run(qtbot, app, cmds.LocalStatusCommand(classes))
+    status = _run(qtbot, app, calls.LocalStatusCommand(classes))
     assert {e.name: e.status for e in status.entries}["ThresholdFilter"] == "behind"
     assert any(f.endswith("demo_filters.py") for f in status.files)
     result = _run(qtbot, app, cmds.InspectCommand("Normalizer", latest))
@@ -161,7 +162,7 @@ def test_check_pickles_command_flags_an_unsafe_version(qtbot, app, demo, tmp_pat
     canary = tmp_path / "canary"
     _plant_hostile_version(demo, canary)
     _opened(qtbot, app, OpenTarget(project_dir=str(demo)))
-    flags = _run(qtbot, app, cmds.CheckPicklesCommand([("Evil", EVIL_HASH)]))
+    flags = _run(qtbot, app, calls.CheckPicklesCommand([("Evil", EVIL_HASH)]))
     assert flags == [("Evil", EVIL_HASH, True, False)]
     assert not canary.exists()
 
@@ -236,10 +237,10 @@ def test_move_latest_command_is_a_compare_and_swap(qtbot, app, demo):
     versions = [v.hash for v in app.session.model.class_info("Normalizer").versions]
     current = _latest(demo, "Normalizer")
     other = next(h for h in versions if h != current)
-    answer = _run(qtbot, app, cmds.MoveLatestCommand("Normalizer", other, expected=other, action="rollback"))
+    answer = _run(qtbot, app, calls.MoveLatestCommand("Normalizer", other, expected=other, action="rollback"))
     assert isinstance(answer, ConflictError)  # it expected the pointer elsewhere: nothing moved
     assert _latest(demo, "Normalizer") == current
-    entry = _run(qtbot, app, cmds.MoveLatestCommand("Normalizer", other, expected=current, action="rollback"))
+    entry = _run(qtbot, app, calls.MoveLatestCommand("Normalizer", other, expected=current, action="rollback"))
     assert (entry.from_hash, entry.to_hash) == (current, other)
 
 
