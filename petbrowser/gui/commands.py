@@ -58,6 +58,7 @@ __all__ = [
     "OpenCommand",
     "PullCommand",
     "PushCommand",
+    "PUSHABLE",
     "RefreshCommand",
     "RestoreSourceCommand",
     "demo_dir",
@@ -104,6 +105,10 @@ class AppContext(QObject):
     def _on_conflict(self, exc: PetBrowserError) -> None:
         self.fail(exc, "Moving latest")
         self.session.refresh()
+
+
+#: Statuses a push changes (a selected class in another status is not pushed).
+PUSHABLE = ("out_of_sync", "untracked", "behind")
 
 
 # ------------------------------------------------------------------ opening
@@ -303,6 +308,12 @@ class PushCommand(Command):
     def __init__(self, names: list[str]) -> None:
         self.names = list(dict.fromkeys(names))
         self.label = f"Pushing {', '.join(self.names) if self.names else 'every out-of-sync class'}"
+
+    @classmethod
+    def for_selection(cls, classes: list[str], session: Session) -> PushCommand:
+        """The selected classes a push changes; none of them: every class not synced."""
+        statuses = session.model.statuses()
+        return cls([n for n in classes if statuses.get(n) in PUSHABLE])
 
     def run(self, manager: PetClassManager, ctx: TaskContext) -> list[PushResult]:
         return manager.push(self.names or None, all_=not self.names)

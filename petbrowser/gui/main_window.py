@@ -169,7 +169,7 @@ class MainWindow(QMainWindow):
         a.close_store.triggered.connect(self.close_store)
         a.quit.triggered.connect(self.close)
         a.refresh.triggered.connect(lambda: run(cmds.RefreshCommand()))
-        a.push.triggered.connect(lambda: run(cmds.PushCommand(self.selection().classes)))
+        a.push.triggered.connect(lambda: run(cmds.PushCommand.for_selection(self.selection().classes, self.session)))
         a.pull.triggered.connect(self.pull_selected)
         a.make_latest.triggered.connect(lambda: (v := self.selected_version()) and run(cmds.MakeLatestCommand(*v)))
         a.undo.triggered.connect(self.history.undo)

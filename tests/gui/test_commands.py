@@ -224,6 +224,13 @@ def test_push_command_pushes_and_its_move_is_undoable(qtbot, app, demo):
     assert _latest(demo, "LinearModel") == local
 
 
+def test_push_for_a_selection_pushes_what_a_push_changes(qtbot, app, demo):
+    _opened(qtbot, app, OpenTarget(project_dir=str(demo)))
+    chosen = ["Normalizer", "LinearModel", "Clipper", "MovingAverage"]  # synced, ..., remote only
+    assert cmds.PushCommand.for_selection(chosen, app.session).names == ["LinearModel", "MovingAverage"]
+    assert cmds.PushCommand.for_selection(["Normalizer"], app.session).names == []  # = every out-of-sync
+
+
 def test_a_first_push_leaves_nothing_to_undo(qtbot, app, demo):
     _opened(qtbot, app, OpenTarget(project_dir=str(demo)))
     with qtbot.waitSignal(app.session.statuses_updated, timeout=WAIT):
