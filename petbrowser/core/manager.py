@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # result types of the facade, for the callers' annotations
     from petbrowser.core.diff import ClassDiff, Row
     from petbrowser.core.inspection import InspectResult
     from petbrowser.core.project import Project
-    from petbrowser.core.snapshots import LocalClass, PullResult, PushResult
+    from petbrowser.core.snapshots import LocalClass, PullResult, PushResult  # noqa: F401 - for callers
 
 __all__ = ["PetClassManager", "Opening", "ANY"]
 
@@ -265,7 +265,7 @@ class PetClassManager:
 
     def push(
         self, names: Sequence[str] | None = None, modules: Sequence[str] | None = None, all_: bool = False
-    ) -> list[PushResult]:
+    ) -> list[Any]:
         from petbrowser.core import snapshots
 
         return snapshots.push(self.store, self._require_project(), names, modules, all_=all_)
