@@ -260,10 +260,9 @@ def check_status(
 
     Each class is compared under the scheme its stored versions used, so a
     LabChain-written store (no metadata) is judged with LabChain's hash.
-    ``classes`` lets a caller that already listed the store skip the listing;
-    ``scanned`` one that already scanned the modules skip the child process.
+    ``classes`` lets a caller that already listed the store skip the listing.
     """
-    local = list(scanned) if scanned is not None else scan(project, modules)
+    local = list(scanned) if scanned is not None else scan(project, modules)  # scanned: no 2nd child
     # Hashes and pointers decide a status: the sidecars are not read (a
     # version with one is still known as such from the listing).
     listing = list(classes) if classes is not None else store.list_classes(with_meta=False)
