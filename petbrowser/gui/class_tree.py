@@ -50,6 +50,8 @@ __all__ = [
     "short_hash",
 ]
 
+SHORT = SHORT_HASH  # the one rule (core.models.short_hash): sizes the Latest column
+
 
 class Role:
     """Item data roles beyond Qt's own: what delegates, tests and actions read."""
@@ -715,7 +717,7 @@ class ClassTreeView(QTreeView):
         pad = 12
         return {
             Col.BADGES: max(pills("latest", "= local"), pills("out of sync"), fm.horizontalAdvance("Status") + pad),
-            Col.LATEST: mono.horizontalAdvance("0" * SHORT_HASH) + pad,
+            Col.LATEST: mono.horizontalAdvance("0" * SHORT) + pad,
             Col.VERSIONS: fm.horizontalAdvance("999") + pad,
             Col.PUSHED: fm.horizontalAdvance("59 min ago") + pad,
             Col.BY: fm.horizontalAdvance("user@host1") + pad,
