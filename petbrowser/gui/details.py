@@ -24,8 +24,14 @@ from PySide6.QtWidgets import (
 )
 
 from petbrowser.core.models import ClassInfo, HistoryEntry, StatusEntry, VersionInfo
-from petbrowser.gui.class_tree import BADGE_TEXT, STATUS_TEXT
-from petbrowser.gui.format import format_size, local_time, relative_time, short_hash
+from petbrowser.gui.class_tree import (
+    BADGE_TEXT,
+    STATUS_TEXT,
+    format_size,
+    local_time,
+    relative_time,
+    short_hash,
+)
 from petbrowser.gui.icons import icon
 
 if TYPE_CHECKING:  # imported on first use: start-up never shows these tabs
