@@ -60,6 +60,7 @@ def main(out_dir: str = "docs/screenshots") -> int:
 
     from petbrowser.core.demo import create_demo
     from petbrowser.gui.class_tree import Role
+    from petbrowser.gui.commands import MakeLatestCommand
     from petbrowser.gui.confirm_move import ConfirmMoveDialog
     from petbrowser.gui.main_window import MainWindow
     from petbrowser.gui.open_target import OpenTarget
@@ -103,12 +104,12 @@ def main(out_dir: str = "docs/screenshots") -> int:
                 shown["window"] = w.grab()
                 return False  # never actually move the demo's pointer
 
-            w.confirm_move = capture
+            w.prompts.confirm_move = capture
             w.splitter.setSizes([720, 560])
             w.select_index(w.model.version_index("ThresholdFilter", target.hash))
             wait_for(w.details_updated, check=lambda kind: kind == "version")
             w.details.setCurrentIndex(w.details.OVERVIEW)
-            w.make_latest("ThresholdFilter", target.hash)
+            w.run(MakeLatestCommand("ThresholdFilter", target.hash))
             while "window" not in shown:
                 settle(50)
             base = shown["window"]

@@ -11,20 +11,73 @@ single blocking call, safe to run on a worker thread.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from petbrowser.core.models import ClassInfo, HistoryEntry, StatusEntry, VerifyReport, VersionInfo
+from petbrowser.core.models import (
+    ClassInfo,
+    DiffResult,
+    HistoryEntry,
+    LocalStatus,
+    StatusEntry,
+    VerifyReport,
+    VersionInfo,
+)
 from petbrowser.core.storage.base import Storage
 from petbrowser.core.store import ANY, Store
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # result types of the facade, for the callers' annotations
     from datetime import datetime
 
+    from petbrowser.core.diff import ClassDiff, Row
+    from petbrowser.core.inspection import InspectResult
     from petbrowser.core.models import Blame, MoveBatch, RestorePlan, Timeline, UndoState
+    from petbrowser.core.project import Project
+    from petbrowser.core.snapshots import LocalClass, PullResult, PushResult  # noqa: F401 - for callers
     from petbrowser.core.watch import StoreWatcher
 
-__all__ = ["PetClassManager", "ANY"]
+__all__ = ["PetClassManager", "Opening", "ANY"]
+
+
+def _module_files(project: Any, scanned: Sequence[str]) -> tuple[str, ...]:
+    """The files a status depends on: what the scan imported, plus the configured
+    module paths (so a module that currently fails to import is still watched)."""
+    files = {str(Path(f).resolve()) for f in scanned if f}
+    root = Path(project.root)
+    for spec in project.modules or []:
+        if spec.endswith(".py"):
+            candidates = [root / spec]
+        else:
+            rel = Path(*spec.split("."))
+            candidates = [root / f"{rel}.py", root / rel / "__init__.py", root / "src" / f"{rel}.py"]
+        files.update(str(c.resolve()) for c in candidates if c.is_file())
+    return tuple(sorted(files))
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What opening a project or store found: a ready manager, or the stores to pick from.
+
+    A project that names no store is loaded once; :meth:`choose` opens the
+    picked store for that same loaded project (no second walk of the folder).
+    """
+
+    manager: PetClassManager | None
+    project: Project | None = None
+    stores: tuple[str, ...] = ()
+    endpoint_url: str | None = None
+    profile: str | None = None
+    region: str | None = None
+
+    def choose(self, store: str) -> PetClassManager:
+        """The manager of ``store`` (one of :attr:`stores`, or any URL) for this project."""
+        from petbrowser.core.storage import open_storage
+
+        st = open_storage(store, endpoint_url=self.endpoint_url, profile=self.profile, region=self.region)
+        project = replace(self.project, storage_url=store) if self.project is not None else None
+        return PetClassManager(st, project)
 
 
 class PetClassManager:
@@ -60,6 +113,85 @@ class PetClassManager:
             project.storage_url, endpoint_url=endpoint_url, profile=profile, region=region
         )
         return cls(st, project)
+
+    @classmethod
+    def open_target(
+        cls,
+        project_dir: str | Path | None = None,
+        *,
+        storage: str | None = None,
+        endpoint_url: str | None = None,
+        profile: str | None = None,
+        region: str | None = None,
+    ) -> Opening:
+        """Open a project and/or a store, walking the project folder once.
+
+        A project with no store configured anywhere is not an error here: the
+        answer lists the local stores found inside it (DESIGN: "offers what it
+        finds") and :meth:`Opening.choose` opens the one picked.
+        """
+        from petbrowser.core.storage import open_storage
+
+        where = {"endpoint_url": endpoint_url, "profile": profile, "region": region}
+        if project_dir is None:
+            if not storage:
+                from petbrowser.core.errors import ConfigError
+
+                raise ConfigError("nothing to open: name a project folder or a store")
+            return Opening(cls(open_storage(storage, **where), None), **where)
+        from petbrowser.core.project import Project
+
+        project = Project.load(project_dir, storage=storage)
+        if project.storage_url is None:
+            stores = tuple(str(p) for p in project.find_local_stores())
+            return Opening(None, project, stores, **where)
+        return Opening(cls(open_storage(project.storage_url, **where), project), project, **where)
+
+    @staticmethod
+    def check_store(
+        url: str, *, endpoint_url: str | None = None, profile: str | None = None, region: str | None = None
+    ) -> str:
+        """Check that a store exists and can be read; returns its URL (credentials stripped)."""
+        from petbrowser.core.storage import open_storage
+
+        st = open_storage(url, endpoint_url=endpoint_url, profile=profile, region=region)
+        st.check()
+        return str(getattr(st, "url", url))
+
+    @staticmethod
+    def create_demo(dest: str | Path) -> Path:
+        """Create (once) the demo project and store under ``dest``; its project folder."""
+        from petbrowser.core.demo import create_demo
+
+        return create_demo(Path(dest))
+
+    # ------------------------------------------------------------ naming
+    @property
+    def name(self) -> str:
+        """What a title bar calls this: the project's name, else the store's URL."""
+        if self.project is not None and getattr(self.project, "name", None):
+            return str(self.project.name)
+        return self.store_url
+
+    @property
+    def store_url(self) -> str:
+        return str(getattr(self.storage, "url", "") or "")
+
+    @property
+    def project_root(self) -> Path | None:
+        return Path(self.project.root) if self.project is not None else None
+
+    @property
+    def has_modules(self) -> bool:
+        """Whether there are local classes to hash: a project naming its module(s)."""
+        return self.project is not None and bool(getattr(self.project, "modules", None))
+
+    @staticmethod
+    def parse_stamp(text: str | None) -> datetime | None:
+        """A store timestamp (ISO 8601 UTC, as versions and history record it) as a datetime."""
+        from petbrowser.core.times import parse_utc
+
+        return parse_utc(text)
 
     # ------------------------------------------------------ storage side
     def _get_remote_latest_meta(self, class_name: str) -> dict[str, str] | None:
@@ -159,7 +291,7 @@ class PetClassManager:
             raise ConfigError("this needs a project folder (use --project DIR)")
         return self.project
 
-    def scan(self, modules: Sequence[str] | None = None) -> list[Any]:
+    def scan(self, modules: Sequence[str] | None = None) -> list[LocalClass]:
         """The local classes of the project's module(s), hashed in a child process."""
         from petbrowser.core import snapshots
 
@@ -177,6 +309,19 @@ class PetClassManager:
         from petbrowser.core import snapshots
 
         return snapshots.check_status(self.store, self._require_project(), modules, classes)
+
+    def local_status(self, classes: Sequence[ClassInfo] | None = None) -> LocalStatus:
+        """Statuses plus the files they were computed from, in one scan (one child process)."""
+        from petbrowser.core import snapshots
+
+        project = self._require_project()
+        scanned = snapshots.scan(project)
+        entries = snapshots.check_status(self.store, project, classes=classes, scanned=scanned)
+        return LocalStatus(tuple(entries), _module_files(project, [c.file or "" for c in scanned]))
+
+    def module_files(self) -> tuple[str, ...]:
+        """The configured module files that exist (what to watch when a scan failed)."""
+        return _module_files(self._require_project(), [])
 
     def persist_class(self, class_name: str, modules: Sequence[str] | None = None) -> str:
         """Upload the class's version if absent; does not move ``latest``."""
@@ -199,7 +344,7 @@ class PetClassManager:
         restore_dir: str | Path | None = None,
         force: bool = False,
         allow_unsafe: bool = False,
-    ) -> Any:
+    ) -> PullResult:
         from petbrowser.core import snapshots
 
         return snapshots.pull(
@@ -216,14 +361,59 @@ class PetClassManager:
         return self.pull(class_name, code_hash)
 
     # -------------------------------------------------- inspection, diff
-    def inspect(self, class_name: str, ref: str = "latest") -> Any:
+    def inspect(self, class_name: str, ref: str = "latest") -> InspectResult:
         """What a version holds, from its metadata or a static walk of its pickle."""
         from petbrowser.core import inspection
 
         return inspection.inspect_version(self.store, class_name, self.resolve(class_name, ref))
 
-    def diff(self, class_name: str, a: str, b: str | None = None) -> Any:
+    def diff(self, class_name: str, a: str, b: str | None = None) -> ClassDiff:
         """Structural diff between two refs (hash, prefix, ``latest``, ``local``)."""
         from petbrowser.core import inspection
 
         return inspection.diff_refs(self, class_name, a, b)
+
+    def compare(self, class_name: str, a: str, b: str) -> DiffResult:
+        """Two refs compared (``a`` the old side) with the rows a side-by-side view paints."""
+        from petbrowser.core.compare import compare_refs
+
+        return compare_refs(self, class_name, a, b)
+
+    @staticmethod
+    def compare_describes(
+        a: dict[str, Any], b: dict[str, Any], a_label: str = "A", b_label: str = "B"
+    ) -> DiffResult:
+        """Two describe dicts compared, as :meth:`compare` does for stored versions."""
+        from petbrowser.core.compare import compare_describes
+
+        return compare_describes(a, b, a_label, b_label)
+
+    @staticmethod
+    def compare_texts(a_text: str | None, b_text: str | None) -> tuple[Row, ...]:
+        """Two plain texts paired line by line (changed pairs with character spans)."""
+        from petbrowser.core.compare import text_rows
+
+        return text_rows(a_text, b_text)
+
+    def check_pickles(
+        self,
+        versions: Sequence[tuple[str, str]],
+        on_flags: Callable[[tuple[str, str, bool, bool]], None] | None = None,
+    ) -> list[tuple[str, str, bool, bool]]:
+        """Walk the pickles of ``(class, hash)`` statically: ``(class, hash, unsafe, by_reference)``.
+
+        A version that cannot be read is skipped (its own inspection reports why).
+        """
+        from petbrowser.core.errors import PetBrowserError
+
+        out = []
+        for name, h in versions:
+            try:
+                result = self.inspect(name, h)
+            except PetBrowserError:
+                continue
+            flags = (name, h, bool(result.unsafe), bool(result.by_reference))
+            out.append(flags)
+            if on_flags is not None:
+                on_flags(flags)
+        return out

@@ -7,7 +7,10 @@ contract of DESIGN.md so the CLI's ``--json`` output is ``to_json()`` as is.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for annotations only: models stay importable without the diff engine
+    from petbrowser.core.diff import ClassDiff, Row
 
 
 @dataclass(frozen=True)
@@ -466,3 +469,55 @@ class VerifyReport:
             "problems": [i.to_json() for i in self.problems],
             "warnings": [i.to_json() for i in self.warnings],
         }
+
+
+# ------------------------------------------------------------------ shown to people
+#: How many hex characters of a hash people see: in the CLI, the window and messages.
+SHORT_HASH = 12
+
+
+def short_hash(h: str | None) -> str:
+    """The form of a hash shown to people ("" for none): one rule everywhere."""
+    return (h or "")[:SHORT_HASH]
+
+
+@dataclass(frozen=True)
+class LocalStatus:
+    """The local classes against the store, and the files that answer depends on.
+
+    ``files`` are the module files the scan imported plus the configured module
+    paths (so a module that fails to import is still watched for the fix).
+    """
+
+    entries: tuple[StatusEntry, ...]
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MethodRows:
+    """One method's bytecode, side by side: what the diff's bytecode mode lists."""
+
+    name: str
+    header_a: str  # "" when the method is absent on that side
+    header_b: str
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    """Two versions of one class compared, with the rows a side-by-side view paints.
+
+    ``a`` and ``b`` are the describe dicts (docs/internals.md) of the old and the
+    new side; ``notes`` say what the code alone does not (unsafe, by reference,
+    digest mismatch).  Rows are computed with the comparison, off the UI thread.
+    """
+
+    class_name: str
+    a_label: str
+    b_label: str
+    a: dict[str, Any]
+    b: dict[str, Any]
+    class_diff: ClassDiff
+    notes: tuple[str, ...]
+    source_rows: tuple[Row, ...]
+    bytecode: tuple[MethodRows, ...]

@@ -272,6 +272,7 @@ def check_status(
     project: Any,
     modules: Sequence[str] | None = None,
     classes: Sequence[ClassInfo] | None = None,
+    scanned: Sequence[LocalClass] | None = None,
 ) -> list[StatusEntry]:
     """Every local class against the store, plus the store's classes not found locally.
 
@@ -279,7 +280,7 @@ def check_status(
     LabChain-written store (no metadata) is judged with LabChain's hash.
     ``classes`` lets a caller that already listed the store skip the listing.
     """
-    local = scan(project, modules)
+    local = list(scanned) if scanned is not None else scan(project, modules)  # scanned: no 2nd child
     # Hashes and pointers decide a status: the sidecars are not read (a
     # version with one is still known as such from the listing).
     listing = list(classes) if classes is not None else store.list_classes(with_meta=False)

@@ -2,17 +2,37 @@
 
 Each action is one ``QAction`` (icon, shortcut, tooltip, status tip) that the
 toolbar, the menus and the context menu all share, so enabling, disabling and
-relabelling happens once and every entry point agrees.
+relabelling happens once and every entry point agrees.  Triggering one builds
+a command (``commands.py``); this module only says which actions apply to
+what is selected.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMenu, QToolBar, QWidget
 
 from petbrowser.gui.icons import icon
 
-__all__ = ["Actions"]
+if TYPE_CHECKING:
+    from petbrowser.gui.selection import Selection
+    from petbrowser.gui.session import Session
+    from petbrowser.gui.undo import UndoHistory
+
+__all__ = ["Actions", "fill_menu"]
+
+
+def fill_menu(menu: QMenu | QToolBar, entries: list[QAction | QMenu | None]) -> None:
+    """Add actions, submenus and (for None) separators, in order."""
+    for e in entries:
+        if e is None:
+            menu.addSeparator()
+        elif isinstance(e, QMenu) and isinstance(menu, QMenu):
+            menu.addMenu(e)
+        elif isinstance(e, QAction):
+            menu.addAction(e)
 
 
 class Actions:
@@ -60,8 +80,10 @@ class Actions:
             "&Make latest…", "rollback", "Ctrl+M",
             "Move the class's latest pointer to the selected version (roll back or forward)",
         )
-        self.undo = make("&Undo", "undo", Std.Undo, "Undo the last pointer move")
-        self.redo = make("&Redo", "redo", "Ctrl+Shift+Z", "Redo the pointer move that was undone")
+        self.undo = make("&Undo", "undo", Std.Undo, "Undo the last move of the selected class's latest")
+        self.redo = make("&Redo", "redo", "Ctrl+Shift+Z", "Redo the move of the selected class that was undone")
+        for a in (self.undo, self.redo):
+            a.setIconText(a.text().replace("&", ""))  # the toolbar stays short; the menu names the move
         self.cancel = make("Cancel", None, "Esc", "Stop the running operation")
         # Compare
         self.compare_selected = make(
@@ -93,3 +115,50 @@ class Actions:
             self.refresh, self.push, self.pull, self.make_latest, self.compare_selected,
             self.compare_latest, self.compare_local, self.copy_hash, self.find, self.close_store,
         ]
+
+    def update(self, session: Session, sel: Selection, history: UndoHistory) -> None:
+        """Enable what applies to the open store and the selection."""
+        has_store = session.manager is not None
+        for act in self.store_actions():
+            act.setEnabled(has_store)
+        self.show_history(history, has_store)
+        if not has_store:
+            return
+        model = session.model
+        one = sel.one_version
+        info = model.class_info(one[0]) if one else None
+        entry = model.status_entry(one[0]) if one else None
+        is_latest = one is not None and info is not None and one[1] == info.latest
+        self.pull.setEnabled(one is not None)
+        self.make_latest.setEnabled(one is not None and not is_latest)
+        self.compare_latest.setEnabled(one is not None and not is_latest)
+        self.compare_local.setEnabled(
+            one is not None and session.has_modules and entry is not None and entry.status != "remote_only"
+        )
+        self.compare_selected.setEnabled(len(sel.versions) in (1, 2))
+        self.copy_hash.setEnabled(one is not None)
+        self.push.setEnabled(session.has_modules)
+
+    def show_history(self, history: UndoHistory, enabled: bool = True) -> None:
+        """Undo/Redo say exactly what they would move (menu text, tooltip, status tip)."""
+        for act, text, tip, can, default, keys in (
+            (self.undo, history.undo_text(), history.undo_tip(), history.can_undo(), "Undo", "Ctrl+Z"),
+            (self.redo, history.redo_text(), history.redo_tip(), history.can_redo(), "Redo", "Ctrl+Shift+Z"),
+        ):
+            act.setText("&" + (text or default))
+            act.setIconText(default)
+            act.setToolTip(f"{tip} ({keys})")
+            act.setStatusTip(tip)
+            act.setEnabled(enabled and can)
+
+    def for_context_menu(self, sel: Selection) -> list[QAction | QMenu | None]:
+        """What the tree's context menu offers for this selection (None: a separator)."""
+        out: list[QAction | QMenu | None] = []
+        versions = sel.versions
+        if len(versions) == 2:
+            out.append(self.compare_selected)
+        elif versions:
+            out += [self.compare_latest, self.compare_local, None, self.make_latest, self.pull, self.copy_hash]
+        if sel.classes:
+            out.append(self.push)
+        return [*out, None, self.undo, self.redo, None, self.refresh]

@@ -7,7 +7,6 @@ imported only here, so the command line never pays for it.
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 
@@ -16,8 +15,9 @@ from PySide6.QtWidgets import QApplication
 
 from petbrowser import __version__
 from petbrowser.gui.icons import app_icon
-from petbrowser.gui.main_window import LAST_KEY, MainWindow
+from petbrowser.gui.main_window import MainWindow
 from petbrowser.gui.open_target import OpenTarget
+from petbrowser.gui.recent import last_target
 from petbrowser.gui.theme import THEME_MODES, apply_theme
 
 __all__ = ["create_app", "build_window", "run_gui", "target_from_args"]
@@ -63,12 +63,7 @@ def build_window(args: argparse.Namespace) -> MainWindow:
     if getattr(args, "demo", False):
         window.open_demo()
         return window
-    target = target_from_args(args)
-    if target is None:
-        try:
-            target = OpenTarget.from_dict(json.loads(str(QSettings().value(LAST_KEY, "null"))))
-        except ValueError:
-            target = None
+    target = target_from_args(args) or last_target()
     if target is not None:
         window.open_target(target)
     return window

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from PySide6.QtCore import (
@@ -34,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from petbrowser.core.models import ClassInfo, StatusEntry, VersionInfo
-from petbrowser.core.times import parse_utc
+from petbrowser.gui.format import SHORT_HASH, format_size, local_time, relative_time, short_hash
 from petbrowser.gui.icons import icon
 
 __all__ = [
@@ -51,7 +50,7 @@ __all__ = [
     "short_hash",
 ]
 
-SHORT = 10
+SHORT = SHORT_HASH  # the one rule (core.models.short_hash): sizes the Latest column
 
 
 class Role:
@@ -107,50 +106,6 @@ STATUS_TEXT: dict[str, str] = {
     "untracked": "Untracked: this local class has never been pushed",
     "remote_only": "Remote only: in the store, not in your project's modules",
 }
-
-
-def short_hash(h: str | None) -> str:
-    return (h or "")[:SHORT]
-
-
-def format_size(n: int | None) -> str:
-    if n is None:
-        return ""
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
-
-
-
-
-def local_time(iso: str | None) -> str:
-    """An ISO UTC stamp in the user's local time, for tooltips and tables."""
-    dt = parse_utc(iso)
-    return dt.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if dt else ""
-
-
-def relative_time(iso: str | None, now: datetime | None = None) -> str:
-    """'3 h ago' style: what a user scanning a list wants to see first."""
-    dt = parse_utc(iso)
-    if dt is None:
-        return ""
-    now = now or datetime.now(timezone.utc)
-    secs = (now - dt).total_seconds()
-    if secs < 0:
-        # clock skew between machines: a few minutes read as "just now";
-        # beyond that the date says more than "in the future" (and fits the column)
-        return "just now" if secs > -300 else dt.astimezone().strftime("%Y-%m-%d")
-    if secs < 60:
-        return "just now"
-    for limit, div, unit in ((3600, 60, "min"), (86400, 3600, "h"), (86400 * 30, 86400, "d")):
-        if secs < limit:
-            return f"{int(secs // div)} {unit} ago"
-    if secs < 86400 * 365:
-        return f"{int(secs // (86400 * 30))} mo ago"
-    return dt.astimezone().strftime("%Y-%m-%d")
 
 
 @dataclass

@@ -1,138 +1,389 @@
-"""Undoable pointer moves: ``QUndoCommand`` + the controller that runs them.
+"""Every user action of the window is one command object (git-cola's ``cmds.py``).
 
-A move of ``latest`` is a network call, so it cannot run inside
-``QUndoCommand.redo()`` on the UI thread, and it can fail (someone else moved
-the pointer).  The store is therefore moved first, in a worker, by
-:meth:`MoveLatestCommand.apply_redo` / :meth:`apply_undo`; only when that
-succeeded does :class:`PointerHistory` step the ``QUndoStack``, whose
-``redo()``/``undo()`` are pure bookkeeping.  A lost compare-and-swap leaves the
-stack where it was: nothing is overwritten, the view is refreshed, and the
-user is told why.
+A command is built on the UI thread with what the action needs (the class,
+the hashes, the folder the user picked).  Its ``run`` makes one
+``PetClassManager`` call and runs on a worker (``calls.CommandRunner``), never
+on the UI thread; its ``do`` starts it and applies the answer to the
+:class:`AppContext` (the session's model, the undo history, the message bar).
+The menu, the toolbar, the context menu and the shortcut all trigger the same
+``QAction``, whose slot builds the command and calls ``do``.
+
+Commands that move ``latest`` (make latest, push) leave a
+:class:`~petbrowser.gui.undo.Move` in the per-class undo history, so Ctrl+Z
+moves the pointer back by compare-and-swap.  Questions (which store, pull
+options, an informed yes) go through :class:`~petbrowser.gui.prompts.Prompts`,
+which tests replace.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from petbrowser.core.errors import ConflictError, PetBrowserError
-from petbrowser.core.models import HistoryEntry
-from petbrowser.gui.workers import TaskRunner
+from petbrowser.core.errors import ConfigError, PetBrowserError, UnsafePickleError
+from petbrowser.core.models import short_hash
+from petbrowser.gui.calls import Command
+from petbrowser.gui.open_target import OpenTarget
+from petbrowser.gui.undo import Move
+from petbrowser.gui.workers import Task, TaskContext
 
-__all__ = ["MoveLatestCommand", "PointerHistory"]
+if TYPE_CHECKING:
+    from petbrowser.core.manager import (
+        ClassDiff,
+        DiffResult,
+        HistoryEntry,
+        InspectResult,
+        Opening,
+        PetClassManager,
+        PullResult,
+        PushResult,
+    )
+    from petbrowser.gui.diff_layout import Layout
+    from petbrowser.gui.prompts import Prompts
+    from petbrowser.gui.session import Session
+    from petbrowser.gui.undo import UndoHistory
 
+__all__ = [
+    "AppContext",
+    "ChooseStoreCommand",
+    "Command",
+    "CompareCommand",
+    "CreateDemoCommand",
+    "HistoryCommand",
+    "InspectCommand",
+    "MakeLatestCommand",
+    "OpenCommand",
+    "PullCommand",
+    "PushCommand",
+    "PUSHABLE",
+    "RefreshCommand",
+    "RestoreSourceCommand",
+    "demo_dir",
+    "is_older",
+]
 
-class MoveLatestCommand(QUndoCommand):
-    """Move ``name``'s latest from ``from_hash`` to ``to_hash`` (and back).
+class AppContext(QObject):
+    """What commands act on, and how they report: one per window.
 
-    Each direction is a compare-and-swap against the hash the other direction
-    set, so an undo never clobbers a move somebody else made in between.
+    ``message(text, level, detail)`` and ``error(exc, context)`` reach the
+    message bar; ``finished(kind)`` says an operation ("push", "pull",
+    "move") completed.
     """
 
-    def __init__(self, name: str, from_hash: str | None, to_hash: str, action: str = "rollback") -> None:
-        super().__init__(f"Make {to_hash[:10]} latest of {name}")
-        self.name = name
-        self.from_hash = from_hash
-        self.to_hash = to_hash
-        self.action = action
-        self._pushed = False
+    message = Signal(str, str, str)
+    error = Signal(object, str)
+    finished = Signal(str)
 
-    # Blocking core calls, run on a worker thread.
-    def apply_redo(self, manager) -> HistoryEntry:
-        action = "redo" if self._pushed else self.action
-        return manager.move_latest(self.name, self.to_hash, expected=self.from_hash, action=action)
-
-    def apply_undo(self, manager) -> HistoryEntry:
-        if self.from_hash is None:
-            raise PetBrowserError(f"cannot undo: {self.name} had no latest pointer before")
-        return manager.move_latest(self.name, self.from_hash, expected=self.to_hash, action="undo")
-
-    # Bookkeeping only: the store was already moved by apply_*.
-    def redo(self) -> None:
-        self._pushed = True
-
-    def undo(self) -> None:
-        pass
-
-
-class PointerHistory(QObject):
-    """Runs pointer moves in workers and keeps a ``QUndoStack`` in step.
-
-    ``moved(name)`` after any successful move, ``failed(error)`` on failure,
-    ``conflict(error)`` when the pointer had moved under us.
-    """
-
-    moved = Signal(str)
-    failed = Signal(object)
-    conflict = Signal(object)
-    busy_changed = Signal(bool)
-
-    def __init__(self, runner: TaskRunner, manager: Callable[[], object], parent: QObject | None = None) -> None:
+    def __init__(self, session: Session, history: UndoHistory, prompts: Prompts, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.runner = runner
-        self._manager = manager
-        self.stack = QUndoStack(self)
-        self._busy = False
+        self.session = session
+        self.history = history
+        self.prompts = prompts
+        session.error.connect(self.fail)  # one channel for every error the user sees
+        history.failed.connect(lambda exc: self.fail(exc, "Moving latest"))
+        history.conflict.connect(self._on_conflict)
+        history.moved.connect(self._on_moved)
 
-    @property
-    def busy(self) -> bool:
-        return self._busy
+    def execute(self, cmd: Command, **callbacks: Any) -> Task | None:
+        return self.session.commands.execute(cmd, **callbacks)
 
-    def _set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        self.busy_changed.emit(busy)
+    def say(self, text: str, level: str = "info", detail: str = "") -> None:
+        self.message.emit(text, level, detail)
 
-    def _run(self, fn, label: str, on_ok: Callable[[HistoryEntry], None]) -> None:
-        if self._busy:
-            self.failed.emit(PetBrowserError("another pointer move is still running; try again in a moment"))
-            return
-        manager = self._manager()
-        if manager is None:
-            return
-        self._set_busy(True)
+    def fail(self, exc: BaseException, context: str = "") -> None:
+        self.error.emit(exc, context)
 
-        def done(entry: HistoryEntry) -> None:
-            on_ok(entry)
-            self.moved.emit(entry.class_name or label)
+    def _on_moved(self, _name: str, text: str) -> None:
+        if text:
+            self.say(text)
+        self.finished.emit("move")
+        self.session.refresh()
 
-        def error(exc: PetBrowserError) -> None:
-            if isinstance(exc, ConflictError):
-                self.conflict.emit(exc)
-            else:
-                self.failed.emit(exc)
+    def _on_conflict(self, exc: PetBrowserError) -> None:
+        self.fail(exc, "Moving latest")
+        self.session.refresh()
 
-        self.runner.submit(
-            lambda ctx: fn(manager),
-            label=label,
-            on_result=done,
-            on_error=error,
-            on_finished=lambda: self._set_busy(False),
-            cancellable=False,  # a move either happens or not; never drop its answer
+
+#: Statuses a push changes (a selected class in another status is not pushed).
+PUSHABLE = ("out_of_sync", "untracked", "behind")
+
+
+# ------------------------------------------------------------------ opening
+class OpenCommand(Command):
+    """Open a project and/or a store (the project folder is walked once)."""
+
+    needs_manager = False
+
+    def __init__(self, target: OpenTarget) -> None:
+        self.target = target
+        self.label = f"Opening {target.label}"
+
+    def run(self, manager: PetClassManager | None, ctx: TaskContext) -> Opening:
+        from petbrowser.core.manager import PetClassManager
+
+        t = self.target
+        return PetClassManager.open_target(
+            t.project_dir, storage=t.storage, endpoint_url=t.endpoint_url, profile=t.profile, region=t.region
         )
 
-    def move(self, name: str, from_hash: str | None, to_hash: str, action: str = "rollback") -> None:
-        """Make ``to_hash`` latest, expecting the pointer to still be ``from_hash``."""
-        cmd = MoveLatestCommand(name, from_hash, to_hash, action)
-        self._run(cmd.apply_redo, f"Moving latest of {name}", lambda e: self.stack.push(cmd))
+    def do(self, app: AppContext) -> None:
+        app.execute(self, on_result=lambda o: self.opened(app, o), on_error=lambda e: app.fail(e, self.label))
 
-    def undo(self) -> None:
-        idx = self.stack.index()
-        if idx <= 0:
+    def opened(self, app: AppContext, opening: Opening) -> None:
+        if opening.manager is not None:
+            app.session.open(opening.manager, self.target)
             return
-        cmd = self.stack.command(idx - 1)
-        assert isinstance(cmd, MoveLatestCommand)
-        self._run(cmd.apply_undo, f"Undoing move of {cmd.name}", lambda e: self.stack.undo())
-
-    def redo(self) -> None:
-        idx = self.stack.index()
-        if idx >= self.stack.count():
+        if not opening.stores:  # DESIGN: no store configured -> offer the ones inside, if any
+            app.fail(
+                ConfigError(
+                    f"{self.target.project_dir} sets no store and holds none: set 'storage' in "
+                    "[tool.petbrowser] of its pyproject.toml, or use File ▸ Open store…"
+                ),
+                self.label,
+            )
             return
-        cmd = self.stack.command(idx)
-        assert isinstance(cmd, MoveLatestCommand)
-        self._run(cmd.apply_redo, f"Redoing move of {cmd.name}", lambda e: self.stack.redo())
+        chosen = app.prompts.choose_store(str(self.target.project_dir), list(opening.stores))
+        if chosen:
+            ChooseStoreCommand(opening, chosen, self.target).do(app)
 
-    def clear(self) -> None:
-        """Forget the stack (another store was opened)."""
-        self.stack.clear()
+
+class ChooseStoreCommand(Command):
+    """Open the store the user picked for a project already loaded."""
+
+    needs_manager = False
+
+    def __init__(self, opening: Opening, store: str, target: OpenTarget) -> None:
+        self.opening, self.store = opening, store
+        self.target = replace(target, storage=store)
+        self.label = f"Opening {self.target.label}"
+
+    def run(self, manager: PetClassManager | None, ctx: TaskContext) -> PetClassManager:
+        return self.opening.choose(self.store)
+
+    def do(self, app: AppContext) -> None:
+        app.execute(
+            self,
+            on_result=lambda m: app.session.open(m, self.target),
+            on_error=lambda e: app.fail(e, self.label),
+        )
+
+
+def demo_dir() -> Path:
+    """Where ``--demo`` creates the demo (the user data folder)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("petbrowser", "petbrowser")) / "demo"
+
+
+class CreateDemoCommand(Command):
+    """Create the demo (once) under ``dest``, then open it."""
+
+    label = "Creating the demo"
+    cancellable = False
+    needs_manager = False
+
+    def __init__(self, dest: Path) -> None:
+        self.dest = dest
+
+    def run(self, manager: PetClassManager | None, ctx: TaskContext) -> Path:
+        from petbrowser.core.manager import PetClassManager
+
+        return PetClassManager.create_demo(self.dest)
+
+    def do(self, app: AppContext) -> None:
+        app.execute(
+            self,
+            on_result=lambda project: OpenCommand(OpenTarget(project_dir=str(project))).do(app),
+            on_error=lambda e: app.fail(e, self.label),
+        )
+
+
+# ------------------------------------------------------------------ reading
+class RefreshCommand(Command):
+    """Reload the listing (incrementally), then the local statuses (F5)."""
+
+    label = "Refreshing"
+
+    def do(self, app: AppContext) -> None:
+        app.session.refresh()
+
+
+class InspectCommand(Command):
+    """What one version holds, without unpickling it."""
+
+    def __init__(self, name: str, code_hash: str) -> None:
+        self.name, self.hash = name, code_hash
+        self.label = f"Inspecting {name} {short_hash(code_hash)}"
+
+    def run(self, manager: PetClassManager, ctx: TaskContext) -> InspectResult:
+        return manager.inspect(self.name, self.hash)
+
+
+class HistoryCommand(Command):
+    """Every recorded move of a class's latest pointer."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.label = f"Reading the history of {name}"
+
+    def run(self, manager: PetClassManager, ctx: TaskContext) -> list[HistoryEntry]:
+        return manager.history(self.name)
+
+
+class CompareCommand(Command):
+    """Two refs of a class compared and laid out side by side, all on the worker."""
+
+    def __init__(self, name: str, a: str, b: str) -> None:
+        self.name, self.a, self.b = name, a, b
+        self.label = f"Comparing {name}"
+
+    def run(self, manager: PetClassManager, ctx: TaskContext) -> tuple[DiffResult, dict[str, Layout]]:
+        from petbrowser.gui.diff_layout import build_layouts
+
+        result = manager.compare(self.name, self.a, self.b)
+        ctx.check()
+        return result, build_layouts(result)
+
+
+# ------------------------------------------------------------- pointer moves
+def is_older(a: Any, b: Any) -> bool | None:
+    """Whether version ``a`` was pushed before ``b`` (None: unknown or the same second)."""
+    if a is None or b is None or not a.pushed_at or not b.pushed_at or a.pushed_at == b.pushed_at:
+        return None
+    return a.pushed_at < b.pushed_at
+
+
+class MakeLatestCommand(Command):
+    """Show what changes (the diff of the two versions), confirm, then move latest (undoable)."""
+
+    def __init__(self, name: str, to_hash: str) -> None:
+        self.name, self.to_hash = name, to_hash
+        self.from_hash: str | None = None
+        self.label = f"Comparing {name}"
+
+    def run(self, manager: PetClassManager, ctx: TaskContext) -> ClassDiff:
+        return manager.diff(self.name, str(self.from_hash), self.to_hash)
+
+    def do(self, app: AppContext) -> None:
+        info = app.session.model.class_info(self.name)
+        self.from_hash = info.latest if info else None
+        if self.from_hash == self.to_hash:
+            app.say(f"{short_hash(self.to_hash)} is already the latest of {self.name}.")
+            return
+        if self.from_hash is None:
+            self.confirm(app, None, "the class has no latest pointer yet")
+            return
+        app.execute(
+            self,
+            on_result=lambda d: self.confirm(app, d, None),
+            on_error=lambda exc: self.confirm(app, None, exc.message),
+        )
+
+    def confirm(self, app: AppContext, class_diff: ClassDiff | None, error: str | None) -> None:
+        from petbrowser.gui.confirm_move import ConfirmMoveDialog
+
+        info = app.session.model.class_info(self.name)
+        versions = {v.hash: v for v in (info.versions if info else ())}
+        before, after = versions.get(self.from_hash or ""), versions.get(self.to_hash)
+        backwards = is_older(after, before)
+        dialog = ConfirmMoveDialog(
+            self.name, self.from_hash, self.to_hash,
+            from_version=before, to_version=after,
+            class_diff=class_diff, diff_error=error, backwards=backwards, parent=app.prompts.parent,
+        )  # fmt: skip
+        if app.prompts.confirm_move(dialog):
+            kind = {True: "roll back", False: "roll forward", None: "move"}[backwards]
+            app.history.move(Move(self.name, self.from_hash, self.to_hash, kind))
+
+
+class PushCommand(Command):
+    """Push the named local classes, or every class that is not synced; each
+    push that moved ``latest`` becomes an undoable move of that class."""
+
+    cancellable = False
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = list(dict.fromkeys(names))
+        self.label = f"Pushing {', '.join(self.names) if self.names else 'every out-of-sync class'}"
+
+    @classmethod
+    def for_selection(cls, classes: list[str], session: Session) -> PushCommand:
+        """The selected classes a push changes; none of them: every class not synced."""
+        statuses = session.model.statuses()
+        return cls([n for n in classes if statuses.get(n) in PUSHABLE])
+
+    def run(self, manager: PetClassManager, ctx: TaskContext) -> list[PushResult]:
+        return manager.push(self.names or None, all_=not self.names)
+
+    @staticmethod
+    def moves(results: list[PushResult]) -> list[Move]:
+        """The pointer moves a push made that can be undone (a first push has nothing to go back to)."""
+        return [Move(r.name, r.from_hash, r.hash, "push") for r in results if r.moved and r.from_hash]
+
+    def do(self, app: AppContext) -> None:
+        statuses = app.session.model.statuses().values()
+        if not self.names and not any(s in ("out_of_sync", "untracked") for s in statuses):
+            app.say("Nothing to push: every local class is in the store.")
+            return
+        app.execute(self, on_result=lambda r: self.done(app, r), on_error=lambda e: self.failed(app, e))
+
+    def done(self, app: AppContext, results: list[PushResult]) -> None:
+        for move in self.moves(results):
+            app.history.record(move)
+        parts = [f"{r.name} {r.status} {short_hash(r.hash)}" for r in results]
+        undo = " (Ctrl+Z moves latest back)" if self.moves(results) else ""
+        app.say("Pushed: " + ("; ".join(parts) if parts else "nothing to do") + undo)
+        app.finished.emit("push")
+        app.session.refresh()
+
+    def failed(self, app: AppContext, exc: PetBrowserError) -> None:
+        app.fail(exc, "Pushing")
+        app.session.refresh()
+
+
+# ---------------------------------------------------------------------- pull
+class PullCommand(Command):
+    """Verify a version and rebuild it in the project's interpreter (optionally
+    writing its source into a folder); a flagged pickle needs an informed yes."""
+
+    cancellable = False
+
+    def __init__(self, name: str, code_hash: str, restore_dir: str | None = None, *, allow_unsafe: bool = False) -> None:
+        self.name, self.hash, self.restore_dir, self.allow_unsafe = name, code_hash, restore_dir, allow_unsafe
+        self.label = f"Pulling {name} {short_hash(code_hash)}"
+
+    def run(self, manager: PetClassManager, ctx: TaskContext) -> PullResult:
+        return manager.pull(self.name, self.hash, restore_dir=self.restore_dir, allow_unsafe=self.allow_unsafe)
+
+    def do(self, app: AppContext) -> None:
+        app.execute(self, on_result=lambda r: self.done(app, r), on_error=lambda e: self.failed(app, e))
+
+    def done(self, app: AppContext, result: PullResult) -> None:
+        lines = [f"Pulled {self.name} {short_hash(self.hash)}"]
+        if result.verified:
+            lines.append("digest verified")
+        else:
+            lines.append("no digest could be checked (no metadata)")
+        lines.append(f"{len(result.methods)} methods rebuilt")
+        if result.restored_path:
+            lines.append(f"source written to {result.restored_path}")
+        app.say(", ".join(lines), "warning" if result.warnings else "info", "\n".join(result.warnings))
+        app.finished.emit("pull")
+
+    def failed(self, app: AppContext, exc: PetBrowserError) -> None:
+        if isinstance(exc, UnsafePickleError) and not self.allow_unsafe:
+            if app.prompts.confirm_unsafe(self.name, self.hash, exc):
+                type(self)(self.name, self.hash, self.restore_dir, allow_unsafe=True).do(app)
+                return
+        app.fail(exc, f"Pulling {self.name}")
+
+
+class RestoreSourceCommand(PullCommand):
+    """Pull a version and write its captured source into a folder of the project."""
+
+    def __init__(self, name: str, code_hash: str, restore_dir: str, *, allow_unsafe: bool = False) -> None:
+        super().__init__(name, code_hash, restore_dir, allow_unsafe=allow_unsafe)
+        self.label = f"Restoring the source of {name} {short_hash(code_hash)}"

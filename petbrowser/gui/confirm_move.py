@@ -13,8 +13,8 @@ from typing import Any
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from petbrowser.core.models import VersionInfo
-from petbrowser.gui.class_tree import local_time, relative_time, short_hash
 from petbrowser.gui.details import diff_summary
+from petbrowser.gui.format import local_time, relative_time, short_hash
 from petbrowser.gui.icons import icon
 
 __all__ = ["ConfirmMoveDialog"]

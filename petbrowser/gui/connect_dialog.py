@@ -8,9 +8,7 @@ remembered.
 
 from __future__ import annotations
 
-import json
-
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -30,30 +28,10 @@ from PySide6.QtWidgets import (
 
 from petbrowser.gui.icons import icon
 from petbrowser.gui.open_target import OpenTarget
+from petbrowser.gui.recent import recent_stores, remember
 from petbrowser.gui.workers import TaskRunner
 
-__all__ = ["ConnectDialog", "recent_stores", "remember_store"]
-
-RECENT_KEY = "stores/recent"
-MAX_RECENT = 10
-
-
-def recent_stores(settings: QSettings | None = None) -> list[OpenTarget]:
-    s = settings or QSettings()
-    try:
-        items = json.loads(str(s.value(RECENT_KEY, "[]")))
-    except ValueError:
-        return []
-    out = [OpenTarget.from_dict(d) for d in items] if isinstance(items, list) else []
-    return [t for t in out if t is not None and t.storage]
-
-
-def remember_store(target: OpenTarget, settings: QSettings | None = None) -> None:
-    """Remember a store (never a secret: OpenTarget has no field for one)."""
-    s = settings or QSettings()
-    items = [t for t in recent_stores(s) if t != target]
-    items.insert(0, target)
-    s.setValue(RECENT_KEY, json.dumps([t.to_dict() for t in items[:MAX_RECENT]]))
+__all__ = ["ConnectDialog", "s3_url"]
 
 
 def s3_url(bucket: str, prefix: str) -> str:
@@ -204,11 +182,11 @@ class ConnectDialog(QDialog):
         self.result_label.setText("Testing…")
 
         def work(ctx):
-            from petbrowser.core.storage import open_storage
+            from petbrowser.core.manager import PetClassManager
 
-            st = open_storage(t.storage, endpoint_url=t.endpoint_url, profile=t.profile, region=t.region)
-            st.check()
-            return getattr(st, "url", t.storage)
+            return PetClassManager.check_store(
+                str(t.storage), endpoint_url=t.endpoint_url, profile=t.profile, region=t.region
+            )
 
         self.runner.submit(
             work,
@@ -234,5 +212,5 @@ class ConnectDialog(QDialog):
         if t is None:
             self._show_result(False, "Fill in the folder or the bucket first.")
             return
-        remember_store(t)
+        remember(t, last=False)
         self.accept()

@@ -35,24 +35,23 @@ from petbrowser.gui.class_tree import (
 from petbrowser.gui.icons import icon
 
 if TYPE_CHECKING:  # imported on first use: start-up never shows these tabs
+    from petbrowser.core.manager import ClassDiff, DiffResult
     from petbrowser.gui.code_view import CodeView
+    from petbrowser.gui.diff_layout import Layout
     from petbrowser.gui.diff_view import DiffView
 
 __all__ = ["DetailsPanel", "DiffPanel", "diff_summary"]
 
 
 
-def diff_summary(class_diff: Any, limit: int = 12) -> list[str]:
+def diff_summary(class_diff: ClassDiff, limit: int = 12) -> list[str]:
     """One line per changed method ("~ predict (signature)"): for the diff tab
     and the make-latest confirmation."""
-    marks = {"added": "+", "removed": "−", "changed": "~", "modified": "~"}
-    lines = []
-    for m in getattr(class_diff, "methods", []) or []:
-        status = getattr(m, "status", "changed")
-        if status in ("same", "unchanged", "equal"):
-            continue
-        extra = " (signature)" if getattr(m, "signature_change", None) else ""
-        lines.append(f"{marks.get(status, '~')} {m.name}{extra}")
+    marks = {"added": "+", "removed": "−", "changed": "~"}
+    lines = [
+        f"{marks[m.status]} {m.name}{' (signature)' if m.signature_change else ''}"
+        for m in class_diff.changed_methods
+    ]
     if len(lines) > limit:
         lines = lines[:limit] + [f"… and {len(lines) - limit} more"]
     return lines
@@ -114,7 +113,7 @@ class DiffPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.class_diff: Any = None
+        self.class_diff: ClassDiff | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 0)
         lay.setSpacing(2)
@@ -140,20 +139,17 @@ class DiffPanel(QWidget):
         self.view  # noqa: B018 - build it before the first paint of this tab
         super().showEvent(event)
 
-    def show_diff(
-        self, name: str, desc_a: dict, desc_b: dict, a_label: str, b_label: str, class_diff: Any
-    ) -> None:
-        self.class_diff = class_diff
+    def show_diff(self, name: str, result: DiffResult, layouts: dict[str, Layout] | None = None) -> None:
+        """Show a comparison the compare command made (and laid out) on its worker."""
+        self.class_diff = result.class_diff
         self.title.setText(
-            f"<b>{html.escape(name)}</b>: {html.escape(a_label)} → {html.escape(b_label)}"
+            f"<b>{html.escape(name)}</b>: {html.escape(result.a_label)} → {html.escape(result.b_label)}"
         )
-        self.view.set_describes(desc_a, desc_b, a_label, b_label, class_diff=class_diff)
+        self.view.set_result(result, layouts)
 
     def changed_methods(self) -> list[str]:
         """Names of the methods the diff lists as not unchanged."""
-        return [
-            m.name for m in getattr(self.class_diff, "methods", []) or [] if m.status != "unchanged"
-        ]
+        return [m.name for m in self.class_diff.changed_methods] if self.class_diff else []
 
     def clear(self, text: str = "") -> None:
         self.class_diff = None
@@ -354,8 +350,6 @@ class DetailsPanel(QTabWidget):
         self.history.resizeColumnsToContents()
 
     # -------------------------------------------------------------- diff
-    def show_diff(
-        self, name: str, desc_a: dict, desc_b: dict, a_label: str, b_label: str, class_diff: Any
-    ) -> None:
-        self.diff.show_diff(name, desc_a, desc_b, a_label, b_label, class_diff)
+    def show_diff(self, name: str, result: DiffResult, layouts: dict[str, Layout] | None = None) -> None:
+        self.diff.show_diff(name, result, layouts)
         self.setCurrentIndex(self.DIFF)

@@ -1,18 +1,16 @@
 """Side-by-side diff of two versions of a class: source or bytecode.
 
-The diffing itself is core's (``petbrowser.core.diff``): this widget only
-lays the aligned rows out in two CodeViews, tints them, and navigates
-between changes.  The laid-out text of each mode is built once per pair of
-versions and cached, so switching modes or scrolling a 200-method class
-never recomputes a diff.
+The comparing is core's (``PetClassManager.compare``) and the laying out is
+``gui/diff_layout.py``'s, both done on a worker by the compare command: this
+widget only hands the laid-out rows to two CodeViews, tints them, and
+navigates between changes.  Switching modes or scrolling a 200-method class
+never recomputes anything.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import (
@@ -40,12 +38,14 @@ from PySide6.QtWidgets import (
 )
 
 from petbrowser.gui.code_view import CodeView
+from petbrowser.gui.diff_layout import MODES, Layout, build_layouts, text_layout
 from petbrowser.gui.icons import icon
 from petbrowser.gui.theme import diff_colors, is_dark
 
-__all__ = ["DiffView", "MODES", "summary_text"]
+if TYPE_CHECKING:
+    from petbrowser.core.manager import ClassDiff, DiffResult
 
-MODES: tuple[str, ...] = ("source", "bytecode")
+__all__ = ["DiffView", "MODES", "summary_text"]
 
 #: Method statuses in the order the list shows them: what changed comes first.
 _STATUS_ORDER = {"changed": 0, "added": 1, "removed": 2, "unchanged": 3}
@@ -63,110 +63,6 @@ def summary_text(statuses: Iterable[str]) -> str:
     return f"{n} method{'' if n == 1 else 's'} changed, {counts['added']} added, {counts['removed']} removed"
 
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
-def _spans(spans: Any) -> list[tuple[int, int]]:
-    """Char ranges as (start, end) pairs, whatever tuple/object shape core hands out."""
-    out: list[tuple[int, int]] = []
-    for span in spans or ():
-        if isinstance(span, (tuple, list)) and len(span) >= 2:
-            start, end = int(span[0]), int(span[1])
-        else:
-            start, end = int(_get(span, "start", 0)), int(_get(span, "end", 0))
-        if end > start:
-            out.append((start, end))
-    return out
-
-
-def _lines(text: str | None) -> list[str]:
-    return text.splitlines() if text else []
-
-
-def _core_diff() -> Any:
-    from petbrowser.core import diff
-
-    return diff
-
-
-def _compute_class_diff(a: dict[str, Any], b: dict[str, Any], a_label: str, b_label: str) -> Any:
-    """Ask core for the ClassDiff of two describe dicts."""
-    return _core_diff().diff_describe(a, b, a_label=a_label, b_label=b_label)
-
-
-@dataclass
-class _Side:
-    """One laid-out side of one mode."""
-
-    lines: list[str] = field(default_factory=list)
-    numbers: list[int | None] = field(default_factory=list)
-    tints: dict[int, str] = field(default_factory=dict)  # row -> diff_colors key
-    spans: list[tuple[int, int, int]] = field(default_factory=list)  # row, start, end
-
-
-@dataclass
-class _Layout:
-    """Both sides of one mode, the changed blocks and where each method starts."""
-
-    left: _Side = field(default_factory=_Side)
-    right: _Side = field(default_factory=_Side)
-    changes: list[range] = field(default_factory=list)
-    method_rows: dict[str, int] = field(default_factory=dict)
-    language: str = "python"
-    note: str = ""
-
-    @property
-    def row_count(self) -> int:
-        return len(self.left.lines)
-
-    def add_rows(self, rows: Sequence[Any], numbered: bool = True) -> None:
-        """Append core's aligned rows, numbering each side's real lines from 1."""
-        n_left = n_right = 0
-        for row in rows:
-            kind = _get(row, "kind", "equal")
-            left, right = _get(row, "left"), _get(row, "right")
-            index = len(self.left.lines)
-            has_left = kind != "insert" and left is not None
-            has_right = kind != "delete" and right is not None
-            n_left += has_left
-            n_right += has_right
-            self.left.lines.append(left if has_left else "")
-            self.right.lines.append(right if has_right else "")
-            self.left.numbers.append(n_left if has_left and numbered else None)
-            self.right.numbers.append(n_right if has_right and numbered else None)
-            if kind == "equal":
-                continue
-            self.left.tints[index] = "delete_line" if has_left else "filler"
-            self.right.tints[index] = "insert_line" if has_right else "filler"
-            if kind == "replace":
-                self.left.spans += [(index, s, e) for s, e in _spans(_get(row, "left_spans"))]
-                self.right.spans += [(index, s, e) for s, e in _spans(_get(row, "right_spans"))]
-
-    def add_plain(self, left: str, right: str, tinted: bool = False) -> None:
-        """Append one unnumbered row (a header or separator)."""
-        index = len(self.left.lines)
-        self.left.lines.append(left)
-        self.right.lines.append(right)
-        self.left.numbers.append(None)
-        self.right.numbers.append(None)
-        if tinted:
-            self.left.tints[index] = "delete_line"
-            self.right.tints[index] = "insert_line"
-
-    def find_changes(self) -> None:
-        """Contiguous runs of tinted rows: what Next/Previous change visit."""
-        rows = sorted(set(self.left.tints) | set(self.right.tints))
-        self.changes = []
-        for row in rows:
-            if self.changes and self.changes[-1].stop == row:
-                self.changes[-1] = range(self.changes[-1].start, row + 1)
-            else:
-                self.changes.append(range(row, row + 1))
-
-
 # --------------------------------------------------------------------- widget
 class DiffView(QWidget):
     """Compares two versions of a class; see ``set_describes``.
@@ -178,13 +74,11 @@ class DiffView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._a: dict[str, Any] | None = None
-        self._b: dict[str, Any] | None = None
-        self._texts: tuple[str, str, str] | None = None  # a, b, language (set_texts)
-        self._class_diff: Any = None
+        self._result: DiffResult | None = None
+        self._class_diff: ClassDiff | None = None
         self._mode = "source"
-        self._layouts: dict[str, _Layout] = {}
-        self._shown: _Layout | None = None
+        self._layouts: dict[str, Layout] = {}
+        self._shown: Layout | None = None
         self._current_change = -1
         self._last_nav_value: int | None = None
         self._syncing = False
@@ -313,13 +207,17 @@ class DiffView(QWidget):
         return self._mode
 
     @property
-    def class_diff(self) -> Any:
+    def class_diff(self) -> ClassDiff | None:
         return self._class_diff
+
+    @property
+    def result(self) -> DiffResult | None:
+        """The comparison shown (None: idle, or two plain texts)."""
+        return self._result
 
     def clear(self) -> None:
         """Forget both versions and show the idle empty state."""
-        self._a = self._b = None
-        self._texts = None
+        self._result = None
         self._class_diff = None
         self._layouts = {}
         self._shown = None
@@ -327,6 +225,7 @@ class DiffView(QWidget):
         self.left_view.set_code("", "text")
         self.right_view.set_code("", "text")
         self.summary_label.setText("")
+        self._class_notes = ""
         self._set_header("")
         self.empty_label.setText("Choose two versions to compare")
         self._stack.setCurrentWidget(self.empty_label)
@@ -334,31 +233,25 @@ class DiffView(QWidget):
         self.source_button.setEnabled(False)
         self.bytecode_button.setEnabled(False)
 
-    def set_describes(
-        self,
-        a: dict[str, Any],
-        b: dict[str, Any],
-        a_label: str = "A",
-        b_label: str = "B",
-        class_diff: Any = None,
-    ) -> None:
-        """Compare two describe dicts (docs/internals.md); ``class_diff`` if core already made it."""
+    def set_result(self, result: DiffResult, layouts: dict[str, Layout] | None = None) -> None:
+        """Show a comparison; ``layouts`` as the compare command built them on its worker
+        (built here when missing: a direct use of the widget, not the window's path)."""
         self.clear()
-        self._a, self._b = a, b
-        self._class_diff = (
-            class_diff if class_diff is not None else _compute_class_diff(a, b, a_label, b_label)
-        )
+        self._result = result
+        self._class_diff = result.class_diff
+        self._layouts = dict(layouts) if layouts is not None else build_layouts(result)
+        a_label, b_label = result.a_label, result.b_label
         self.left_label.setText(f"A  {a_label}")
         self.right_label.setText(f"B  {b_label}")
         self._fill_method_list()
         self._fill_header()
         self.source_button.setEnabled(True)
         self.bytecode_button.setEnabled(True)
-        if not self._has_changes():
+        if not result.class_diff.has_changes:
             self.summary_label.setText("No changes")
             detail = (
                 "The source differs only in formatting, comments or docstrings."
-                if _get(self._class_diff, "source_diff")
+                if result.class_diff.source_diff
                 else "Same methods, bytecode and source."
             )
             self.empty_label.setText(f"No changes\n\n{a_label} and {b_label}: {detail}")
@@ -368,12 +261,18 @@ class DiffView(QWidget):
             self.source_button.setEnabled(False)
             self.bytecode_button.setEnabled(False)
             return
-        self.summary_label.setText(
-            summary_text(_get(m, "status", "") for m in _get(self._class_diff, "methods", []))
-        )
+        self.summary_label.setText(summary_text(m.status for m in result.class_diff.methods))
         self._stack.setCurrentWidget(self._splitter)
-        has_source = bool(a.get("source")) and bool(b.get("source"))
+        has_source = bool(result.a.get("source")) and bool(result.b.get("source"))
         self._show_mode(self._mode if has_source or self._mode == "bytecode" else "bytecode")
+
+    def set_describes(
+        self, a: dict[str, Any], b: dict[str, Any], a_label: str = "A", b_label: str = "B"
+    ) -> None:
+        """Compare two describe dicts (docs/internals.md) right here, on this thread."""
+        from petbrowser.core.manager import PetClassManager
+
+        self.set_result(PetClassManager.compare_describes(a, b, a_label, b_label))
 
     def set_texts(
         self, a_text: str, b_text: str, a_label: str = "A", b_label: str = "B",
@@ -381,7 +280,6 @@ class DiffView(QWidget):
     ) -> None:  # fmt: skip
         """Compare two plain texts (no method list): a version's source against a file, say."""
         self.clear()
-        self._texts = (a_text, b_text, language)
         self.left_label.setText(f"A  {a_label}")
         self.right_label.setText(f"B  {b_label}")
         self.method_list.hide()
@@ -389,10 +287,10 @@ class DiffView(QWidget):
             self.summary_label.setText("No changes")
             self.empty_label.setText(f"No changes\n\n{a_label} and {b_label} are identical.")
             return
+        from petbrowser.core.manager import PetClassManager
+
         self._stack.setCurrentWidget(self._splitter)
-        layout = _Layout(language=language)
-        layout.add_rows(_core_diff().side_by_side(_lines(a_text), _lines(b_text)))
-        layout.find_changes()
+        layout = text_layout(PetClassManager.compare_texts(a_text, b_text), language)
         n = len(layout.changes)
         self.summary_label.setText(f"{n} changed block{'' if n == 1 else 's'}")
         self._layouts = {"source": layout}
@@ -400,14 +298,10 @@ class DiffView(QWidget):
         self._render(layout)
 
     def set_mode(self, mode: str) -> None:
-        """Show the "source" or the "bytecode" comparison (built once, then cached)."""
+        """Show the "source" or the "bytecode" comparison (laid out once, on the worker)."""
         if mode not in MODES:
             raise ValueError(f"unknown diff mode {mode!r}; expected 'source' or 'bytecode'")
-        if self._a is None or self._b is None:
-            self._mode = mode
-            self._sync_mode_buttons()
-            return
-        if not self._has_changes():
+        if self._class_diff is None or not self._class_diff.has_changes:
             self._mode = mode
             self._sync_mode_buttons()
             return
@@ -439,20 +333,9 @@ class DiffView(QWidget):
         return False
 
     # ------------------------------------------------------------ building
-    def _has_changes(self) -> bool:
-        cd = self._class_diff
-        if cd is None:
-            return False
-        value = _get(cd, "has_changes", None)
-        if value is not None:
-            return bool(value() if callable(value) else value)
-        return any(_get(m, "status") != "unchanged" for m in _get(cd, "methods", []))
-
     def _sorted_methods(self) -> list[Any]:
-        methods = list(_get(self._class_diff, "methods", []) or [])
-        return sorted(
-            methods, key=lambda m: (_STATUS_ORDER.get(_get(m, "status"), 9), _get(m, "name", ""))
-        )
+        methods = list(self._class_diff.methods) if self._class_diff is not None else []
+        return sorted(methods, key=lambda m: (_STATUS_ORDER.get(m.status, 9), m.name))
 
     def _fill_method_list(self) -> None:
         self.method_list.show()
@@ -460,10 +343,9 @@ class DiffView(QWidget):
         self.method_list.clear()
         colours = diff_colors(is_dark(self.palette()))
         for method in self._sorted_methods():
-            name, status = _get(method, "name", "?"), _get(method, "status", "unchanged")
-            kind = _get(method, "kind") or ""
+            name, status, kind = method.name, method.status, method.kind or ""
             text = name if kind in ("", "function") else f"{name}  ({kind})"
-            sig = _get(method, "signature_change") if status == "changed" else None
+            sig = method.signature_change if status == "changed" else None
             if sig:
                 text += "  · signature"
             item = QListWidgetItem(icon(f"diff-{status}"), text)
@@ -479,34 +361,22 @@ class DiffView(QWidget):
         self.method_list.blockSignals(False)
 
     def _fill_header(self) -> None:
-        notes: list[str] = []
-        mismatch = _get(self._class_diff, "python_mismatch")
-        if mismatch:
-            notes.append(str(mismatch))
-        notes += [f"Changed: {c}" for c in _get(self._class_diff, "identity_changes", None) or []]
-        attrs = [
-            f"{n}: {o} → {v}"
-            for n, (o, v) in (_get(self._class_diff, "attributes_changed") or {}).items()
-        ]
-        attrs += [
-            f"+{n} = {v}" for n, v in (_get(self._class_diff, "attributes_added") or {}).items()
-        ]
-        attrs += [
-            f"−{n} = {v}" for n, v in (_get(self._class_diff, "attributes_removed") or {}).items()
-        ]
+        cd = self._class_diff
+        if cd is None:
+            return
+        # what the code alone does not say (unsafe, by reference, digest mismatch) comes first
+        notes: list[str] = list(cd.notes)
+        if cd.python_mismatch:
+            notes.append(cd.python_mismatch)
+        notes += [f"Changed: {c}" for c in cd.identity_changes]
+        attrs = [f"{n}: {o} → {v}" for n, (o, v) in cd.attributes_changed.items()]
+        attrs += [f"+{n} = {v}" for n, v in cd.attributes_added.items()]
+        attrs += [f"−{n} = {v}" for n, v in cd.attributes_removed.items()]
         if attrs:
             notes.append("Class attributes: " + "; ".join(attrs))
-        bases = _get(self._class_diff, "bases_changed")
-        if bases:
-            if isinstance(bases, (tuple, list)) and len(bases) == 2:
-                old, new = bases
-            elif isinstance(bases, dict):  # ClassDiff.to_json() shape
-                old, new = bases.get("old", []), bases.get("new", [])
-            else:
-                old, new = (self._a or {}).get("bases", []), (self._b or {}).get("bases", [])
-            show = ", ".join(old) if isinstance(old, (list, tuple)) else str(old)
-            show_new = ", ".join(new) if isinstance(new, (list, tuple)) else str(new)
-            notes.append(f"Bases changed: ({show}) → ({show_new})")
+        if cd.bases_changed:
+            old, new = cd.bases_changed
+            notes.append(f"Bases changed: ({', '.join(old)}) → ({', '.join(new)})")
         self._class_notes = "\n".join(notes)
         self._set_header(self._class_notes)
 
@@ -514,80 +384,18 @@ class DiffView(QWidget):
         self.header_label.setText(text)
         self._header_box.setVisible(bool(text))
 
-    def _layout_for(self, mode: str) -> _Layout:
-        layout = self._layouts.get(mode)
-        if layout is None:
-            layout = self._build_source() if mode == "source" else self._build_bytecode()
-            layout.find_changes()
-            self._layouts[mode] = layout
-        return layout
-
-    def _build_source(self) -> _Layout:
-        a, b = self._a or {}, self._b or {}
-        layout = _Layout(language="python")
-        missing = [lab for lab, d in (("A", a), ("B", b)) if not d.get("source")]
-        if missing:
-            layout.note = f"No source captured for {' and '.join(missing)}: the Bytecode view compares what runs."
-        layout.add_rows(_core_diff().side_by_side(_lines(a.get("source")), _lines(b.get("source"))))
-        # Where each method starts, for the method list.
-        defs: dict[str, int] = {}
-        for row, (left, right) in enumerate(
-            zip(layout.left.lines, layout.right.lines, strict=True)
-        ):
-            for text in (left, right):
-                m = re.match(r"\s*(?:async\s+)?def\s+(\w+)", text) or re.match(
-                    r"\s*@(\w+)\.(setter|deleter)\b", text
-                )
-                if m:
-                    key = m.group(1) if m.lastindex == 1 else f"{m.group(1)}.{m.group(2)}"
-                    defs.setdefault(key, row)
-        for method in _get(self._class_diff, "methods", []) or []:
-            name = _get(method, "name", "")
-            base = name.split("/")[0]
-            if base in defs:
-                layout.method_rows[name] = defs[base]
-            elif base.split(".")[0] in defs:
-                layout.method_rows[name] = defs[base.split(".")[0]]
-        return layout
-
-    def _build_bytecode(self) -> _Layout:
-        a_methods = (self._a or {}).get("methods") or {}
-        b_methods = (self._b or {}).get("methods") or {}
-        diff = _core_diff()
-        layout = _Layout(language="dis")
-        # Class order: by name, so nested code follows its parent (f, f/<lambda>).
-        for name in sorted(set(a_methods) | set(b_methods)):
-            ma, mb = a_methods.get(name), b_methods.get(name)
-            if layout.row_count:
-                layout.add_plain("", "")
-            layout.method_rows[name] = layout.row_count
-            ha, hb = _method_header(name, ma), _method_header(name, mb)
-            layout.add_plain(ha, hb, tinted=ma is not None and mb is not None and ha != hb)
-            if ma is None or mb is None:  # added/removed: tint the header with the body
-                row = layout.row_count - 1
-                layout.left.tints[row] = "delete_line" if ma else "filler"
-                layout.right.tints[row] = "insert_line" if mb else "filler"
-                if ma is None:
-                    layout.left.lines[row] = ""
-                if mb is None:
-                    layout.right.lines[row] = ""
-            dis_a = _lines((ma or {}).get("disassembly"))
-            dis_b = _lines((mb or {}).get("disassembly"))
-            layout.add_rows(diff.side_by_side(dis_a, dis_b))
-        return layout
-
     # ------------------------------------------------------------ showing
     def _show_mode(self, mode: str) -> None:
         self._mode = mode
         self._sync_mode_buttons()
-        layout = self._layout_for(mode)
+        layout = self._layouts[mode]
         self._render(layout)
         self._set_header("\n".join(t for t in (self._class_notes, layout.note) if t))
         current = self.method_list.currentItem()
         if current is not None:
             self._scroll_to_method(current.data(_ROLE_NAME))
 
-    def _render(self, layout: _Layout) -> None:
+    def _render(self, layout: Layout) -> None:
         self._shown = layout
         self._current_change = -1
         self._last_nav_value = None
@@ -698,14 +506,6 @@ class DiffView(QWidget):
             view.set_marked_rows(change)
         self._last_nav_value = bar.value()
         return True
-
-
-def _method_header(name: str, method: dict[str, Any] | None) -> str:
-    if method is None:
-        return ""
-    kind = method.get("kind") or "function"
-    signature = method.get("signature")
-    return f"# {name}{signature or ''}  [{kind}]"
 
 
 def _tint_brush(key: str, colours: dict[str, QColor]) -> QBrush:

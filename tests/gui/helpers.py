@@ -40,3 +40,27 @@ def class_rows(window) -> dict[str, dict]:
             versions.append((v.data(Role.HASH), v.data(Role.BADGES)))
         out[name] = {"status": idx.data(Role.STATUS), "latest": idx.data(Role.HASH), "versions": versions}
     return out
+
+
+def move_store_inside(demo: Path, monkeypatch) -> Path:
+    """Make the demo a project that names no store but holds one (``storage/``)."""
+    import shutil
+
+    monkeypatch.delenv("PETBROWSER_STORAGE", raising=False)
+    shutil.move(store_dir(demo), demo / "storage")
+    pyproject = demo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('storage = "../store"\n', ""))
+    return (demo / "storage").resolve()
+
+
+def make_older_latest(window, qtbot, monkeypatch, name: str) -> tuple[str, str]:
+    """Through the window (confirmation accepted): make a non-latest version of ``name``
+    latest and wait for the statuses; returns (old latest, new latest)."""
+    rows = class_rows(window)[name]
+    old = rows["latest"]
+    target = next(h for h, _ in rows["versions"] if h != old)
+    monkeypatch.setattr(window.prompts, "confirm_move", lambda dialog: True)
+    with qtbot.waitSignal(window.statuses_updated, timeout=OPEN_TIMEOUT_MS):
+        window.select_index(window.model.version_index(name, target))
+        window.actions.make_latest.trigger()
+    return old, target

@@ -7,7 +7,6 @@ path) and checks what landed in the store with an independent manager.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from petbrowser.core.manager import PetClassManager
 from petbrowser.core.storage import open_storage
 from petbrowser.gui.class_tree import Role
 from petbrowser.gui.open_target import OpenTarget
-from tests.gui.helpers import class_rows, fresh_manager, open_and_wait, store_dir
+from tests.gui.helpers import class_rows, fresh_manager, move_store_inside, open_and_wait, store_dir
 
 DEMO_CLASSES = {"Clipper", "LinearModel", "MovingAverage", "Normalizer", "ThresholdFilter"}
 WAIT = 30000
@@ -102,7 +101,7 @@ def _accept_move(window, monkeypatch) -> list:
         seen.append((dialog.from_label.text(), dialog.to_label.text(), dialog.summary.text()))
         return True
 
-    monkeypatch.setattr(window, "confirm_move", accept)
+    monkeypatch.setattr(window.prompts, "confirm_move", accept)
     return seen
 
 
@@ -186,7 +185,7 @@ def test_undo_after_someone_else_moved_is_a_conflict(window, demo, qtbot, monkey
     with qtbot.waitSignal(window.error_shown, timeout=WAIT):
         window.actions.undo.trigger()
     assert len(fresh_manager(demo).history("Normalizer")) == before  # nothing written
-    assert window.pointer_history.stack.canUndo()  # the stack did not move
+    assert window.history.can_undo()  # the stack did not move
 
 
 def test_push_of_an_out_of_sync_class_lands_in_the_store(window, demo, qtbot):
@@ -390,14 +389,11 @@ def test_compare_with_local_shows_what_the_local_edit_changed(window, demo, qtbo
 
 
 def test_a_project_without_a_store_setting_offers_the_stores_inside(window, demo, qtbot, monkeypatch):
-    monkeypatch.delenv("PETBROWSER_STORAGE", raising=False)
-    shutil.move(store_dir(demo), demo / "storage")
-    pyproject = demo / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('storage = "../store"\n', ""))
+    inside = move_store_inside(demo, monkeypatch)
     offered = []
-    monkeypatch.setattr(window, "choose_store", lambda d, stores: offered.append(stores) or stores[0])
+    monkeypatch.setattr(window.prompts, "choose_store", lambda d, stores: offered.append(stores) or stores[0])
     open_and_wait(qtbot, window, OpenTarget(project_dir=str(demo)))
-    assert offered == [[str((demo / "storage").resolve())]]
+    assert offered == [[str(inside)]]
     assert set(class_rows(window)) == DEMO_CLASSES
 
 

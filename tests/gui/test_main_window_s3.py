@@ -11,7 +11,7 @@ import pytest
 from petbrowser.core.storage import open_storage
 from petbrowser.gui.open_target import OpenTarget
 from tests.conftest import FAKE_KEY_ID, FAKE_SECRET
-from tests.gui.helpers import class_rows, fresh_manager, open_and_wait, store_dir
+from tests.gui.helpers import class_rows, fresh_manager, make_older_latest, open_and_wait, store_dir
 
 WAIT = 30000
 
@@ -40,13 +40,7 @@ def test_tree_fills_from_s3(window, s3_demo, qtbot):
 def test_rollback_and_undo_on_s3(window, s3_demo, qtbot, monkeypatch):
     demo, target = s3_demo
     open_and_wait(qtbot, window, target)
-    rows = class_rows(window)["ThresholdFilter"]
-    old_latest = rows["latest"]
-    to = next(h for h, _ in rows["versions"] if h != old_latest)
-    monkeypatch.setattr(window, "confirm_move", lambda dialog: True)
-    with qtbot.waitSignal(window.statuses_updated, timeout=WAIT):
-        window.select_index(window.model.version_index("ThresholdFilter", to))
-        window.actions.make_latest.trigger()
+    old_latest, to = make_older_latest(window, qtbot, monkeypatch, "ThresholdFilter")
     check = fresh_manager(demo, storage=target.storage, endpoint_url=target.endpoint_url)
     assert check.resolve("ThresholdFilter", "latest") == to
     assert check.history("ThresholdFilter")[-1].action == "rollback"

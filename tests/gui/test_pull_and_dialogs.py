@@ -8,8 +8,9 @@ import pickle
 
 from petbrowser.core.errors import UnsafePickleError
 from petbrowser.gui.class_tree import Role
-from petbrowser.gui.connect_dialog import ConnectDialog, recent_stores
+from petbrowser.gui.connect_dialog import ConnectDialog
 from petbrowser.gui.open_target import OpenTarget
+from petbrowser.gui.recent import recent_stores
 from tests.conftest import FAKE_SECRET
 from tests.gui.helpers import class_rows, open_and_wait, store_dir
 
@@ -42,7 +43,7 @@ def test_pull_verifies_rebuilds_and_restores_source(window, demo, qtbot, tmp_pat
     h = class_rows(window)["Clipper"]["latest"]
     restore = tmp_path / "review"
     restore.mkdir()
-    monkeypatch.setattr(window, "ask_pull_options", lambda name, hh: (True, str(restore)))
+    monkeypatch.setattr(window.prompts, "ask_pull_options", lambda name, hh: (True, str(restore)))
     window.select_index(window.model.version_index("Clipper", h))
     with qtbot.waitSignal(window.operation_finished, timeout=WAIT):
         window.actions.pull.trigger()
@@ -64,8 +65,8 @@ def test_hostile_version_needs_an_informed_yes_and_is_never_loaded(window, demo,
     assert "system" in window.details.overview.toPlainText()
 
     asked = []
-    monkeypatch.setattr(window, "ask_pull_options", lambda name, h: (True, None))
-    monkeypatch.setattr(window, "confirm_unsafe", lambda name, h, exc: asked.append(exc) or False)
+    monkeypatch.setattr(window.prompts, "ask_pull_options", lambda name, h: (True, None))
+    monkeypatch.setattr(window.prompts, "confirm_unsafe", lambda name, h, exc: asked.append(exc) or False)
     with qtbot.waitSignal(window.error_shown, timeout=WAIT) as blocker:
         window.actions.pull.trigger()
     assert len(asked) == 1 and isinstance(asked[0], UnsafePickleError)
@@ -121,8 +122,8 @@ def test_a_clean_version_without_digest_pulls_with_a_warning(window, demo, qtbot
     open_and_wait(qtbot, window, OpenTarget(project_dir=str(demo)))
     window.select_index(window.model.version_index("Legacy", h))
     asked = []
-    monkeypatch.setattr(window, "ask_pull_options", lambda name, hh: (True, None))
-    monkeypatch.setattr(window, "confirm_unsafe", lambda name, hh, exc: asked.append(exc) or True)
+    monkeypatch.setattr(window.prompts, "ask_pull_options", lambda name, hh: (True, None))
+    monkeypatch.setattr(window.prompts, "confirm_unsafe", lambda name, hh, exc: asked.append(exc) or True)
     with qtbot.waitSignal(window.operation_finished, timeout=WAIT):
         window.actions.pull.trigger()
     assert asked == []  # clean and sandboxed: no question
@@ -139,7 +140,7 @@ def test_declining_the_move_confirmation_changes_nothing(window, demo, qtbot, mo
     target = next(h for h, _ in rows["versions"] if h != rows["latest"])
     before = fresh_manager(demo).history("Normalizer")
     shown = []
-    monkeypatch.setattr(window, "confirm_move", lambda dialog: shown.append(dialog) or False)
+    monkeypatch.setattr(window.prompts, "confirm_move", lambda dialog: shown.append(dialog) or False)
     window.select_index(window.model.version_index("Normalizer", target))
     window.actions.make_latest.trigger()
     qtbot.waitUntil(lambda: bool(shown), timeout=WAIT)

@@ -37,7 +37,7 @@ def test_class_rows_show_their_status_as_text(window, demo, qtbot):
     assert window.model.headerData(Col.BADGES, Qt.Orientation.Horizontal) == "Status"
     # the words are searchable too
     window.filter_edit.setText("out of sync")
-    window._apply_filter()
+    window.tree_filter.apply()
     assert window.proxy.rowCount() == 1
     assert window.proxy.index(0, 0).data(Role.CLASS_NAME) == "LinearModel"
 

@@ -18,6 +18,7 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QCoreApplication, QSettings, QTimer  # noqa: E402
 
+from petbrowser.gui.commands import PullCommand  # noqa: E402
 from tests.conftest import FAKE_KEY_ID, FAKE_SECRET  # noqa: E402
 from tests.reliability.helpers import put_pointer_file, put_version_files  # noqa: E402
 from tests.reliability.hostile import PAYLOADS, benign_class_pickle  # noqa: E402
@@ -127,7 +128,7 @@ def test_gui_pull_refuses_hostile_and_corrupt(qtbot: Any, window: Any, tmp_path:
     hashes = build_hostile_store(store, canary)
     assert not _open(qtbot, window, storage=str(store))
     asked: list[str] = []
-    monkeypatch.setattr(window, "confirm_unsafe", lambda name, h, exc: asked.append(h) or False)
+    monkeypatch.setattr(window.prompts, "confirm_unsafe", lambda name, h, exc: asked.append(h) or False)
     errors: list[BaseException] = []
     window.error_shown.connect(errors.append)
     finished: list[str] = []
@@ -135,7 +136,7 @@ def test_gui_pull_refuses_hostile_and_corrupt(qtbot: Any, window: Any, tmp_path:
 
     def pull(name: str, h: str) -> None:
         before = len(errors) + len(finished) + len(asked)
-        window._run_pull(name, h, None, allow_unsafe=False)
+        window.run(PullCommand(name, h))
         qtbot.waitUntil(lambda: len(errors) + len(finished) + len(asked) > before, timeout=WAIT)
 
     pull("Liar", hashes["Liar"]["os_system"])  # digest right, content evil

@@ -13,6 +13,7 @@ from petbrowser.core.errors import (
     StoreNotFoundError,
     StoreUnreachableError,
 )
+from petbrowser.core.models import short_hash
 from petbrowser.core.times import parse_utc
 
 
@@ -34,8 +35,8 @@ FATAL_ERRORS = (StoreUnreachableError, AccessDeniedError, StoreNotFoundError)
 
 
 def short(h: str | None) -> str:
-    """The 12-character form of a hash shown to people."""
-    return h[:12] if h else "-"
+    """The short form of a hash shown to people (models.short_hash), "-" for none."""
+    return short_hash(h) if h else "-"
 
 
 def utc_now() -> datetime:
