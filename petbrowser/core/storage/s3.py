@@ -118,11 +118,11 @@ class S3Storage(Storage):
         # endpoint fail fast (the GUI shows an error instead of a spinner);
         # the read timeout is generous for big .pkl downloads; 32 pooled
         # connections cover the listing's concurrent fetches (max_workers=16)
-        # without "connection pool is full" churn.  No single attempt may
-        # outlast the whole budget.
+        # without "connection pool is full" churn.  One stalled attempt may
+        # take at most half the budget, so a stall is retried once within it.
         self.timeout = float(timeout)
-        self._connect_timeout = min(float(connect_timeout), self.timeout)
-        self._read_timeout = min(float(read_timeout), self.timeout)
+        self._connect_timeout = min(float(connect_timeout), self.timeout / 4)
+        self._read_timeout = min(float(read_timeout), self.timeout / 2)
         self._clamp_reads = _per_request_read_timeout()
         self._local = threading.local()
         config = Config(
@@ -226,10 +226,11 @@ class S3Storage(Storage):
             )
         if isinstance(cause, int):
             return StorageError(
-                f"could not {doing} {where}: S3 error {cause} for {self.timeout:g} s; {hint}"
+                f"could not {doing} {where}: S3 error {cause}; gave up within the "
+                f"{self.timeout:g} s timeout ({hint})"
             )
         err = self._error(cause, key, doing)
-        return type(err)(f"{err} (gave up after {self.timeout:g} s; {hint})")
+        return type(err)(f"{err}; gave up within the {self.timeout:g} s timeout ({hint})")
 
     # ----------------------------------------------------------- helpers
     def _key(self, key: str) -> str:
