@@ -93,7 +93,7 @@ def test_timeout_from_the_environment_and_the_project_file(
     project = tmp_path / "proj"
     project.mkdir()
     (project / "petbrowser.toml").write_text(
-        f'storage = "s3://stuck-bucket"\nstorage_timeout = 3\n'
+        'storage = "s3://stuck-bucket"\nstorage_timeout = 3\n'
     )
     proc, _ = _cli("ls", "--project", str(project), "--endpoint-url", hung_endpoint.url)
     assert proc.returncode == 1
