@@ -156,3 +156,14 @@ def test_the_window_command_stops_with_one_line_and_exit_1(tmp_path: Path) -> No
     ]
     # the command line needs no display
     assert _run(gui_env(tmp_path), "demo", str(tmp_path / "d")).returncode == 0
+
+
+def test_the_docs_name_the_same_packages_and_quote_the_real_lines() -> None:
+    """README (install, troubleshooting) and scripts/run.sh say what the check says."""
+    root = Path(__file__).resolve().parents[1]
+    readme = root.joinpath("README.md").read_text()
+    run_sh = " ".join(root.joinpath("scripts", "run.sh").read_text().replace("\\\n#", " ").split())
+    for text in (" ".join(readme.replace("\\\n", " ").split()), run_sh):
+        assert "apt-get install " + platform_check.DESKTOP_PACKAGES_DEBIAN in text
+        assert "dnf install " + platform_check.DESKTOP_PACKAGES_FEDORA in text
+    assert f"petbrowser: {check_platform({})}\n" in readme
