@@ -167,3 +167,14 @@ def test_the_docs_name_the_same_packages_and_quote_the_real_lines() -> None:
         assert "apt-get install " + platform_check.DESKTOP_PACKAGES_DEBIAN in text
         assert "dnf install " + platform_check.DESKTOP_PACKAGES_FEDORA in text
     assert f"petbrowser: {check_platform({})}\n" in readme
+
+
+def test_qt_failing_to_import_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A QtGui that cannot load (a library it links is missing) is an ImportError: one line, exit 1."""
+    from petbrowser import cli
+
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    monkeypatch.setitem(sys.modules, "petbrowser.gui.app", None)  # importing it raises ImportError
+    assert cli.main([]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("petbrowser: cannot load Qt: ") and err.count("\n") == 1
