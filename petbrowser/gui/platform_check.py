@@ -262,7 +262,8 @@ def _start_probe(plugin: Path, env: Mapping[str, str]) -> subprocess.Popen[str] 
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            text=True,
+            encoding="utf-8",
+            errors="replace",
             env=dict(env),
         )
     except OSError:
@@ -302,7 +303,7 @@ def _install_hint(missing: Sequence[str]) -> str:
         debian = " ".join(dict.fromkeys(_PACKAGES[m][0] for m in known))
         fedora = " ".join(dict.fromkeys(_PACKAGES[m][1] for m in known))
         parts.append(
-            f"install them with `{_sudo()}apt-get install {debian}` (Debian/Ubuntu) "
+            f"install {'it' if len(known) == 1 else 'them'} with `{_sudo()}apt-get install {debian}` (Debian/Ubuntu) "
             f"or `{_sudo()}dnf install {fedora}` (Fedora)"
         )
     if unknown:

@@ -199,6 +199,8 @@ class S3Storage(Storage):
         remaining = self._remaining()
         if remaining is None:
             return
+        if isinstance(caught_exception, _OutOfTime):
+            raise caught_exception  # _before_send found the budget spent
         cause: BaseException | int | None = caught_exception
         if caught_exception is None:
             meta = (response[1] if response else {}) or {}
