@@ -83,7 +83,7 @@ def test_gui_timeout_flag_reaches_the_window(monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(app, "run_gui", fake_run_gui)
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    monkeypatch.delenv("PETBROWSER_TIMEOUT", raising=False)
+    monkeypatch.setenv("PETBROWSER_TIMEOUT", "")  # recorded, so the value main() sets is undone
     assert cli.main(["--timeout", "2.5"]) == 0
     assert seen == {"env": "2.5", "timeout": 2.5}
     from petbrowser.core.storage import open_storage
