@@ -37,7 +37,29 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", help="AWS profile for S3 stores")
     p.add_argument("--region", help="AWS region for S3 stores")
     p.add_argument("--python", help="the project's interpreter (overrides the project setting)")
-    p.add_argument("--timeout", type=float, help="seconds before a child process is killed (default 60)")
+    _timeout_flag(p)
+
+
+def _seconds(text: str) -> float:
+    """argparse type of --timeout: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 1e9:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, not {text!r}")
+    return value
+
+
+def _timeout_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="the longest wait for anything outside petbrowser: one store operation "
+        "(S3 connect, reads and retries together; default 30) and one child-process "
+        "call (default 60); also PETBROWSER_TIMEOUT",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,6 +136,7 @@ def build_gui_parser() -> argparse.ArgumentParser:
     parser.add_argument("--endpoint-url")
     parser.add_argument("--profile")
     parser.add_argument("--region")
+    _timeout_flag(parser)
     return parser
 
 
@@ -646,6 +669,35 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- the window -----------------------------------------------------------------
+def _run_gui(args: argparse.Namespace) -> int:
+    """Open the window, after checking that Qt can: Qt aborts (exit 134) when it cannot.
+
+    The check (``gui/platform_check.py``, no Qt import) asks the dynamic loader
+    about the platform plugin in a child process while Qt's modules load here.
+    ``PETBROWSER_NO_PLATFORM_CHECK=1`` skips it.
+    """
+    check = None
+    if not os.environ.get("PETBROWSER_NO_PLATFORM_CHECK"):
+        from petbrowser.gui.platform_check import start_check
+
+        check = start_check()
+    try:
+        from petbrowser.gui.app import run_gui  # Qt is imported only for the GUI
+    except ImportError as exc:  # QtGui itself failed to load (a library it links is missing)
+        problem = check.message() if check is not None else None
+        sys.stderr.write(f"petbrowser: {problem or f'cannot load Qt: {exc}'}\n")
+        return 1
+    problem = check.message() if check is not None else None
+    if problem:
+        sys.stderr.write(f"petbrowser: {problem}\n")
+        return 1
+    if args.timeout is not None:
+        # the window opens stores and projects in many places: the environment reaches them all
+        os.environ["PETBROWSER_TIMEOUT"] = repr(args.timeout)
+    return run_gui(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -655,10 +707,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv and argv[0] in ("-h", "--help"):
             build_parser().print_help()
             return 0
-        args = build_gui_parser().parse_args(argv)
-        from petbrowser.gui.app import run_gui  # Qt is imported only for the GUI
-
-        return run_gui(args)
+        return _run_gui(build_gui_parser().parse_args(argv))
     except PetBrowserError as exc:
         sys.stderr.write(f"petbrowser: {exc.message}\n")
         if exc.detail and os.environ.get("PETBROWSER_DEBUG"):

@@ -110,7 +110,11 @@ class PetClassManager:
             project_dir, storage=storage, modules=modules, python=python, timeout=timeout
         )
         st = open_storage(
-            project.storage_url, endpoint_url=endpoint_url, profile=profile, region=region
+            project.storage_url,
+            endpoint_url=endpoint_url,
+            profile=profile,
+            region=region,
+            timeout=project.storage_timeout,
         )
         return cls(st, project)
 
