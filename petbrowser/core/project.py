@@ -118,6 +118,8 @@ class Project:
     python: str = sys.executable
     hash_scheme: str = "pb1"
     timeout: float = DEFAULT_TIMEOUT
+    #: False when nobody chose ``hash_scheme``: a push then picks it per store.
+    hash_scheme_set: bool = False
     config_file: Path | None = None
 
     @classmethod
@@ -196,6 +198,7 @@ class Project:
             hash_scheme=scheme,
             timeout=float(timeout),
             config_file=config_file,
+            hash_scheme_set=bool(hash_scheme or settings.get("hash_scheme")),
         )
 
     def find_local_stores(self) -> list[Path]:

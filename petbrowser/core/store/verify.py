@@ -25,6 +25,13 @@ from petbrowser.core.store.records import group_objects, parse_history
 from petbrowser.core.store.sniff import sniff_by_reference, walk_pickle
 
 
+#: A 0.1.0 pointer: LabChain's pickle.load fails on it ("invalid load key, '{'").
+JSON_POINTER_WARNING = (
+    "LabChain cannot read this pointer (JSON, written by petbrowser 0.1.0): "
+    "'petbrowser repair' rewrites it"
+)
+
+
 class VerifyMixin(StoreBase):
     """verify: every object of the store checked, nothing unpickled."""
 
@@ -100,6 +107,8 @@ class VerifyMixin(StoreBase):
                     pointers[name] = result
                     if result is not None and result.hash not in groups[name].pkls:
                         problem(key, f"points to {short(result.hash)}, which is not in the store")
+                    if result is not None and result.encoding == "json":
+                        warning(key, JSON_POINTER_WARNING)
             elif kind == "pkl":
                 if error is not None:
                     problem(key, error.message)
