@@ -203,6 +203,14 @@ def test_status_agrees_with_labchain_on_its_own_store(tmp_path: Path, lc_project
     if ON_311:
         assert entries["DoubleScaler"].status == "synced"
         assert entries["Scaler"].status == "behind"  # local is v1, latest is v2, pushed later
+    # LabChain's user pulls v1 back (its pointer now names v1) while local code is v2
+    (tmp_path / "store" / "plugins" / "Scaler" / "latest.json").write_bytes(
+        pickle.dumps({"hash": SCALER_V1, "class_name": "Scaler"}, protocol=5)
+    )
+    write_filters(lc_project.root, 2)
+    scaler = {e.name: e for e in manager.check_status()}["Scaler"]
+    if ON_311:
+        assert (scaler.status, scaler.local_hash, scaler.latest) == ("ahead", SCALER_V2, SCALER_V1)
 
 
 # ---------------------------------------------------------------- scheme choice
