@@ -12,7 +12,7 @@ from petbrowser.core import layout
 from petbrowser.core.errors import CorruptPointerError, InvalidNameError
 from petbrowser.core.models import Pointer
 from petbrowser.core.names import validate_class_name, validate_hash
-from petbrowser.core.pointer import written_by_petbrowser, encode_pointer, parse_pointer
+from petbrowser.core.pointer import encode_pointer, parse_pointer, written_by_petbrowser
 
 H1 = "1" * 64
 H2 = "2" * 64

@@ -24,7 +24,6 @@ from petbrowser.core.store.common import SNIFF_LIMIT, short
 from petbrowser.core.store.records import group_objects, parse_history
 from petbrowser.core.store.sniff import sniff_by_reference, walk_pickle
 
-
 #: A 0.1.0 pointer: LabChain's pickle.load fails on it ("invalid load key, '{'").
 JSON_POINTER_WARNING = (
     "LabChain cannot read this pointer (JSON, written by petbrowser 0.1.0): "
