@@ -434,3 +434,20 @@ def test_diff_of_a_by_reference_version_is_one_line(tmp_path: Path, lc_project: 
     lines = result.format_text().splitlines()
     assert lines[1:] == result.no_code and "added" not in result.format_text()
     assert result.to_json()["no_code"] == result.no_code
+
+
+def test_ahead_is_told_from_push_times_finer_than_a_listing_gives(tmp_path: Path, lc_project: Project) -> None:
+    """Two pushes within one second tie on object times; the sidecars' milliseconds decide."""
+    storage = open_storage(tmp_path / "store")
+    manager = PetClassManager(storage, lc_project)
+    (v1,) = manager.push(["Scaler"])
+    write_filters(lc_project.root, 2)
+    (v2,) = manager.push(["Scaler"])
+    folder = tmp_path / "store" / "plugins" / "Scaler"
+    for h in (v1.hash, v2.hash):  # as if both landed within the same second
+        os.utime(folder / f"{h}.pkl", (1_700_000_000, 1_700_000_000))
+    manager.move_latest("Scaler", v1.hash, expected=v2.hash)
+    assert status_of(manager, "Scaler") == "ahead"
+    write_filters(lc_project.root, 1)
+    manager.move_latest("Scaler", v2.hash, expected=v1.hash)
+    assert status_of(manager, "Scaler") == "behind"

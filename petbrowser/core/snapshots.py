@@ -15,7 +15,7 @@ import os
 import socket
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +28,7 @@ from petbrowser.core.errors import (
     ConflictError,
     IntegrityError,
     NotFoundError,
+    PetBrowserError,
     ProjectError,
     StoreNotFoundError,
     UnsafePickleError,
@@ -308,7 +309,12 @@ def get_class_hash(project: Any, name: str, modules: Sequence[str] | None = None
 
 
 # ---------------------------------------------------------------------- status
-def _status_of(local: LocalClass, info: ClassInfo | None, default_scheme: str) -> StatusEntry:
+def _status_of(
+    local: LocalClass,
+    info: ClassInfo | None,
+    default_scheme: str,
+    pushed_at: Callable[[VersionInfo], datetime | None] | None = None,
+) -> StatusEntry:
     if info is None or (not info.versions and info.latest is None):
         return StatusEntry(
             name=local.name,
@@ -330,7 +336,7 @@ def _status_of(local: LocalClass, info: ClassInfo | None, default_scheme: str) -
     else:
         match = next((v for v in info.versions if _matches(local, v)), None)
         if match is not None:
-            status = "ahead" if _pushed_after(match, latest_v) else "behind"
+            status = "ahead" if _pushed_after(match, latest_v, pushed_at) else "behind"
             local_hash = match.hash
             scheme = _scheme_of(local, match) or scheme
         else:
@@ -345,12 +351,38 @@ def _status_of(local: LocalClass, info: ClassInfo | None, default_scheme: str) -
     )
 
 
-def _pushed_after(v: VersionInfo, latest: VersionInfo | None) -> bool:
+def _pushed_after(
+    v: VersionInfo,
+    latest: VersionInfo | None,
+    pushed_at: Callable[[VersionInfo], datetime | None] | None = None,
+) -> bool:
     """True when ``v`` was pushed after ``latest`` (typical after a rollback: ``ahead``)."""
     if latest is None:
         return False
-    at, latest_at = parse_utc(v.pushed_at), parse_utc(latest.pushed_at)
+    when = pushed_at or (lambda x: parse_utc(x.pushed_at))
+    at, latest_at = when(v), when(latest)
     return at is not None and latest_at is not None and at > latest_at
+
+
+def _sidecar_time(store: Any) -> Callable[[VersionInfo], datetime | None]:
+    """When a version was pushed, to the millisecond: its sidecar's ``pushed_at``.
+
+    A listing without sidecars only knows object times, to the second on S3
+    (and as listed on disk), so two pushes within one second would tie; the
+    sidecar is read only for the two versions an ahead/behind answer compares.
+    """
+
+    def when(v: VersionInfo) -> datetime | None:
+        meta = v.meta
+        if meta is None and v.has_meta:
+            try:
+                meta = store.read_meta(v.class_name, v.hash)
+            except PetBrowserError:
+                meta = None
+        at = parse_utc(str((meta or {}).get("pushed_at") or "")) if meta else None
+        return at or parse_utc(v.pushed_at)
+
+    return when
 
 
 def check_status(
@@ -381,7 +413,7 @@ def check_status(
         if lc.name in seen:
             continue
         seen.add(lc.name)
-        entries.append(_status_of(lc, by_name.get(lc.name), scheme))
+        entries.append(_status_of(lc, by_name.get(lc.name), scheme, _sidecar_time(store)))
     for info in listing:
         if info.name not in seen:
             entries.append(
