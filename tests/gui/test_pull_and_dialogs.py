@@ -111,7 +111,7 @@ def test_connect_dialog_tests_a_store_and_remembers_no_secret(qtbot, demo, tmp_p
 def test_a_version_without_digest_loads_only_after_an_explicit_yes(window, demo, qtbot, monkeypatch):
     # a LabChain-style copy of a harmless version: same pickle, no .meta.json
     src = store_dir(demo) / "plugins" / "Clipper"
-    h = json.loads((src / "latest.json").read_text())["hash"]
+    h = pickle.loads((src / "latest.json").read_bytes())["hash"]  # what LabChain reads
     legacy = store_dir(demo) / "plugins" / "Legacy"
     legacy.mkdir()
     (legacy / f"{h}.pkl").write_bytes((src / f"{h}.pkl").read_bytes())
