@@ -434,6 +434,9 @@ def _inspect_text(res: Any) -> str:
     lines.append(f"  defined as: {where}")
     lines.append(f"  python:     {desc.get('python_version') or 'unknown'}")
     lines.append(f"  metadata:   {'yes' if res.meta is not None else 'none (inspected statically)'}")
+    # no sidecar: LabChain wrote it, and named it by its own get_class_hash
+    scheme = (res.meta or {}).get("hash_scheme") or ("labchain" if res.meta is None else "unknown")
+    lines.append(f"  hash:       {scheme} scheme")
     if res.by_reference:
         lines.append("  BY REFERENCE - no code captured: loading imports the module as it is now")
     bases = desc.get("bases") or []

@@ -451,3 +451,14 @@ def test_ahead_is_told_from_push_times_finer_than_a_listing_gives(tmp_path: Path
     write_filters(lc_project.root, 1)
     manager.move_latest("Scaler", v2.hash, expected=v1.hash)
     assert status_of(manager, "Scaler") == "behind"
+
+
+def test_cli_inspect_names_a_labchain_versions_scheme(tmp_path: Path) -> None:
+    shutil.copytree(STORES / "by_reference", tmp_path / "store")
+    env = {k: v for k, v in os.environ.items() if k != "PETBROWSER_STORAGE"}
+    got = subprocess.run(
+        [sys.executable, "-m", "petbrowser", "inspect", "Scaler", "--storage", str(tmp_path / "store")],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert got.returncode == 0, got.stderr
+    assert "hash:       labchain scheme" in got.stdout
