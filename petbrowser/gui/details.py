@@ -159,6 +159,10 @@ class DiffPanel(QWidget):
             f"<b>{html.escape(name)}</b>: {html.escape(a_label)} → {html.escape(b_label)}"
         )
         self.view.set_describes(desc_a, desc_b, a_label, b_label, class_diff=class_diff)
+        no_code = list(getattr(class_diff, "no_code", None) or [])
+        if no_code:  # a by-reference side: nothing to compare, and not "no changes" either
+            self.view.summary_label.setText("No code to compare")
+            self.view.empty_label.setText("No code to compare\n\n" + "\n".join(no_code))
 
     def changed_methods(self) -> list[str]:
         """Names of the methods the diff lists as not unchanged."""

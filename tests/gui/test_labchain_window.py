@@ -67,3 +67,15 @@ def test_labchain_versions_show_their_scheme_and_by_reference_stays_visible(wind
     overview = window.details.overview.toPlainText()
     assert "Hash scheme" in overview and "labchain — LabChain's get_class_hash" in overview
     assert "unknown" not in overview.split("Hash scheme", 1)[1].splitlines()[0]
+
+
+def test_a_by_reference_version_against_local_says_it_holds_no_code(window, qtbot, tmp_path):
+    open_and_wait(qtbot, window, OpenTarget(project_dir=str(_labchain_project(tmp_path))))
+    window.select_index(window.model.version_index("Scaler", SCALER_V1))
+    qtbot.waitUntil(lambda: "Hash scheme" in window.details.overview.toPlainText(), timeout=30000)
+    window.compare_with("local")
+    view = window.details.diff.view
+    qtbot.waitUntil(lambda: "holds no code" in view.empty_label.text(), timeout=30000)
+    assert "it names my_filters.Scaler" in view.empty_label.text()
+    assert view.summary_label.text() == "No code to compare"
+    assert "Same methods" not in view.empty_label.text()
