@@ -19,6 +19,8 @@ from petbrowser.core.errors import PetBrowserError
 
 COMMANDS = ("ls", "log", "status", "hash", "push", "pull", "rollback", "diff", "inspect", "verify", "demo")
 COMMANDS += ("restore", "undo", "redo", "blame", "watch")  # time travel
+COMMANDS += ("repair",)  # LabChain round trip: rewrite 0.1.0's JSON pointers
+HASH_SCHEMES = ("pb1", "labchain")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,6 +64,15 @@ def _timeout_flag(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _hash_scheme(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--hash-scheme",
+        choices=HASH_SCHEMES,
+        help="name versions by petbrowser's hash (pb1) or LabChain's get_class_hash (labchain); "
+        "default: the project's hash_scheme, else labchain for a store LabChain also writes, else pb1",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="petbrowser", description="Browse and steer a LabChain class store.")
     parser.add_argument("--version", action="version", version=f"petbrowser {__version__}")
@@ -80,12 +91,20 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=helptext)
         _common(p)
         p.add_argument("--module", "-m", action="append", default=[], help="module name or .py path")
+        _hash_scheme(p)
 
     p = sub.add_parser("push", help="push classes as new versions and move latest")
     _common(p)
     p.add_argument("classes", nargs="*", metavar="CLASS")
     p.add_argument("--all", action="store_true", help="every class of the module(s) not synced")
     p.add_argument("--module", "-m", action="append", default=[])
+    _hash_scheme(p)
+
+    p = sub.add_parser(
+        "repair", help="rewrite JSON pointers (petbrowser 0.1.0) in the form LabChain reads"
+    )
+    _common(p)
+    p.add_argument("classes", nargs="*", metavar="CLASS", help="default: every JSON pointer")
 
     p = sub.add_parser("pull", help="verify a version and rebuild it in the project's interpreter")
     _common(p)
@@ -178,6 +197,7 @@ def _open_manager(args: argparse.Namespace) -> Any:
         endpoint_url=getattr(args, "endpoint_url", None),
         profile=getattr(args, "profile", None),
         region=getattr(args, "region", None),
+        hash_scheme=getattr(args, "hash_scheme", None),
     )
 
 
@@ -521,6 +541,7 @@ def _load_project(args: argparse.Namespace) -> Any:
         storage=getattr(args, "storage", None),
         python=getattr(args, "python", None),
         timeout=getattr(args, "timeout", None),
+        hash_scheme=getattr(args, "hash_scheme", None),
     )
 
 
@@ -531,21 +552,40 @@ def _table(rows: list[tuple[str, ...]]) -> str:
     )
 
 
+def _scheme_in_effect(args: argparse.Namespace, project: Any) -> tuple[str, str]:
+    """(scheme, why) for ``hash``: what a push would name versions by now."""
+    if project.hash_scheme_set:
+        return project.hash_scheme, "chosen by --hash-scheme or the project's hash_scheme"
+    if project.storage_url is None:
+        return "pb1", "no store configured"
+    try:
+        choice = _open_manager(args).hash_scheme()
+    except PetBrowserError as exc:
+        sys.stderr.write(f"petbrowser: warning: the store could not be read ({exc.message}); showing pb1\n")
+        return "pb1", "the store could not be read"
+    if choice.labchain_store:
+        return choice.scheme, f"a store LabChain also writes: {choice.labchain_store}"
+    return choice.scheme, "a store only petbrowser writes"
+
+
 @handler("hash")
 def _cmd_hash(args: argparse.Namespace) -> int:
     from petbrowser.core import snapshots
 
-    classes = snapshots.scan(_load_project(args), args.module or None)
+    project = _load_project(args)
+    classes = snapshots.scan(project, args.module or None)
+    scheme, why = _scheme_in_effect(args, project)
     rows = [("CLASS", "MODULE", "PB1", "LABCHAIN")]
     rows += [(c.name, c.module, _short(c.hashes["pb1"]), _short(c.hashes["labchain"])) for c in classes]
     text = _table(rows) if classes else "(no classes in the module(s))"
-    _emit(args, [c.to_json() for c in classes], text)
+    text += f"\nhash scheme in effect: {scheme} ({why})"
+    _emit(args, [c.to_json(scheme) for c in classes], text)
     return 0
 
 
 @handler("status")
 def _cmd_status(args: argparse.Namespace) -> int:
-    entries = _open_store_manager(args).check_status(args.module or None)
+    entries = _open_store_manager(args).check_status(args.module or None, hash_scheme=args.hash_scheme)
     rows = [("STATUS", "CLASS", "LOCAL", "LATEST")]
     rows += [(e.status, e.name, _short(e.local_hash), _short(e.latest)) for e in entries]
     text = _table(rows) if entries else "(no classes, local or in the store)"
@@ -559,13 +599,42 @@ def _cmd_push(args: argparse.Namespace) -> int:
 
     if not args.classes and not args.all:
         raise UsageError("name the class(es) to push, or pass --all")
-    results = _open_manager(args).push(args.classes, args.module or None, all_=args.all)
+    results = _open_manager(args).push(
+        args.classes, args.module or None, all_=args.all, hash_scheme=args.hash_scheme
+    )
     lines = []
     for r in results:
         was = f" (latest was {_short(r.from_hash)})" if r.moved and r.from_hash else ""
-        lines.append(f"{r.name}: {r.status} {_short(r.hash)}{was}")
+        lines.append(f"{r.name}: {r.status} {_short(r.hash)} [{r.hash_scheme}]{was}")
+    for w in getattr(results, "warnings", []):
+        sys.stderr.write(f"petbrowser: warning: {w}\n")
     _emit(args, [r.to_json() for r in results], "\n".join(lines) or "nothing to push: all synced")
     return 0
+
+
+@handler("repair")
+def _cmd_repair(args: argparse.Namespace) -> int:
+    """Each named (or every JSON) pointer rewritten as a recorded CAS move; one failure stops no other."""
+    manager = _open_store_manager(args)
+    names = list(dict.fromkeys(args.classes)) or manager.pointers_to_repair()
+    lines, data, code = [], [], 0
+    for name in names:
+        try:
+            entry = manager.repair_pointer(name)
+        except PetBrowserError as exc:
+            sys.stderr.write(f"petbrowser: {name}: {exc.message}\n")
+            data.append({"class": name, "changed": False, "error": exc.message})
+            code = max(code, exc.exit_code)
+            continue
+        if entry.key:
+            lines.append(f"{name}: latest {_short(entry.to_hash)} rewritten in LabChain's form (recorded: repair)")
+        else:
+            lines.append(f"{name}: latest {_short(entry.to_hash)} already is LabChain's form; nothing to do")
+        data.append({"class": name, **entry.to_json(), "changed": bool(entry.key)})
+    if not names:
+        lines.append("nothing to repair: LabChain can read every pointer")
+    _emit(args, data, "\n".join(lines))
+    return code
 
 
 @handler("pull")
@@ -624,6 +693,9 @@ def _inspect_text(res: Any) -> str:
     lines.append(f"  defined as: {where}")
     lines.append(f"  python:     {desc.get('python_version') or 'unknown'}")
     lines.append(f"  metadata:   {'yes' if res.meta is not None else 'none (inspected statically)'}")
+    # no sidecar: LabChain wrote it, and named it by its own get_class_hash
+    scheme = (res.meta or {}).get("hash_scheme") or ("labchain" if res.meta is None else "unknown")
+    lines.append(f"  hash:       {scheme} scheme")
     if res.by_reference:
         lines.append("  BY REFERENCE - no code captured: loading imports the module as it is now")
     bases = desc.get("bases") or []

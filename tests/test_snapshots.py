@@ -222,7 +222,7 @@ def test_persist_class_stores_without_moving_latest(store: Store, project: Proje
     assert h2 != v1.hash
     assert store.read_meta("Energy", h2) is not None
     assert store.read_pointer("Energy").hash == v1.hash  # type: ignore[union-attr]
-    assert _statuses(store, project)["Energy"] == "behind"
+    assert _statuses(store, project)["Energy"] == "ahead"  # stored after latest, not latest
 
 
 def test_push_needs_a_name_or_all_and_a_known_class(store: Store, project: Project) -> None:

@@ -21,9 +21,39 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ClassDiff", "MethodDiff", "Row", "diff_describe", "method_sources", "side_by_side"]
+__all__ = [
+    "RUNTIME_ATTRIBUTES",
+    "ClassDiff",
+    "MethodDiff",
+    "Row",
+    "diff_describe",
+    "method_sources",
+    "side_by_side",
+]
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.\d+)?(?:(?:a|b|rc)\d+)?$")
+
+#: Class attributes the interpreter (or ``abc``) creates at run time: a live
+#: class has them, a pickle rebuilds them empty, and none of them is code.
+RUNTIME_ATTRIBUTES = frozenset(
+    {
+        "_abc_impl",  # ABCMeta's C cache (3.7+)
+        "_abc_registry",  # _py_abc's caches
+        "_abc_cache",
+        "_abc_negative_cache",
+        "_abc_negative_cache_version",
+        "__abstractmethods__",
+        "__dict__",
+        "__weakref__",
+    }
+)
+#: LabChain stamps ``cls._hash = "<its hash>"`` on a class it pushes or pulls.
+_LABCHAIN_STAMP = re.compile(r"^'[0-9a-f]{64}'$")
+
+
+def _runtime_only(name: str, value: str) -> bool:
+    """True for an attribute that says nothing about the class's code."""
+    return name in RUNTIME_ATTRIBUTES or (name == "_hash" and bool(_LABCHAIN_STAMP.match(value)))
 
 
 # --------------------------------------------------------------- side by side
@@ -155,6 +185,8 @@ class ClassDiff:
     methods: list[MethodDiff] = field(default_factory=list)
     source_diff: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. "B is flagged unsafe: ..."
+    #: A side pickled by reference holds no code to compare: said in one line each.
+    no_code: list[str] = field(default_factory=list)
 
     @property
     def changed_methods(self) -> list[MethodDiff]:
@@ -195,6 +227,7 @@ class ClassDiff:
             "methods": [m.to_json() for m in self.methods],
             "source_diff": list(self.source_diff),
             "notes": list(self.notes),
+            "no_code": list(self.no_code),
         }
 
     def format_text(self, source: bool = True, bytecode: bool = True) -> str:
@@ -202,6 +235,11 @@ class ClassDiff:
         out = [f"{self.class_name or '?'}: {self.a_label} -> {self.b_label}"]
         if self.python_mismatch:
             out.append(f"note: {self.python_mismatch}")
+        if self.no_code:
+            out.extend(f"note: {n}" for n in self.notes if "pickled by reference" not in n)
+            out.extend(self.no_code)
+            out.extend(f"changed: {c}" for c in self.identity_changes)
+            return "\n".join(out)
         out.extend(f"note: {n}" for n in self.notes)
         if not self.has_changes:
             suffix = (
@@ -333,12 +371,19 @@ def diff_describe(
     for key in ("module", "qualname"):
         if a.get(key) and b.get(key) and a.get(key) != b.get(key):
             result.identity_changes.append(f"{key} {a.get(key)} -> {b.get(key)}")
+    for side, label in ((a, a_label), (b, b_label)):
+        if side.get("by_reference"):
+            named = f"{side.get('module') or '?'}.{side.get('qualname') or side.get('class_name') or '?'}"
+            result.no_code.append(f"{label}: this version holds no code: it names {named}")
+    if result.no_code:
+        # Nothing to compare: listing the other side's methods as "added" would be a lie.
+        return result
     bases_a, bases_b = list(a.get("bases") or []), list(b.get("bases") or [])
     if bases_a != bases_b:
         result.bases_changed = (bases_a, bases_b)
 
-    attrs_a: dict[str, str] = dict(a.get("attributes") or {})
-    attrs_b: dict[str, str] = dict(b.get("attributes") or {})
+    attrs_a = {k: v for k, v in (a.get("attributes") or {}).items() if not _runtime_only(k, str(v))}
+    attrs_b = {k: v for k, v in (b.get("attributes") or {}).items() if not _runtime_only(k, str(v))}
     for name in sorted(attrs_a.keys() | attrs_b.keys()):
         if name not in attrs_b:
             result.attributes_removed[name] = attrs_a[name]

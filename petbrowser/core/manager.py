@@ -101,13 +101,19 @@ class PetClassManager:
         endpoint_url: str | None = None,
         profile: str | None = None,
         region: str | None = None,
+        hash_scheme: str | None = None,
     ) -> PetClassManager:
         """Open the project's store, flags overriding the project's settings."""
         from petbrowser.core.project import Project
         from petbrowser.core.storage import open_storage
 
         project = Project.load(
-            project_dir, storage=storage, modules=modules, python=python, timeout=timeout
+            project_dir,
+            storage=storage,
+            modules=modules,
+            python=python,
+            timeout=timeout,
+            hash_scheme=hash_scheme,
         )
         st = open_storage(
             project.storage_url,
@@ -222,6 +228,28 @@ class PetClassManager:
     def resolve(self, name: str, ref: str) -> str:
         return self.store.resolve(name, ref)
 
+    # ------------------------------------------------ LabChain round trip
+    def pointers_to_repair(self) -> list[str]:
+        """Classes whose ``latest.json`` LabChain cannot read (petbrowser 0.1.0's JSON)."""
+        return [
+            c.name
+            for c in self.store.list_classes(with_meta=False)
+            if c.pointer is not None and c.pointer.encoding == "json"
+        ]
+
+    def repair_pointer(self, name: str, expected: str | None | object = ANY) -> HistoryEntry:
+        """Rewrite ``name``'s JSON pointer as LabChain's pickled dict (CAS, action ``repair``).
+
+        ``key == ""`` in the result: the pointer already was readable, nothing written.
+        """
+        return self.store.repair_pointer(name, expected)
+
+    def hash_scheme(self, explicit: str | None = None) -> Any:
+        """The ``SchemeChoice`` that names new versions in this store (``snapshots.choose_scheme``)."""
+        from petbrowser.core import snapshots
+
+        return snapshots.choose_scheme(self.store, self._require_project(), explicit)
+
     def verify(self, on_progress: Callable[[int, int], None] | None = None) -> VerifyReport:
         return self.store.verify(on_progress=on_progress)
 
@@ -308,11 +336,16 @@ class PetClassManager:
         return snapshots.get_class_hash(self._require_project(), class_name, modules)
 
     def check_status(
-        self, modules: Sequence[str] | None = None, classes: Sequence[ClassInfo] | None = None
+        self,
+        modules: Sequence[str] | None = None,
+        classes: Sequence[ClassInfo] | None = None,
+        hash_scheme: str | None = None,
     ) -> list[StatusEntry]:
         from petbrowser.core import snapshots
 
-        return snapshots.check_status(self.store, self._require_project(), modules, classes)
+        return snapshots.check_status(
+            self.store, self._require_project(), modules, classes, hash_scheme=hash_scheme
+        )
 
     def local_status(self, classes: Sequence[ClassInfo] | None = None) -> LocalStatus:
         """Statuses plus the files they were computed from, in one scan (one child process)."""
@@ -334,11 +367,18 @@ class PetClassManager:
         return snapshots.persist_class(self.store, self._require_project(), class_name, modules)
 
     def push(
-        self, names: Sequence[str] | None = None, modules: Sequence[str] | None = None, all_: bool = False
+        self,
+        names: Sequence[str] | None = None,
+        modules: Sequence[str] | None = None,
+        all_: bool = False,
+        hash_scheme: str | None = None,
     ) -> list[Any]:
+        """``PushResults``: one per class, plus ``warnings`` said once (e.g. pb1 into LabChain's store)."""
         from petbrowser.core import snapshots
 
-        return snapshots.push(self.store, self._require_project(), names, modules, all_=all_)
+        return snapshots.push(
+            self.store, self._require_project(), names, modules, all_=all_, hash_scheme=hash_scheme
+        )
 
     def pull(
         self,

@@ -121,6 +121,8 @@ class Project:
     timeout: float = DEFAULT_TIMEOUT
     #: one store operation, retries included (``storage_timeout``; ``timeout`` is the child's)
     storage_timeout: float = DEFAULT_STORAGE_TIMEOUT
+    #: False when nobody chose ``hash_scheme``: a push then picks it per store.
+    hash_scheme_set: bool = False
     config_file: Path | None = None
 
     @classmethod
@@ -209,6 +211,7 @@ class Project:
             timeout=float(timeout),
             storage_timeout=float(storage_timeout),
             config_file=config_file,
+            hash_scheme_set=bool(hash_scheme or settings.get("hash_scheme")),
         )
 
     def find_local_stores(self) -> list[Path]:

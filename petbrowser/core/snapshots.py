@@ -15,7 +15,7 @@ import os
 import socket
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,17 +28,23 @@ from petbrowser.core.errors import (
     ConflictError,
     IntegrityError,
     NotFoundError,
+    PetBrowserError,
     ProjectError,
     StoreNotFoundError,
     UnsafePickleError,
     UsageError,
 )
 from petbrowser.core.models import ClassInfo, StatusEntry, VersionInfo
+from petbrowser.core.pointer import written_by_petbrowser
+from petbrowser.core.times import parse_utc
 
 __all__ = [
     "LocalClass",
     "PushResult",
+    "PushResults",
     "PullResult",
+    "SchemeChoice",
+    "choose_scheme",
     "scan",
     "get_class_hash",
     "check_status",
@@ -66,11 +72,15 @@ class LocalClass:
     # a .py script's class hashed as LabChain's `python script.py` defines it (module __main__)
     main_hashes: dict[str, str] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, scheme: str | None = None) -> dict[str, Any]:
+        """``hash`` is the hash under ``scheme`` (the one in effect), beside both schemes' hashes."""
+        scheme = scheme or ("pb1" if "pb1" in self.hashes else next(iter(self.hashes), "pb1"))
         return {
             "name": self.name,
             "module": self.module,
-            "hash": self.hashes.get("pb1"),
+            "hash": self.hashes.get(scheme),
+            "hash_scheme": scheme,
+            "pb1_hash": self.hashes.get("pb1"),
             "labchain_hash": self.hashes.get("labchain"),
             "qualname": self.qualname,
             "file": self.file,
@@ -92,9 +102,50 @@ class PushResult:
     moved: bool
     from_hash: str | None
     status: str
+    hash_scheme: str = "pb1"  # the scheme that named the version
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class PushResults(list[PushResult]):
+    """The results of one push, one per class, plus what the whole push warns about.
+
+    A list, so callers that iterate results keep working; ``warnings`` are
+    said once per push, not once per class.
+    """
+
+    def __init__(
+        self, results: Sequence[PushResult] = (), *, hash_scheme: str = "pb1", warnings: Sequence[str] = ()
+    ) -> None:
+        super().__init__(results)
+        self.hash_scheme = hash_scheme
+        self.warnings = list(warnings)
+
+
+@dataclass(frozen=True)
+class SchemeChoice:
+    """The hash scheme that names new versions, and why.
+
+    ``labchain_store`` says why, when LabChain also writes the store (None
+    otherwise); ``explicit`` is True when the user chose the scheme.
+    """
+
+    scheme: str
+    explicit: bool
+    labchain_store: str | None = None
+
+    @property
+    def warning(self) -> str | None:
+        """What pushing under this scheme does to LabChain's view, when that is bad."""
+        if self.scheme != "pb1" or self.labchain_store is None:
+            return None
+        return (
+            f"pushing pb1-named versions into a store LabChain also writes ({self.labchain_store}): "
+            "LabChain's check_status will call these classes out_of_sync, because its "
+            "get_class_hash names them differently; push with --hash-scheme labchain "
+            '(or hash_scheme = "labchain" in [tool.petbrowser]) to name them as LabChain does'
+        )
 
 
 @dataclass(frozen=True)
@@ -188,6 +239,51 @@ def _matches(local: LocalClass, v: VersionInfo) -> bool:
     return False
 
 
+def listing_evidence(listing: Sequence[ClassInfo]) -> str | None:
+    """Why a listed store looks written by LabChain too (as ``Store.labchain_evidence``)."""
+    for info in listing:
+        bare = next((v for v in info.versions if not v.has_meta), None)
+        if bare is not None:
+            return f"version {bare.hash[:12]} of {info.name} has no petbrowser metadata"
+    for info in listing:
+        if info.pointer is not None and not written_by_petbrowser(info.pointer):
+            return f"latest.json of {info.name} was written by LabChain"
+    return None
+
+
+def choose_scheme(
+    store: Any,
+    project: Any,
+    explicit: str | None = None,
+    listing: Sequence[ClassInfo] | None = None,
+) -> SchemeChoice:
+    """The scheme that names new versions (DESIGN.md, "hash schemes").
+
+    ``explicit`` (``--hash-scheme``), else the project's ``hash_scheme`` when
+    set, else ``labchain`` for a store LabChain also writes (so LabChain's own
+    ``check_status`` agrees after a push), else ``pb1``.  ``listing`` (a
+    listing with pointers the caller already has) saves reading the store.
+    """
+    if explicit is not None:
+        _check_scheme(explicit)
+        scheme: str | None = explicit
+    elif getattr(project, "hash_scheme_set", False):
+        scheme = project.hash_scheme
+    else:
+        scheme = None
+    if scheme == "labchain":
+        return SchemeChoice("labchain", explicit=True)
+    evidence = listing_evidence(listing) if listing is not None else store.labchain_evidence()
+    if scheme is None:
+        return SchemeChoice("labchain" if evidence else "pb1", explicit=False, labchain_store=evidence)
+    return SchemeChoice(scheme, explicit=True, labchain_store=evidence)
+
+
+def _check_scheme(scheme: str) -> None:
+    if scheme not in ("pb1", "labchain"):
+        raise UsageError(f"unknown hash scheme {scheme!r} (choose pb1 or labchain)")
+
+
 # ------------------------------------------------------------------------ scan
 def scan(project: Any, modules: Sequence[str] | None = None) -> list[LocalClass]:
     """Every class defined in the module(s), hashed in the project's interpreter
@@ -231,7 +327,12 @@ def get_class_hash(project: Any, name: str, modules: Sequence[str] | None = None
 
 
 # ---------------------------------------------------------------------- status
-def _status_of(local: LocalClass, info: ClassInfo | None, default_scheme: str) -> StatusEntry:
+def _status_of(
+    local: LocalClass,
+    info: ClassInfo | None,
+    default_scheme: str,
+    pushed_at: Callable[[VersionInfo], datetime | None] | None = None,
+) -> StatusEntry:
     if info is None or (not info.versions and info.latest is None):
         return StatusEntry(
             name=local.name,
@@ -253,7 +354,8 @@ def _status_of(local: LocalClass, info: ClassInfo | None, default_scheme: str) -
     else:
         match = next((v for v in info.versions if _matches(local, v)), None)
         if match is not None:
-            status, local_hash = "behind", match.hash
+            status = "ahead" if _pushed_after(match, latest_v, pushed_at) else "behind"
+            local_hash = match.hash
             scheme = _scheme_of(local, match) or scheme
         else:
             status, local_hash = "out_of_sync", local.hashes.get(scheme, local.hash)
@@ -267,17 +369,54 @@ def _status_of(local: LocalClass, info: ClassInfo | None, default_scheme: str) -
     )
 
 
+def _pushed_after(
+    v: VersionInfo,
+    latest: VersionInfo | None,
+    pushed_at: Callable[[VersionInfo], datetime | None] | None = None,
+) -> bool:
+    """True when ``v`` was pushed after ``latest`` (typical after a rollback: ``ahead``)."""
+    if latest is None:
+        return False
+    when = pushed_at or (lambda x: parse_utc(x.pushed_at))
+    at, latest_at = when(v), when(latest)
+    return at is not None and latest_at is not None and at > latest_at
+
+
+def _sidecar_time(store: Any) -> Callable[[VersionInfo], datetime | None]:
+    """When a version was pushed, to the millisecond: its sidecar's ``pushed_at``.
+
+    A listing without sidecars only knows object times, to the second on S3
+    (and as listed on disk), so two pushes within one second would tie; the
+    sidecar is read only for the two versions an ahead/behind answer compares.
+    """
+
+    def when(v: VersionInfo) -> datetime | None:
+        meta = v.meta
+        if meta is None and v.has_meta:
+            try:
+                meta = store.read_meta(v.class_name, v.hash)
+            except PetBrowserError:
+                meta = None
+        at = parse_utc(str((meta or {}).get("pushed_at") or "")) if meta else None
+        return at or parse_utc(v.pushed_at)
+
+    return when
+
+
 def check_status(
     store: Any,
     project: Any,
     modules: Sequence[str] | None = None,
     classes: Sequence[ClassInfo] | None = None,
     scanned: Sequence[LocalClass] | None = None,
+    hash_scheme: str | None = None,
 ) -> list[StatusEntry]:
     """Every local class against the store, plus the store's classes not found locally.
 
     Each class is compared under the scheme its stored versions used, so a
-    LabChain-written store (no metadata) is judged with LabChain's hash.
+    LabChain-written store (no metadata) is judged with LabChain's hash;
+    ``hash_scheme`` (else :func:`choose_scheme`) names the local hash of a
+    class the store does not hold yet.
     ``classes`` lets a caller that already listed the store skip the listing.
     """
     local = list(scanned) if scanned is not None else scan(project, modules)  # scanned: no 2nd child
@@ -285,14 +424,15 @@ def check_status(
     # version with one is still known as such from the listing).
     listing = list(classes) if classes is not None else store.list_classes(with_meta=False)
     by_name = {c.name: c for c in listing}
-    scheme = getattr(project, "hash_scheme", "pb1")
+    # An untracked class shows the hash a push would name it by.
+    scheme = choose_scheme(store, project, hash_scheme, listing=listing).scheme
     entries = []
     seen = set()
     for lc in local:
         if lc.name in seen:
             continue
         seen.add(lc.name)
-        entries.append(_status_of(lc, by_name.get(lc.name), scheme))
+        entries.append(_status_of(lc, by_name.get(lc.name), scheme, _sidecar_time(store)))
     for info in listing:
         if info.name not in seen:
             entries.append(
@@ -351,7 +491,7 @@ def _version_exists(store: Any, name: str, h: str) -> bool:
 
 
 def _store_one(
-    store: Any, project: Any, name: str, h: str, item: dict[str, Any] | None, *, move: bool
+    store: Any, name: str, h: str, item: dict[str, Any] | None, *, move: bool, scheme: str
 ) -> PushResult:
     """Write the dumped version (if any), then move ``latest`` by compare-and-swap."""
     try:
@@ -360,7 +500,6 @@ def _store_one(
         pointer = None  # a new store: this push creates it
     created = False
     if item is not None:
-        scheme = getattr(project, "hash_scheme", "pb1")
         pkl = base64.b64decode(item["pkl"])
         try:
             created = bool(
@@ -387,31 +526,45 @@ def _store_one(
     else:
         status = "repaired" if created else "unchanged"
     return PushResult(
-        name=name, hash=h, created=created, moved=moved, from_hash=from_hash, status=status
+        name=name,
+        hash=h,
+        created=created,
+        moved=moved,
+        from_hash=from_hash,
+        status=status,
+        hash_scheme=scheme,
     )
 
 
 def _persist(
-    store: Any, project: Any, chosen: Sequence[LocalClass], *, move: bool
+    store: Any, project: Any, chosen: Sequence[LocalClass], *, move: bool, scheme: str
 ) -> list[PushResult]:
     """Dump only the versions the store lacks: cloudpickle output differs run to run,
-    and a stored version is immutable, so an existing one is never rewritten."""
-    scheme = getattr(project, "hash_scheme", "pb1")
-    missing = [lc for lc in chosen if not _version_exists(store, lc.name, lc.hash)]
+    and a stored version is immutable, so an existing one is never rewritten.
+    Each version is named by its hash under ``scheme``."""
+    missing = [lc for lc in chosen if not _version_exists(store, lc.name, lc.hashes[scheme])]
     dumped = {item["name"]: item for item in (_dump(project, missing) if missing else [])}
     results = []
     for lc in chosen:
         item = dumped.get(lc.name)
-        h = item["hashes"][scheme] if item is not None else lc.hash  # the module may have changed
-        results.append(_store_one(store, project, lc.name, h, item, move=move))
+        # the dump's own hash: the module may have changed since the scan
+        h = item["hashes"][scheme] if item is not None else lc.hashes[scheme]
+        results.append(_store_one(store, lc.name, h, item, move=move, scheme=scheme))
     return results
 
 
-def persist_class(store: Any, project: Any, name: str, modules: Sequence[str] | None = None) -> str:
+def persist_class(
+    store: Any,
+    project: Any,
+    name: str,
+    modules: Sequence[str] | None = None,
+    hash_scheme: str | None = None,
+) -> str:
     """Store the class's current version if absent; ``latest`` does not move."""
     mods = _modules(project, modules)
     lc = _find(scan(project, mods), name, mods)
-    return _persist(store, project, [lc], move=False)[0].hash
+    scheme = choose_scheme(store, project, hash_scheme).scheme
+    return _persist(store, project, [lc], move=False, scheme=scheme)[0].hash
 
 
 def push(
@@ -420,34 +573,44 @@ def push(
     names: Sequence[str] | None = None,
     modules: Sequence[str] | None = None,
     all_: bool = False,
-) -> list[PushResult]:
+    hash_scheme: str | None = None,
+) -> PushResults:
     """Store each class's current version and move its ``latest`` to it (compare-and-swap).
 
     ``all_`` adds every class of the module(s) that is not synced.  A pointer
     that moved since it was read raises ConflictError (exit 3), changing nothing.
+    New versions are named under :func:`choose_scheme`'s scheme; pushing pb1
+    names into a store LabChain also writes adds one warning to the results.
     """
     names = list(names or [])
     if not names and not all_:
         raise UsageError("name the class(es) to push, or pass --all")
+    if hash_scheme is not None:
+        _check_scheme(hash_scheme)
     mods = _modules(project, modules)
     local = scan(project, mods)
     chosen = [_find(local, n, mods) for n in dict.fromkeys(names)]
     if all_:
         try:
-            listing = {c.name: c for c in store.list_classes()}
+            classes = store.list_classes()
         except StoreNotFoundError:
-            listing = {}  # a new store: everything is untracked, the push creates it
-        scheme = getattr(project, "hash_scheme", "pb1")
+            classes = []  # a new store: everything is untracked, the push creates it
+        choice = choose_scheme(store, project, hash_scheme, listing=classes)
+        listing = {c.name: c for c in classes}
         picked = {c.name for c in chosen}
         for lc in local:
             if lc.name in picked:
                 continue
-            if _status_of(lc, listing.get(lc.name), scheme).status != "synced":
+            if _status_of(lc, listing.get(lc.name), choice.scheme).status != "synced":
                 chosen.append(lc)
                 picked.add(lc.name)
+    else:
+        choice = choose_scheme(store, project, hash_scheme)
     if not chosen:
-        return []
-    return _persist(store, project, chosen, move=True)
+        return PushResults(hash_scheme=choice.scheme)
+    results = _persist(store, project, chosen, move=True, scheme=choice.scheme)
+    warning = choice.warning
+    return PushResults(results, hash_scheme=choice.scheme, warnings=[warning] if warning else [])
 
 
 # ------------------------------------------------------------------------ pull

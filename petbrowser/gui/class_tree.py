@@ -86,6 +86,10 @@ BADGE_TEXT: dict[str, tuple[str, str]] = {
         "No .meta.json sidecar (written by LabChain): details come from a static walk of the pickle",
     ),
     "unsafe": ("unsafe", "Loading this pickle would call something beyond cloudpickle's rebuilding"),
+    "labchain": (
+        "labchain",
+        "Named by LabChain's hash scheme (its get_class_hash), so LabChain's check_status can agree",
+    ),
 }
 
 #: Status key -> the short text its pill shows (the icon alone is not enough:
@@ -93,6 +97,7 @@ BADGE_TEXT: dict[str, tuple[str, str]] = {
 STATUS_LABEL: dict[str, str] = {
     "synced": "synced",
     "behind": "behind",
+    "ahead": "ahead",
     "out_of_sync": "out of sync",
     "untracked": "untracked",
     "remote_only": "remote only",
@@ -102,6 +107,8 @@ STATUS_LABEL: dict[str, str] = {
 STATUS_TEXT: dict[str, str] = {
     "synced": "Synced: your local class is the store's latest version",
     "behind": "Behind: your local class is an older version of the store, not latest",
+    "ahead": "Ahead: your local class is a version pushed after latest (latest was rolled back); "
+    "push or make it latest to move forward",
     "out_of_sync": "Out of sync: your local class is not in the store yet (push it)",
     "untracked": "Untracked: this local class has never been pushed",
     "remote_only": "Remote only: in the store, not in your project's modules",
@@ -396,8 +403,8 @@ class ClassTreeModel(QAbstractItemModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
             return (
                 "Class name, or a version's short hash",
-                "Classes: synced, behind, out of sync, untracked, remote only.  "
-                "Versions: latest, = local, by reference, no metadata, unsafe",
+                "Classes: synced, behind, ahead, out of sync, untracked, remote only.  "
+                "Versions: latest, = local, by reference, labchain (hash scheme), no metadata, unsafe",
                 "Short hash the class's 'latest' pointer names",
                 "Number of stored versions",
                 "When the version was pushed (local time in the tooltip)",
@@ -496,6 +503,8 @@ class ClassTreeModel(QAbstractItemModel):
         by_ref = v.by_reference if v.by_reference is not None else v.info.by_reference
         if by_ref:
             badges.append("by-reference")
+        if v.info.hash_scheme == "labchain":
+            badges.append("labchain")
         if not v.info.has_meta:
             badges.append("no-metadata")
         if v.unsafe:
@@ -593,12 +602,14 @@ class BadgeDelegate(QStyledItemDelegate):
         # statuses: the hues of their icons
         "synced": "#2e7d32",
         "behind": "#0d47a1",
+        "ahead": "#00695c",
         "out_of_sync": "#a14f00",
         "untracked": "#616161",
         "remote_only": "#6a1b9a",
     }
-    #: Paint order: what must never be hidden by a narrow column comes first.
-    PRIORITY = ("unsafe", "error", "latest", "local", "by-reference", "no-metadata")
+    #: Paint order: what must never be hidden by a narrow column comes first
+    #: ("by reference" too: such a version holds no code at all).
+    PRIORITY = ("unsafe", "error", "by-reference", "latest", "local", "labchain", "no-metadata")
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         super().paint(painter, option, index)
@@ -716,7 +727,12 @@ class ClassTreeView(QTreeView):
 
         pad = 12
         return {
-            Col.BADGES: max(pills("latest", "= local"), pills("out of sync"), fm.horizontalAdvance("Status") + pad),
+            Col.BADGES: max(
+                pills("latest", "= local"),
+                pills("by reference", "latest", "+2"),  # a LabChain version's must-see pills
+                pills("out of sync"),
+                fm.horizontalAdvance("Status") + pad,
+            ),
             Col.LATEST: mono.horizontalAdvance("0" * SHORT) + pad,
             Col.VERSIONS: fm.horizontalAdvance("999") + pad,
             Col.PUSHED: fm.horizontalAdvance("59 min ago") + pad,

@@ -57,6 +57,17 @@ def diff_summary(class_diff: ClassDiff, limit: int = 12) -> list[str]:
     return lines
 
 
+#: What each hash scheme means, for the Overview.
+SCHEME_TEXT = {
+    "labchain": "labchain — LabChain's get_class_hash (LabChain's check_status agrees)",
+    "pb1": "pb1 — petbrowser's own hash (LabChain's get_class_hash names the class differently)",
+}
+
+
+def _scheme_text(scheme: str | None) -> str:
+    return html.escape(SCHEME_TEXT.get(scheme or "", scheme or "unknown"))
+
+
 def _row(label: str, value: str) -> str:
     return f"<tr><td class='k'>{html.escape(label)}</td><td>{value}</td></tr>"
 
@@ -229,14 +240,18 @@ class DetailsPanel(QTabWidget):
             if status.module:
                 rows.append(_row("Module", html.escape(status.module)))
             if status.local_hash:
-                rows.append(_row("Local hash", f"<span class='mono'>{status.local_hash}</span>"))
+                scheme = f" ({html.escape(status.hash_scheme)})" if status.hash_scheme else ""
+                rows.append(_row("Local hash", f"<span class='mono'>{status.local_hash}</span>{scheme}"))
         if info is not None:
             rows.append(_row("Latest", f"<span class='mono'>{info.latest or '— (no pointer)'}</span>"))
             if info.pointer is not None and info.pointer.updated_at:
                 who = f" by {html.escape(info.pointer.updated_by)}" if info.pointer.updated_by else ""
                 rows.append(_row("Pointer moved", f"{local_time(info.pointer.updated_at)}{who}"))
-            if info.pointer is not None and info.pointer.encoding != "json":
-                rows.append(_row("Pointer format", f"{html.escape(info.pointer.encoding)} (LabChain)"))
+            if info.pointer is not None and info.pointer.encoding == "json":
+                rows.append(_row("Pointer format", "<span class='warn'>JSON (petbrowser 0.1.0): LabChain "
+                                 "cannot read it; <tt>petbrowser repair</tt> rewrites it</span>"))
+            elif info.pointer is not None and not info.pointer.updated_by:
+                rows.append(_row("Pointer format", "written by LabChain"))
             rows.append(_row("Versions", str(len(info.versions))))
             for p in info.problems:
                 rows.append(_row("Problem", f"<span class='bad'>⚠ {html.escape(p)}</span>"))
@@ -261,7 +276,7 @@ class DetailsPanel(QTabWidget):
             _row("Pushed by", html.escape(version.pushed_by or "unknown")),
             _row("Python", html.escape(desc.get("python_version") or version.python_version or "unknown")),
             _row("Size", format_size(version.size)),
-            _row("Hash scheme", html.escape(version.hash_scheme or meta.get("hash_scheme") or "unknown")),
+            _row("Hash scheme", _scheme_text(version.hash_scheme or meta.get("hash_scheme"))),
         ]
         if desc.get("module") or desc.get("qualname"):
             rows.append(_row("Defined as", html.escape(f"{desc.get('module', '?')}.{desc.get('qualname', '?')}")))

@@ -247,6 +247,14 @@ class DiffView(QWidget):
         self._fill_header()
         self.source_button.setEnabled(True)
         self.bytecode_button.setEnabled(True)
+        no_code = list(result.class_diff.no_code)
+        if no_code:  # a by-reference side: nothing to compare, and not "no changes" either
+            self.summary_label.setText("No code to compare")
+            self.empty_label.setText("No code to compare\n\n" + "\n".join(no_code))
+            self._stack.setCurrentWidget(self.empty_label)
+            self.source_button.setEnabled(False)
+            self.bytecode_button.setEnabled(False)
+            return
         if not result.class_diff.has_changes:
             self.summary_label.setText("No changes")
             detail = (

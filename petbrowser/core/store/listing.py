@@ -184,6 +184,8 @@ class ListingMixin(StoreBase):
                         has_meta=not meta_fetched and h in g.metas,
                         by_reference=by_ref,
                         pushed_at=iso_from_timestamp(obj.modified),
+                        # no sidecar at all: LabChain wrote it, named by LabChain's hash
+                        hash_scheme=None if h in g.metas else "labchain",
                     )
                 )
 

@@ -24,6 +24,12 @@ from petbrowser.core.store.common import SNIFF_LIMIT, short
 from petbrowser.core.store.records import group_objects, parse_history
 from petbrowser.core.store.sniff import sniff_by_reference
 
+#: A 0.1.0 pointer: LabChain's pickle.load fails on it ("invalid load key, '{'").
+JSON_POINTER_WARNING = (
+    "LabChain cannot read this pointer (JSON, written by petbrowser 0.1.0): "
+    "'petbrowser repair' rewrites it"
+)
+
 
 class VerifyMixin(StoreBase):
     """verify: every object of the store checked, nothing unpickled."""
@@ -118,6 +124,8 @@ class VerifyMixin(StoreBase):
                     pointers[name] = result
                     if result is not None and result.hash not in groups[name].pkls:
                         problem(key, f"points to {short(result.hash)}, which is not in the store")
+                    if result is not None and result.encoding == "json":
+                        warning(key, JSON_POINTER_WARNING)
             elif kind == "pkl":
                 if error is not None:
                     problem(key, error.message)
