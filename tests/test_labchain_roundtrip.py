@@ -299,7 +299,11 @@ def _make_json_pointer(storage: Storage, name: str, h: str, previous: str | None
     """What petbrowser 0.1.0 wrote: a JSON latest.json (LabChain's pickle.load fails on it)."""
     key = layout.latest_key(name)
     _, token = storage.read_with_token(key)
-    old = Pointer(h, name, "json", updated_at="2026-01-02T03:04:05.000000Z", updated_by="old@pb",
+    # 0.1.0's pointer carried the time and user of the move its history record
+    # describes (the record's key derives from that time), so heal finds it there.
+    moves = [e for e in Store(storage).history(name) if e.to_hash == h]
+    at, by = (moves[-1].at, moves[-1].by) if moves else ("2026-01-02T03:04:05.000000Z", "old@pb")
+    old = Pointer(h, name, "json", updated_at=at, updated_by=by,
                   previous=previous, extra={"action": "push"})  # fmt: skip
     data = encode_pointer(old, "json")
     with pytest.raises(pickle.UnpicklingError):
