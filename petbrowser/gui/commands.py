@@ -108,7 +108,7 @@ class AppContext(QObject):
 
 
 #: Statuses a push changes (a selected class in another status is not pushed).
-PUSHABLE = ("out_of_sync", "untracked", "behind")
+PUSHABLE = ("out_of_sync", "untracked", "behind", "ahead")
 
 
 # ------------------------------------------------------------------ opening
@@ -335,7 +335,12 @@ class PushCommand(Command):
             app.history.record(move)
         parts = [f"{r.name} {r.status} {short_hash(r.hash)}" for r in results]
         undo = " (Ctrl+Z moves latest back)" if self.moves(results) else ""
-        app.say("Pushed: " + ("; ".join(parts) if parts else "nothing to do") + undo)
+        warnings = list(getattr(results, "warnings", ()))  # e.g. pb1 pushed into a LabChain store
+        app.say(
+            "Pushed: " + ("; ".join(parts) if parts else "nothing to do") + undo,
+            "warning" if warnings else "info",
+            "\n".join(warnings),
+        )
         app.finished.emit("push")
         app.session.refresh()
 

@@ -240,7 +240,9 @@ class Session(QObject):
         statuses = list(self.model.statuses().values())
         names = self.model.class_names()
         parts = [f"{len(names)} class{'es' if len(names) != 1 else ''}"]
-        for st, label in (("out_of_sync", "out of sync"), ("behind", "behind"), ("untracked", "untracked")):
+        for st, label in (
+            ("out_of_sync", "out of sync"), ("behind", "behind"), ("ahead", "ahead"), ("untracked", "untracked")
+        ):
             c = statuses.count(st)
             if c:
                 parts.append(f"{c} {label}")

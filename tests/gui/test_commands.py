@@ -231,6 +231,18 @@ def test_push_for_a_selection_pushes_what_a_push_changes(qtbot, app, demo):
     assert cmds.PushCommand.for_selection(["Normalizer"], app.session).names == []  # = every out-of-sync
 
 
+def test_an_ahead_class_is_pushable_and_the_summary_counts_it(qtbot, app, demo):
+    # Push LinearModel, then roll it back: the local class is the version pushed after latest.
+    manager = fresh_manager(demo)
+    before = _latest(demo, "LinearModel")
+    (pushed,) = manager.push(["LinearModel"])
+    manager.move_latest("LinearModel", before, expected=pushed.hash)
+    _opened(qtbot, app, OpenTarget(project_dir=str(demo)))
+    assert app.session.model.statuses()["LinearModel"] == "ahead"
+    assert cmds.PushCommand.for_selection(["LinearModel"], app.session).names == ["LinearModel"]
+    assert "1 ahead" in app.session.summary()
+
+
 def test_a_first_push_leaves_nothing_to_undo(qtbot, app, demo):
     _opened(qtbot, app, OpenTarget(project_dir=str(demo)))
     with qtbot.waitSignal(app.session.statuses_updated, timeout=WAIT):
