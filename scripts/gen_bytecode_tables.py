@@ -58,7 +58,27 @@ else:
     backward = [op for op in range(256) if "JUMP_BACKWARD" in base_opname[op]]
 specialized = [op for op in range(256) if deop(op) != op]
 instrumented = [op for op in range(256) if op >= getattr(opcode, "MIN_INSTRUMENTED_OPCODE", 256)]
+def effects_of(op):
+    """dis.stack_effect over arguments 0..1023, without and with the jump taken."""
+    rows = []
+    for jump in (False, True):
+        row = []
+        for a in (range(1024) if has_arg(op) else (None,)):
+            try:
+                row.append(dis.stack_effect(op, a, jump=jump) if a is not None else dis.stack_effect(op, jump=jump))
+            except (ValueError, TypeError):
+                row.append(None)
+        rows.append(row)
+    return rows
+effects = {}
+for op in range(256):
+    if all_opname[op].startswith("<") or deop(op) != op or op >= getattr(opcode, "MIN_INSTRUMENTED_OPCODE", 256):
+        continue
+    rows = effects_of(op)
+    if any(x is not None for x in rows[0]):
+        effects[str(op)] = rows
 out = {
+    "effects": effects,
     "patch": platform.python_version(),
     "opname": all_opname,
     "opmap": {n: o for n, o in opcode.opmap.items() if o < 256},
@@ -101,7 +121,37 @@ def dump(python: str) -> tuple[str, dict]:
     minor = ".".join(data["patch"].split(".")[:2])
     data["deopt"] = {int(k): v for k, v in data["deopt"].items()}
     data["caches"] = {int(k): v for k, v in data["caches"].items()}
+    data["effects"] = {int(k): [_compact(r) for r in rows] for k, rows in data["effects"].items()}
     return minor, data
+
+
+def _compact(row: list) -> list:
+    """One stack-effect row (per argument 0..1023) as the smallest exact formula.
+
+    ``["c", v]`` constant; ``["at", a, v, other]`` v for arg a, else other (BUILD_SLICE);
+    ``["lin", e0, k]`` e0 + k*arg; ``["mask", m, values]``
+    values[arg & m]; ``["hb", k, e0, k0]`` e0 + k0*(arg & 255) + k*(arg >> 8)
+    (UNPACK_EX); ``["table", values]`` as given (None: an invalid argument).
+    """
+    if len(set(row)) == 1:
+        return ["c", row[0]]
+    values = sorted(set(row), key=row.count)
+    if len(values) == 2 and row.count(values[0]) == 1:
+        return ["at", row.index(values[0]), values[0], values[1]]
+    if None not in row:
+        k = row[1] - row[0]
+        if all(row[a] == row[0] + k * a for a in range(len(row))):
+            return ["lin", row[0], k]
+    for m in (1, 3, 7, 15, 31, 63, 127, 255):
+        if all(row[a] == row[a & m] for a in range(len(row))):
+            return ["mask", m, row[: m + 1]]
+    if None not in row:
+        k = row[256] - row[0]
+        if all(row[a] == row[a & 255] + k * (a >> 8) for a in range(len(row))):
+            low = _compact(row[:256])
+            if low[0] == "lin":
+                return ["hb", k, low[1], low[2]]
+    return ["table", row]
 
 
 def render(tables: dict[str, dict]) -> str:

@@ -14,6 +14,10 @@ compiler guarantees about the code it emits:
   binary operator, intrinsic and conversion number exists;
 - every jump lands on an instruction inside the code;
 - 3.11+ code starts with RESUME (after the cell and generator set-up);
+- walked with that version's stack effects, every instruction is reached
+  with one stack depth, never a negative one, and the deepest point matches
+  ``co_stacksize`` (3.10-3.12; no deeper than it on 3.8, 3.9 and 3.13,
+  whose compilers can overestimate);
 - the line table has that version's format and covers exactly the code;
   the exception table (3.11+) parses into sorted, non-overlapping entries
   that cover instructions and point at instructions, with a depth no
@@ -26,10 +30,10 @@ bounded by the size of the input; nothing recurses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .code import StaticCode
+from .instr import Decoded, Inconsistent, Instr, TooLarge
 from .spec import Spec
+from .stack import check_stack
 
 __all__ = ["Instr", "Decoded", "Inconsistent", "TooLarge", "decode", "MAX_CODE_UNITS"]
 
@@ -39,37 +43,6 @@ MAX_CODE_UNITS = 200_000
 _INT_OVERFLOW = 2**31
 _FORMAT_VALUE_CONVERTERS = ("", "str", "repr", "ascii")
 _FUNCTION_FLAGS = ("defaults", "kwdefaults", "annotations", "closure")
-
-
-class Inconsistent(ValueError):
-    """The bytecode cannot have been produced by this Python version."""
-
-
-class TooLarge(ValueError):
-    """The bytecode is larger than :data:`MAX_CODE_UNITS`; it is not decoded."""
-
-
-@dataclass(frozen=True)
-class Instr:
-    """One instruction as that version's ``dis.Instruction`` describes it."""
-
-    offset: int
-    opcode: int
-    opname: str
-    arg: int | None
-    argrepr: str
-    #: jump target (byte offset) as that version's ``dis`` computes it, else None
-    target: int | None
-    #: index into co_consts for a ``hasconst`` instruction, else None
-    const: int | None
-
-
-@dataclass(frozen=True)
-class Decoded:
-    version: str
-    instrs: tuple[Instr, ...]
-    #: (start, end, target, depth, lasti) as ``dis._parse_exception_table`` yields them
-    entries: tuple[tuple[int, int, int, int, bool], ...]
 
 
 def decode(code: StaticCode, spec: Spec) -> Decoded:
@@ -110,7 +83,11 @@ def _decode(code: StaticCode, spec: Spec) -> Decoded:
     _check_line_table(code, spec)
     if spec.minor >= 11:
         _check_prologue(instrs, spec)
-    return Decoded(spec.version, instrs, entries)
+    decoded = Decoded(spec.version, instrs, entries)
+    deepest = check_stack(decoded, spec)
+    if deepest > code.stacksize or (10 <= spec.minor <= 12 and deepest != code.stacksize):
+        raise Inconsistent(f"a stack {deepest} deep, but co_stacksize says {code.stacksize}")
+    return decoded
 
 
 def _unpack(raw: bytes, spec: Spec) -> list[tuple[int, int, int, int | None]]:

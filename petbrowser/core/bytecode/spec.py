@@ -54,6 +54,30 @@ class Spec:
     #: opcodes a code object's ``co_code`` can hold (specialized, instrumented,
     #: placeholder and CACHE opcodes never appear outside the interpreter).
     genuine: frozenset[int]
+    #: ``dis.stack_effect`` of each opcode without and with its jump taken, as
+    #: compact formulas (see ``scripts/gen_bytecode_tables.py``)
+    effects: dict[int, tuple[tuple, tuple]]
+
+    def stack_effect(self, opcode: int, arg: int | None, jump: bool) -> int | None:
+        """``dis.stack_effect(opcode, arg, jump=jump)`` of this version; None if it has none."""
+        rows = self.effects.get(opcode)
+        if rows is None:
+            return None
+        f = rows[1 if jump else 0]
+        kind = f[0]
+        a = arg or 0
+        if kind == "c":
+            return f[1]
+        if kind == "lin":
+            return f[1] + f[2] * a
+        if kind == "mask":
+            return f[2][a & f[1]]
+        if kind == "at":
+            return f[2] if a == f[1] else f[3]
+        if kind == "hb":
+            return f[2] + f[3] * (a & 255) + f[1] * (a >> 8)
+        values = f[1]
+        return values[a] if a < len(values) else None
 
     def op(self, name: str) -> int:
         """The opcode called ``name`` in this version, -1 when it has none."""
@@ -103,6 +127,7 @@ def _spec(version: str) -> Spec:
         intrinsic1=tuple(t["intrinsic1"]),
         intrinsic2=tuple(t["intrinsic2"]),
         genuine=genuine,
+        effects={int(k): (tuple(v[0]), tuple(v[1])) for k, v in t["effects"].items()},
     )
 
 
