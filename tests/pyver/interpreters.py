@@ -32,7 +32,7 @@ def find_python(minor: str) -> str | None:
     found = shutil.which(f"python{minor}")
     if found:
         return found
-    if "%d.%d" % sys.version_info[:2] == minor:
+    if "{}.{}".format(*sys.version_info[:2]) == minor:
         return sys.executable
     return None
 

@@ -138,7 +138,7 @@ class Probe(Base):
         return x if x else self.limit
 
     def fmt(self, x):
-        return f"{x!s}-{x:>{self.limit}}-{x!a}" + "%s" % (x,)
+        return f"{x!s}-{x:>{self.limit}}-{x!a}" + "%s" % (x,)  # noqa: UP031 (BINARY_OP %)
 
     def compare(self, a, b):
         return a < b <= 10 != a, a is not b

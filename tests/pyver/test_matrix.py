@@ -40,7 +40,9 @@ def pushed(pusher_venv, tmp_path_factory) -> dict[str, Path | str]:
         store = root / f"store-{minor}"
         rc = push_probe(venv, root / f"project-{minor}", store)
         pkls = sorted((store / "plugins" / "Probe").glob("*.pkl"))
-        out[minor] = pkls[0] if rc == 0 and len(pkls) == 1 else f"push from {minor} failed (exit {rc})"
+        out[minor] = (
+            pkls[0] if rc == 0 and len(pkls) == 1 else f"push from {minor} failed (exit {rc})"
+        )
     return out
 
 
@@ -115,6 +117,6 @@ def test_labchain_stores_read_as_311_everywhere(inspected, inspector: str) -> No
 
 def test_the_matrix_ran_at_least_the_running_python(pushed, inspected) -> None:
     """The matrix is not vacuous: the interpreter running the tests is always a cell."""
-    running = "%d.%d" % sys.version_info[:2]
+    running = "{}.{}".format(*sys.version_info[:2])
     assert isinstance(pushed[running], Path), pushed[running]
     assert isinstance(inspected[running], dict), inspected[running]

@@ -25,9 +25,9 @@ from typing import Any
 
 from .code import StaticCode
 from .decode import MAX_CODE_UNITS, Inconsistent, TooLarge, decode
-from .detect import MAX_TOTAL_UNITS, Verdict, detect, format_versions, parse_versions
 from .render import describe_decoded, nested_names
 from .spec import SPECS, VERSIONS
+from .verdict import MAX_TOTAL_UNITS, Verdict, detect, format_versions, parse_versions
 
 __all__ = [
     "StaticCode",

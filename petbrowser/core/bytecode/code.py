@@ -5,7 +5,7 @@ on CPython 3.8-3.10, 18 on 3.11-3.13.  Building the real object would hand
 store bytes to this interpreter (whose ``dis`` a crafted code object can
 crash), and 3.11, 3.12 and 3.13 take the same 18 arguments for different
 instruction sets anyway.  So the arguments are checked for type and kept as
-a :class:`StaticCode`; :mod:`.detect` and :mod:`.decode` read it as data.
+a :class:`StaticCode`; :mod:`.verdict` and :mod:`.decode` read it as data.
 """
 
 from __future__ import annotations

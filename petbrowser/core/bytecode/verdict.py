@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .code import StaticCode
-from .decode import Inconsistent, TooLarge, decode
+from .decode import MAX_CODE_UNITS, Inconsistent, decode
 from .spec import SPECS, VERSIONS
 
 __all__ = ["Verdict", "detect", "format_versions", "parse_versions", "MAX_TOTAL_UNITS"]
@@ -74,30 +74,34 @@ def _pool(code: StaticCode) -> list[str]:
 def detect(codes: Iterable[StaticCode]) -> Verdict:
     """The versions consistent with every code object of one class.
 
-    A code object that is too large to decode is no evidence either way; once
-    :data:`MAX_TOTAL_UNITS` have been decoded, the rest are skipped too (their
-    listing says so).
+    A code object larger than :data:`MAX_CODE_UNITS` is no evidence either
+    way; once :data:`MAX_TOTAL_UNITS` have been decoded, the rest are skipped
+    too (their listing says so).
     """
     possible: set[str] | None = None
+    unread: set[str] = set()  # versions of code objects too large to read: no evidence
     reasons: dict[str, str] = {}
     budget = MAX_TOTAL_UNITS
     for code in codes:
         if code.problem:
             return Verdict((), {v: code.problem for v in VERSIONS})
         pool = [v for v in _pool(code) if possible is None or v in possible]
-        cost = len(code.code) // 2 * len(pool)
+        units = len(code.code) // 2
+        if units > MAX_CODE_UNITS:
+            unread.update(pool)
+            continue
+        cost = units * len(pool)
         if cost > budget:
             code.skipped = (
                 f"not decoded: the class holds more than {MAX_TOTAL_UNITS:,} instructions to read"
             )
+            unread.update(pool)
             continue
         budget -= cost
         allowed: set[str] = set()
         for v in pool:
             try:
                 decode(code, SPECS[v])
-            except TooLarge:
-                allowed.add(v)  # no evidence
             except Inconsistent as exc:
                 reasons.setdefault(v, f"{code.name}: {exc}")
             else:
@@ -108,8 +112,8 @@ def detect(codes: Iterable[StaticCode]) -> Verdict:
         possible = allowed if possible is None else possible & allowed
         if not possible:
             break
-    if possible is None:
-        return Verdict((), {})
+    if possible is None:  # nothing was read: every version of the right size remains
+        possible = unread
     for v in VERSIONS:
         if v not in possible:
             reasons.setdefault(v, "ruled out")

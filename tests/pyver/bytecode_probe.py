@@ -19,7 +19,9 @@ import types
 
 
 def load_disasm(agent_dir):
-    spec = importlib.util.spec_from_file_location("_probe_disasm", os.path.join(agent_dir, "disasm.py"))
+    spec = importlib.util.spec_from_file_location(
+        "_probe_disasm", os.path.join(agent_dir, "disasm.py")
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -58,7 +60,7 @@ def main():
     with open(os.path.join(out_dir, "units.pkl"), "wb") as f:
         f.write(cloudpickle.dumps(units, protocol=4))
     with open(os.path.join(out_dir, "expected.json"), "w") as f:
-        json.dump({"python": "%d.%d" % sys.version_info[:2], "units": expected}, f)
+        json.dump({"python": "{}.{}".format(*sys.version_info[:2]), "units": expected}, f)
 
 
 if __name__ == "__main__":
