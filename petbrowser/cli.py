@@ -363,7 +363,10 @@ def _inspect_text(res: Any) -> str:
     lines = [f"{res.name} {res.hash}"]
     where = f"{desc.get('module') or '?'}.{desc.get('qualname') or desc.get('class_name') or '?'}"
     lines.append(f"  defined as: {where}")
-    lines.append(f"  python:     {desc.get('python_version') or 'unknown'}")
+    python = desc.get("python_version") or "unknown"
+    if res.meta is None and python != "unknown":
+        python += " (read from the bytecode)"
+    lines.append(f"  python:     {python}")
     lines.append(f"  metadata:   {'yes' if res.meta is not None else 'none (inspected statically)'}")
     if res.by_reference:
         lines.append("  BY REFERENCE - no code captured: loading imports the module as it is now")

@@ -620,13 +620,14 @@ class MainWindow(QMainWindow):
                     result = manager.inspect(name, h)
                 except PetBrowserError:
                     continue  # shown when the user selects it
-                ctx.partial((name, h, bool(getattr(result, "unsafe", None)), getattr(result, "by_reference", None)))
+                python = (getattr(result, "describe", None) or {}).get("python_version")
+                ctx.partial((name, h, bool(getattr(result, "unsafe", None)), getattr(result, "by_reference", None), python))
             return len(todo)
 
         def partial(batch: list) -> None:
             if manager is self.manager:
-                for name, h, unsafe, by_ref in batch:
-                    self.model.set_version_flags(name, h, unsafe=unsafe, by_reference=by_ref)
+                for name, h, unsafe, by_ref, python in batch:
+                    self.model.set_version_flags(name, h, unsafe=unsafe, by_reference=by_ref, python=python)
 
         def finished() -> None:
             if self._safety_task is task:
@@ -857,7 +858,8 @@ class MainWindow(QMainWindow):
         def done(result: Any) -> None:
             unsafe = getattr(result, "unsafe", None)
             by_ref = getattr(result, "by_reference", None)
-            self.model.set_version_flags(name, h, unsafe=bool(unsafe), by_reference=by_ref)
+            python = (getattr(result, "describe", None) or {}).get("python_version")
+            self.model.set_version_flags(name, h, unsafe=bool(unsafe), by_reference=by_ref, python=python)
             if not self._current(token):
                 return
             badges = self.model.version_index(name, h).data(Role.BADGES) or []
