@@ -66,24 +66,36 @@ def test_a_diff_between_versions_of_two_pythons_shows_both_and_says_so() -> None
 
 def test_reading_never_builds_a_code_object_nor_runs_this_pythons_dis(monkeypatch) -> None:
     """A crafted code object corrupts CPython 3.11's heap through dis: neither may run."""
+    import petbrowser.core.safe_pickle as safe_pickle
 
-    def refuse(*args, **kwargs):
-        raise AssertionError("store bytecode reached this interpreter's dis / CodeType")
+    reached: list[str] = []
 
-    class NoCode:  # isinstance(x, types.CodeType) still works; building one fails
+    def refuse(name: str):
+        def call(*args, **kwargs):
+            reached.append(name)
+            raise RuntimeError(f"store bytecode reached {name}")
+
+        return call
+
+    class NoCode:  # isinstance(x, types.CodeType) still works; building one is recorded
         def __new__(cls, *args, **kwargs):
-            refuse()
+            return refuse("types.CodeType")()
 
-    monkeypatch.setattr(types, "CodeType", NoCode)
+    guarded = types.SimpleNamespace(
+        **{k: getattr(types, k) for k in dir(types) if not k.startswith("__")}
+    )
+    guarded.CodeType = NoCode
+    monkeypatch.setattr(safe_pickle, "types", guarded)
     for name in ("get_instructions", "Bytecode", "_get_instructions_bytes", "_unpack_opargs",
                  "findlabels", "_parse_exception_table", "stack_effect"):  # fmt: skip
         if hasattr(dis, name):
-            monkeypatch.setattr(dis, name, refuse)
-    for minor in MINORS:
-        report = scan_pickle(_fixture(minor)[0])
-        assert report.python_version == minor and report.error is None
-    for pkl in sorted(LABCHAIN.glob("Scaler/*.pkl")):
-        assert scan_pickle(pkl.read_bytes()).python_version == "3.11"
+            monkeypatch.setattr(dis, name, refuse(f"dis.{name}"))
+    versions = [scan_pickle(_fixture(minor)[0]).python_version for minor in MINORS]
+    versions += [
+        scan_pickle(p.read_bytes()).python_version for p in sorted(LABCHAIN.glob("Scaler/*.pkl"))
+    ]
+    assert reached == []
+    assert versions == [*MINORS, "3.11", "3.11"]
 
 
 def _static(args: tuple) -> StaticCode:
