@@ -147,7 +147,7 @@ def test_a_classs_methods_together_decide_its_version() -> None:
 
 def test_the_last_instruction_without_its_inline_caches_is_refused_not_read_past() -> None:
     # RESUME; LOAD_FAST self; LOAD_ATTR 0 -- and the code ends where its 4 caches should be
-    code = _static(_args_311(bytes.fromhex("97007c006a00"), bytes.fromhex("8000")))
+    code = _static(_args_311(bytes.fromhex("97007c006a00"), b"\xfa"))  # 3 units, no positions
     with pytest.raises(Inconsistent, match="lacks its inline caches"):
         decode(code, SPECS["3.11"])
     verdict = detect([code])
@@ -182,7 +182,7 @@ def test_ten_million_instructions_are_not_decoded(monkeypatch) -> None:
     verdict = detect([nops])  # no evidence either way
     assert verdict.text == "3.11, 3.12 or 3.13"
     assert bytecode.describe_static(nops, verdict.versions, "f") == (
-        "<not disassembled: 10,000,000 instructions (the limit is 200,000)>"
+        "<not disassembled: 10,000,000 instructions (the limit is 100,000)>"
     )
 
 

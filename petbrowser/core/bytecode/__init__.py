@@ -24,7 +24,7 @@ import re
 from typing import Any
 
 from .code import StaticCode
-from .decode import MAX_CODE_UNITS, Inconsistent, TooLarge, decode
+from .decode import MAX_CODE_UNITS, Decoded, Inconsistent, TooLarge, decode
 from .render import describe_decoded, nested_names
 from .spec import SPECS, VERSIONS
 from .verdict import MAX_TOTAL_UNITS, Verdict, detect, format_versions, parse_versions
@@ -102,17 +102,19 @@ def describe_static(code: StaticCode, versions: tuple[str, ...], path: str) -> s
 
 
 def _unrecognized(code: StaticCode, path: str) -> str:
-    """A code object outside the class's verdict: its own versions, or why none fits."""
-    own = detect([code])
-    if own.versions:
-        note = f"# read as Python {own.text}: the class's other code is not"
-        return note + "\n" + describe_static(code, own.versions, path)
-    why = "; ".join(
-        f"{v}: {own.reasons[v].split(': ', 1)[-1]}"
-        for v in VERSIONS
-        if v in own.reasons and not own.reasons[v].endswith("constructor arguments")
-    )
-    return f"<not disassembled: not bytecode of Python 3.8-3.13 ({why or 'unrecognized'})>"
+    """A code object outside the class's verdict: its own versions, or why none fits.
+
+    Only what detection already decoded is used: nothing is decoded again here.
+    """
+    tried = {v: got for v, got in code.decoded.items()}
+    own = tuple(v for v in VERSIONS if isinstance(tried.get(v), Decoded))
+    if own:
+        note = f"# read as Python {format_versions(own)}: the class's other code is not"
+        return note + "\n" + describe_static(code, own, path)
+    why = "; ".join(f"{v}: {got}" for v, got in tried.items() if isinstance(got, Exception))
+    if not why:
+        return "<not disassembled: the class's code is not that of one Python 3.8-3.13 version>"
+    return f"<not disassembled: not bytecode of Python 3.8-3.13 ({why})>"
 
 
 def code_entries(

@@ -39,7 +39,7 @@ __all__ = ["Instr", "Decoded", "Inconsistent", "TooLarge", "decode", "MAX_CODE_U
 
 #: Largest method decoded, in 2-byte code units (the largest method of the
 #: whole 3.13 standard library has about 6,000).
-MAX_CODE_UNITS = 200_000
+MAX_CODE_UNITS = 100_000
 _INT_OVERFLOW = 2**31
 _FORMAT_VALUE_CONVERTERS = ("", "str", "repr", "ascii")
 _FUNCTION_FLAGS = ("defaults", "kwdefaults", "annotations", "closure")
@@ -55,7 +55,9 @@ def decode(code: StaticCode, spec: Spec) -> Decoded:
         try:
             got = _decode(code, spec)
         except (Inconsistent, TooLarge) as exc:
-            got = exc
+            got = exc.with_traceback(None)  # kept: its frames would keep every instruction alive
+        except (ArithmeticError, LookupError, TypeError, ValueError) as exc:  # never on real code
+            got = Inconsistent(f"unreadable ({type(exc).__name__}: {exc})"[:200])
         code.decoded[spec.version] = got
     if isinstance(got, Exception):
         raise got
@@ -76,11 +78,11 @@ def _decode(code: StaticCode, spec: Spec) -> Decoded:
         raise Inconsistent(f"{n} bytes of bytecode (not a whole number of instructions)")
     if n // 2 > MAX_CODE_UNITS:
         raise TooLarge(f"{n // 2:,} instructions (the limit is {MAX_CODE_UNITS:,})")
+    _check_line_table(code, spec)  # cheap checks first
     units = _unpack(raw, spec)
     starts = {offset for offset, _, _, _ in units}
-    instrs = tuple(_resolve(code, spec, units, starts))
     entries = _exception_table(code, spec, starts) if spec.has_exception_table else ()
-    _check_line_table(code, spec)
+    instrs = tuple(_resolve(code, spec, units, starts))
     if spec.minor >= 11:
         _check_prologue(instrs, spec)
     decoded = Decoded(spec.version, instrs, entries)
@@ -139,101 +141,137 @@ def _name(table: tuple[str, ...], index: int, what: str) -> str:
     return table[index]
 
 
-def _resolve(code: StaticCode, spec: Spec, units: list, starts: set[int]):
-    """Argument values and texts, as ``_get_instructions_bytes`` of that version makes them."""
-    minor = spec.minor
-    op = spec.op
-    load_global, load_attr, load_super_attr = (
-        op("LOAD_GLOBAL"),
-        op("LOAD_ATTR"),
-        op("LOAD_SUPER_ATTR"),
-    )
-    format_value, make_function, binary_op = (
-        op("FORMAT_VALUE"),
-        op("MAKE_FUNCTION"),
-        op("BINARY_OP"),
-    )
-    intrinsic1, intrinsic2 = op("CALL_INTRINSIC_1"), op("CALL_INTRINSIC_2")
-    convert_value, set_function_attribute = op("CONVERT_VALUE"), op("SET_FUNCTION_ATTRIBUTE")
+# What an instruction's argument means, decided once per opcode in the order
+# of that version's ``_get_instructions_bytes`` (its ``elif`` chain).
+(_CONST, _NAME, _GLOBAL, _ATTR, _SUPER_ATTR, _JUMP, _FAST_PAIR, _LOCAL, _COMPARE, _CELL,
+ _FORMAT_VALUE, _CONVERT, _FLAGS, _BINARY_OP, _INTRINSIC1, _INTRINSIC2) = range(16)  # fmt: skip
+_KINDS: dict[str, dict[int, int]] = {}
+
+
+def _kinds(spec: Spec) -> dict[int, int]:
+    got = _KINDS.get(spec.version)
+    if got is not None:
+        return got
+    minor, op = spec.minor, spec.op
     fast_pairs = {
         op("LOAD_FAST_LOAD_FAST"),
         op("STORE_FAST_LOAD_FAST"),
         op("STORE_FAST_STORE_FAST"),
     }
-    fast_pairs.discard(-1)
+    out: dict[int, int] = {}
+    for base in range(256):
+        if base in spec.hasconst:
+            kind = _CONST
+        elif base in spec.hasname:
+            kind = _NAME
+            if base == op("LOAD_GLOBAL") and minor >= 11:
+                kind = _GLOBAL
+            elif base == op("LOAD_ATTR") and minor >= 12:
+                kind = _ATTR
+            elif base == op("LOAD_SUPER_ATTR"):
+                kind = _SUPER_ATTR
+        elif base in spec.hasjabs or base in spec.hasjrel:
+            kind = _JUMP
+        elif base in fast_pairs:
+            kind = _FAST_PAIR
+        elif base in spec.haslocal or (minor >= 11 and base in spec.hasfree):
+            kind = _LOCAL
+        elif base in spec.hascompare:
+            kind = _COMPARE
+        elif base in spec.hasfree:
+            kind = _CELL
+        elif base == op("FORMAT_VALUE"):
+            kind = _FORMAT_VALUE
+        elif base == op("CONVERT_VALUE"):
+            kind = _CONVERT
+        elif base in (op("MAKE_FUNCTION"), op("SET_FUNCTION_ATTRIBUTE")):
+            kind = _FLAGS
+        elif base == op("BINARY_OP") and minor >= 11:
+            kind = _BINARY_OP
+        elif base == op("CALL_INTRINSIC_1"):
+            kind = _INTRINSIC1
+        elif base == op("CALL_INTRINSIC_2"):
+            kind = _INTRINSIC2
+        else:
+            continue
+        out[base] = kind
+    _KINDS[spec.version] = out
+    return out
+
+
+def _resolve(code: StaticCode, spec: Spec, units: list, starts: set[int]) -> list[Instr]:
+    """Argument values and texts, as ``_get_instructions_bytes`` of that version makes them."""
+    minor = spec.minor
+    kinds = _kinds(spec)
+    opname = spec.opname
+    names = code.names
     locals_ = code.localsplus if minor >= 11 else code.varnames
     cells = code.cellvars + code.freevars
     n = len(code.code)
     nconsts = len(code.consts)
+    null_last = minor >= 13  # 3.13 writes "x + NULL", earlier versions "NULL + x"
+    out: list[Instr] = []
+    append = out.append
     for offset, opcode, base, arg in units:
+        kind = kinds.get(base) if arg is not None else None
+        if kind is None:
+            append(Instr(offset, opcode, opname[opcode], arg, "", None, None))
+            continue
+        if arg < 0:
+            raise Inconsistent(f"negative argument at byte {offset}")
         argrepr = ""
         target: int | None = None
         const: int | None = None
-        if arg is not None:
-            if arg < 0:
-                raise Inconsistent(f"negative argument at byte {offset}")
-            if base in spec.hasconst:
-                if arg >= nconsts:
-                    raise Inconsistent(f"constant index {arg} out of range ({nconsts})")
-                const = arg
-            elif base in spec.hasname:
-                if base == load_global and minor >= 11:
-                    argrepr = _name(code.names, arg >> 1, "name")
-                    if arg & 1:
-                        argrepr = f"{argrepr} + NULL" if minor >= 13 else f"NULL + {argrepr}"
-                elif base == load_attr and minor >= 12:
-                    argrepr = _name(code.names, arg >> 1, "name")
-                    if arg & 1:
-                        argrepr = (
-                            f"{argrepr} + NULL|self" if minor >= 13 else f"NULL|self + {argrepr}"
-                        )
-                elif base == load_super_attr:
-                    argrepr = _name(code.names, arg >> 2, "name")
-                    if arg & 1:
-                        argrepr = (
-                            f"{argrepr} + NULL|self" if minor >= 13 else f"NULL|self + {argrepr}"
-                        )
-                else:
-                    argrepr = _name(code.names, arg, "name")
-            elif base in spec.hasjabs or base in spec.hasjrel:
-                target = _jump_target(spec, offset, base, arg)
-                if target not in starts:
-                    raise Inconsistent(f"a jump at byte {offset} to {target}, not an instruction")
-                if target >= n:
-                    raise Inconsistent(f"a jump at byte {offset} past the end")
-            elif base in fast_pairs:
-                first = _name(locals_, arg >> 4, "local")
-                argrepr = f"{first}, {_name(locals_, arg & 15, 'local')}"
-            elif minor >= 11 and (base in spec.haslocal or base in spec.hasfree):
-                argrepr = _name(locals_, arg, "local")
-            elif minor < 11 and base in spec.haslocal:
-                argrepr = _name(locals_, arg, "local")
-            elif base in spec.hascompare:
-                shift = 5 if minor >= 13 else 4 if minor == 12 else 0
-                argrepr = _name(spec.cmp_op, arg >> shift, "comparison")
-                if minor >= 13 and arg & 16:
-                    argrepr = f"bool({argrepr})"
-            elif minor < 11 and base in spec.hasfree:
-                argrepr = _name(cells, arg, "cell")
-            elif base == format_value:
-                if arg > 7:
-                    raise Inconsistent(f"FORMAT_VALUE {arg}")
-                argrepr = _FORMAT_VALUE_CONVERTERS[arg & 3]
-                if arg & 4:
-                    argrepr = f"{argrepr}, with format" if argrepr else "with format"
-            elif base == convert_value:
-                argrepr = _name(_FORMAT_VALUE_CONVERTERS, arg, "conversion")
-            elif base == make_function or base == set_function_attribute:
-                if arg > 15:
-                    raise Inconsistent(f"{spec.opname[base]} {arg}")
-                argrepr = ", ".join(s for i, s in enumerate(_FUNCTION_FLAGS) if arg & (1 << i))
-            elif base == binary_op and minor >= 11:
-                argrepr = _name(spec.nb_ops, arg, "binary operator")
-            elif base == intrinsic1:
-                argrepr = _name(spec.intrinsic1, arg, "intrinsic")
-            elif base == intrinsic2:
-                argrepr = _name(spec.intrinsic2, arg, "intrinsic")
-        yield Instr(offset, opcode, spec.opname[opcode], arg, argrepr, target, const)
+        if kind == _CONST:
+            if arg >= nconsts:
+                raise Inconsistent(f"constant index {arg} out of range ({nconsts})")
+            const = arg
+        elif kind == _NAME:
+            argrepr = _name(names, arg, "name")
+        elif kind == _GLOBAL:
+            argrepr = _name(names, arg >> 1, "name")
+            if arg & 1:
+                argrepr = f"{argrepr} + NULL" if null_last else f"NULL + {argrepr}"
+        elif kind == _ATTR or kind == _SUPER_ATTR:
+            argrepr = _name(names, arg >> (1 if kind == _ATTR else 2), "name")
+            if arg & 1:
+                argrepr = f"{argrepr} + NULL|self" if null_last else f"NULL|self + {argrepr}"
+        elif kind == _JUMP:
+            target = _jump_target(spec, offset, base, arg)
+            if target not in starts or target >= n:
+                raise Inconsistent(f"a jump at byte {offset} to {target}, not an instruction")
+        elif kind == _FAST_PAIR:
+            first = _name(locals_, arg >> 4, "local")
+            argrepr = f"{first}, {_name(locals_, arg & 15, 'local')}"
+        elif kind == _LOCAL:
+            argrepr = _name(locals_, arg, "local")
+        elif kind == _COMPARE:
+            shift = 5 if minor >= 13 else 4 if minor == 12 else 0
+            argrepr = _name(spec.cmp_op, arg >> shift, "comparison")
+            if minor >= 13 and arg & 16:
+                argrepr = f"bool({argrepr})"
+        elif kind == _CELL:
+            argrepr = _name(cells, arg, "cell")
+        elif kind == _FORMAT_VALUE:
+            if arg > 7:
+                raise Inconsistent(f"FORMAT_VALUE {arg}")
+            argrepr = _FORMAT_VALUE_CONVERTERS[arg & 3]
+            if arg & 4:
+                argrepr = f"{argrepr}, with format" if argrepr else "with format"
+        elif kind == _CONVERT:
+            argrepr = _name(_FORMAT_VALUE_CONVERTERS, arg, "conversion")
+        elif kind == _FLAGS:
+            if arg > 15:
+                raise Inconsistent(f"{opname[base]} {arg}")
+            argrepr = ", ".join(s for i, s in enumerate(_FUNCTION_FLAGS) if arg & (1 << i))
+        elif kind == _BINARY_OP:
+            argrepr = _name(spec.nb_ops, arg, "binary operator")
+        elif kind == _INTRINSIC1:
+            argrepr = _name(spec.intrinsic1, arg, "intrinsic")
+        elif kind == _INTRINSIC2:
+            argrepr = _name(spec.intrinsic2, arg, "intrinsic")
+        append(Instr(offset, opcode, opname[opcode], arg, argrepr, target, const))
+    return out
 
 
 def _jump_target(spec: Spec, offset: int, base: int, arg: int) -> int:

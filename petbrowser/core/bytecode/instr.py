@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["Instr", "Decoded", "Inconsistent", "TooLarge"]
 
@@ -15,9 +16,8 @@ class TooLarge(ValueError):
     """The bytecode is larger than :data:`MAX_CODE_UNITS`; it is not decoded."""
 
 
-@dataclass(frozen=True)
-class Instr:
-    """One instruction as that version's ``dis.Instruction`` describes it."""
+class Instr(NamedTuple):
+    """One instruction as that version's ``dis.Instruction`` describes it (a tuple: fast)."""
 
     offset: int
     opcode: int
@@ -30,7 +30,7 @@ class Instr:
     const: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decoded:
     version: str
     instrs: tuple[Instr, ...]

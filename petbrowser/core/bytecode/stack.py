@@ -49,6 +49,8 @@ def check_stack(decoded: Decoded, spec: Spec) -> int:
     depths: list[int | None] = [None] * len(instrs)
     todo: list[tuple[int, int]] = [(0, start)]
     deepest = 0
+    effect_of = spec.stack_effect
+    last = len(instrs) - 1
     while todo:
         i, d = todo.pop()
         seen = depths[i]
@@ -61,7 +63,8 @@ def check_stack(decoded: Decoded, spec: Spec) -> int:
         if d < 0:
             raise Inconsistent(f"the stack underflows at byte {instrs[i].offset}")
         depths[i] = d
-        deepest = max(deepest, d)
+        if d > deepest:
+            deepest = d
         ins = instrs[i]
         if i in handler_of:
             handler, hd = handler_of[i]
@@ -70,18 +73,19 @@ def check_stack(decoded: Decoded, spec: Spec) -> int:
                     f"an exception handler deeper than the stack at byte {ins.offset}"
                 )
             todo.append((handler, hd))
-        effect = spec.stack_effect(ins.opcode, ins.arg, False)
+        opcode = ins.opcode
+        effect = effect_of(opcode, ins.arg, False)
         if effect is None:
             raise Inconsistent(
                 f"{ins.opname} {ins.arg} has no stack effect in Python {spec.version}"
             )
-        if ins.opcode in resumed:
+        if opcode in resumed:
             effect += 1
-        if ins.target is not None and ins.opcode != call_finally:
-            jump = spec.stack_effect(ins.opcode, ins.arg, True)
+        if ins.target is not None and opcode != call_finally:
+            jump = effect_of(opcode, ins.arg, True)
             todo.append((index[ins.target], d + (jump if jump is not None else effect)))
         if ins.opname not in _NO_FALLTHROUGH:
-            if i + 1 >= len(instrs):
+            if i >= last:
                 raise Inconsistent("the code runs off its end")
             todo.append((i + 1, d + effect))
     return deepest

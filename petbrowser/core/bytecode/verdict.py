@@ -24,7 +24,7 @@ __all__ = ["Verdict", "detect", "format_versions", "parse_versions", "MAX_TOTAL_
 
 #: Bytecode decoded per class, in code units summed over code objects and candidate
 #: versions; past it the remaining code objects are left out (and say so).
-MAX_TOTAL_UNITS = 2_000_000
+MAX_TOTAL_UNITS = 600_000
 UNKNOWN = "unknown"
 
 
