@@ -4,7 +4,8 @@ CPython's compiler walks the control-flow graph with ``stack_effect`` and
 requires every instruction to be reached with one stack depth; the deepest
 point becomes ``co_stacksize``.  Re-walking the decoded instructions with a
 candidate version's stack effects must therefore find one depth per
-instruction, never a negative one, and a maximum no deeper than
+instruction, never a negative one, never shallower than the exception
+handler covering it unwinds to (3.11+), and a maximum no deeper than
 ``co_stacksize``.  Bytecode read with the wrong instruction set usually
 breaks one of these (a 3.12 generator's StopIteration handler read as 3.11,
 say).  One pass, each instruction visited once: linear in the code's size.
@@ -35,12 +36,13 @@ def check_stack(decoded: Decoded, spec: Spec) -> int:
     """The deepest stack the code reaches; :class:`Inconsistent` if no compiler of ``spec`` made it."""
     instrs = decoded.instrs
     index = {ins.offset: i for i, ins in enumerate(instrs)}
-    handler_of: dict[int, tuple[int, int]] = {}  # instruction index -> (handler index, depth)
+    # instruction index -> (handler index, depth the handler starts at, the entry's depth)
+    handler_of: dict[int, tuple[int, int, int]] = {}
     for start, end, target, depth, lasti in decoded.entries:
         for offset in range(start, end, 2):
             i = index.get(offset)
             if i is not None:
-                handler_of[i] = (index[target], depth + 1 + int(lasti))
+                handler_of[i] = (index[target], depth + 1 + int(lasti), depth)
     call_finally = spec.op("CALL_FINALLY")
     # A generator is resumed with the sent value on the stack: 3.10's GEN_START
     # pops it, 3.11+'s RETURN_GENERATOR is followed by the POP_TOP that does.
@@ -66,9 +68,9 @@ def check_stack(decoded: Decoded, spec: Spec) -> int:
         if d > deepest:
             deepest = d
         ins = instrs[i]
-        if i in handler_of:
-            handler, hd = handler_of[i]
-            if hd - 1 > d + 1:
+        if i in handler_of:  # the handler unwinds the stack to the entry's depth
+            handler, hd, base = handler_of[i]
+            if base > d:
                 raise Inconsistent(
                     f"an exception handler deeper than the stack at byte {ins.offset}"
                 )
