@@ -691,7 +691,10 @@ def _inspect_text(res: Any) -> str:
     lines = [f"{res.name} {res.hash}"]
     where = f"{desc.get('module') or '?'}.{desc.get('qualname') or desc.get('class_name') or '?'}"
     lines.append(f"  defined as: {where}")
-    lines.append(f"  python:     {desc.get('python_version') or 'unknown'}")
+    python = desc.get("python_version") or "unknown"
+    if res.meta is None and python != "unknown":
+        python += " (read from the bytecode)"
+    lines.append(f"  python:     {python}")
     lines.append(f"  metadata:   {'yes' if res.meta is not None else 'none (inspected statically)'}")
     # no sidecar: LabChain wrote it, and named it by its own get_class_hash
     scheme = (res.meta or {}).get("hash_scheme") or ("labchain" if res.meta is None else "unknown")

@@ -209,3 +209,25 @@ def test_only_changed_methods_are_diffed(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_unparsable_python_versions_still_explain_a_mismatch() -> None:
     d = diff_describe(describe(V1, python_version="3.11+ (not 3.11)"), describe(V1))
     assert d.python_mismatch and "3.11+ (not 3.11)" in d.python_mismatch
+
+
+def test_versions_read_from_bytecode_say_as_much_as_is_known() -> None:
+    """Static inspection may name a range ("3.11 or 3.12"); the diff is as sure as that."""
+
+    def mismatch(a: str, b: str) -> str | None:
+        return diff_describe(describe(V1, python_version=a), describe(V1, python_version=b),
+                             a_label="A", b_label="B").python_mismatch  # fmt: skip
+
+    assert mismatch("3.11", "3.12") == (
+        "A was made by Python 3.11, B by 3.12: bytecode differs for that reason alone"
+    )
+    assert mismatch("3.8 or 3.9", "3.12.1") == (
+        "A was made by Python 3.8 or 3.9, B by 3.12: bytecode differs for that reason alone"
+    )
+    assert mismatch("3.11 or 3.12", "3.11.7") == (
+        "A was made by Python 3.11 or 3.12, B by 3.11: they may come from different "
+        "Pythons, whose bytecode differs"
+    )
+    assert mismatch("3.11", "3.11.7") is None
+    assert mismatch("3.11 or 3.12", "3.11 or 3.12") is None
+    assert mismatch("unknown", "3.12") is None

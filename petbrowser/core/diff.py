@@ -283,6 +283,33 @@ def _minor(version: Any) -> str | None:
     return f"{m.group(1)}.{m.group(2)}" if m else None
 
 
+#: What static inspection says when the bytecode fits several versions: "3.11 or 3.12".
+_RANGE = re.compile(r"^\d+\.\d+(?:, \d+\.\d+)* or \d+\.\d+$")
+
+
+def _python_mismatch(raw_a: Any, raw_b: Any, a_label: str, b_label: str) -> str | None:
+    """Whether two versions come from different Pythons, said as surely as it is known."""
+    if raw_a in (None, "", "unknown") or raw_b in (None, "", "unknown"):
+        return None
+    va, vb = _minor(raw_a) or raw_a, _minor(raw_b) or raw_b
+    sets = []
+    for v in (va, vb):
+        if isinstance(v, str) and _RANGE.match(v):
+            sets.append(set(re.findall(r"\d+\.\d+", v)))
+        else:
+            sets.append({v})
+    if sets[0] == sets[1] and len(sets[0]) == 1:
+        return None
+    if not sets[0] & sets[1]:
+        return f"{a_label} was made by Python {va}, {b_label} by {vb}: bytecode differs for that reason alone"
+    if sets[0] == sets[1]:
+        return None  # the same range on both sides: nothing to say either way
+    return (
+        f"{a_label} was made by Python {va}, {b_label} by {vb}: they may come from "
+        "different Pythons, whose bytecode differs"
+    )
+
+
 def _udiff(a: str | None, b: str | None, a_label: str, b_label: str) -> list[str]:
     return list(
         difflib.unified_diff(
@@ -361,13 +388,9 @@ def diff_describe(
 ) -> ClassDiff:
     """Compare two describe dicts: ``a`` is the old side, ``b`` the new one."""
     result = ClassDiff(b.get("class_name") or a.get("class_name"), a_label, b_label)
-    raw_a, raw_b = a.get("python_version"), b.get("python_version")
-    va, vb = _minor(raw_a) or raw_a, _minor(raw_b) or raw_b
-    if va and vb and va != vb:
-        result.python_mismatch = (
-            f"{a_label} was made by Python {va}, {b_label} by {vb}: "
-            "bytecode differs for that reason alone"
-        )
+    result.python_mismatch = _python_mismatch(
+        a.get("python_version"), b.get("python_version"), a_label, b_label
+    )
     for key in ("module", "qualname"):
         if a.get(key) and b.get(key) and a.get(key) != b.get(key):
             result.identity_changes.append(f"{key} {a.get(key)} -> {b.get(key)}")

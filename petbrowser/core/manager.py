@@ -23,6 +23,7 @@ from petbrowser.core.models import (
     LocalStatus,
     StatusEntry,
     VerifyReport,
+    VersionFlags,
     VersionInfo,
 )
 from petbrowser.core.storage.base import Storage
@@ -442,12 +443,11 @@ class PetClassManager:
     def check_pickles(
         self,
         versions: Sequence[tuple[str, str]],
-        on_flags: Callable[[tuple[str, str, bool, bool]], None] | None = None,
-    ) -> list[tuple[str, str, bool, bool]]:
-        """Walk the pickles of ``(class, hash)`` statically: ``(class, hash, unsafe, by_reference)``.
-
-        A version that cannot be read is skipped (its own inspection reports why).
-        """
+        on_flags: Callable[[VersionFlags], None] | None = None,
+    ) -> list[VersionFlags]:
+        """Walk the pickles of ``(class, hash)`` statically, for the tree's badges and
+        Python column.  A version that cannot be read is skipped (its own inspection
+        reports why)."""
         from petbrowser.core.errors import PetBrowserError
 
         out = []
@@ -456,7 +456,9 @@ class PetClassManager:
                 result = self.inspect(name, h)
             except PetBrowserError:
                 continue
-            flags = (name, h, bool(result.unsafe), bool(result.by_reference))
+            flags = VersionFlags(
+                name, h, bool(result.unsafe), bool(result.by_reference), result.describe.get("python_version")
+            )
             out.append(flags)
             if on_flags is not None:
                 on_flags(flags)

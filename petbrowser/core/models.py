@@ -482,6 +482,18 @@ def short_hash(h: str | None) -> str:
 
 
 @dataclass(frozen=True)
+class VersionFlags:
+    """What a static walk of one version's pickle tells the tree without a selection:
+    unsafe to load, pickled by reference, and the Python read from its bytecode."""
+
+    class_name: str
+    hash: str
+    unsafe: bool
+    by_reference: bool
+    python: str | None = None
+
+
+@dataclass(frozen=True)
 class LocalStatus:
     """The local classes against the store, and the files that answer depends on.
 

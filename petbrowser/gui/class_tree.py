@@ -121,6 +121,7 @@ class _VersionNode:
     info: VersionInfo
     unsafe: bool | None = None
     by_reference: bool | None = None
+    python: str | None = None  # read from the bytecode when there is no metadata
 
 
 @dataclass
@@ -258,7 +259,7 @@ class ClassTreeModel(QAbstractItemModel):
 
     def _version_node(self, node: _ClassNode, v: VersionInfo) -> _VersionNode:
         flags = self._flags.get((node.name, v.hash), {})
-        return _VersionNode(node, v, flags.get("unsafe"), flags.get("by_reference"))
+        return _VersionNode(node, v, flags.get("unsafe"), flags.get("by_reference"), flags.get("python"))
 
     def retain_classes(self, names: set[str]) -> None:
         """After a complete listing: drop classes the store no longer has
@@ -303,14 +304,22 @@ class ClassTreeModel(QAbstractItemModel):
         self.classes_changed.emit()
 
     def set_version_flags(
-        self, name: str, code_hash: str, *, unsafe: bool | None = None, by_reference: bool | None = None
+        self,
+        name: str,
+        code_hash: str,
+        *,
+        unsafe: bool | None = None,
+        by_reference: bool | None = None,
+        python: str | None = None,
     ) -> None:
-        """Record what inspection learnt (shown as badges from then on)."""
+        """Record what inspection learnt (badges, and the Python read from the bytecode)."""
         flags = self._flags.setdefault((name, code_hash), {})
         if unsafe is not None:
             flags["unsafe"] = unsafe
         if by_reference is not None:
             flags["by_reference"] = by_reference
+        if python:
+            flags["python"] = python
         row = self._find(name)
         if row < 0:
             return
@@ -318,6 +327,7 @@ class ClassTreeModel(QAbstractItemModel):
             if vn.info.hash == code_hash:
                 vn.unsafe = flags.get("unsafe")
                 vn.by_reference = flags.get("by_reference")
+                vn.python = flags.get("python")
                 parent = self.index(row, 0)
                 self.dataChanged.emit(self.index(i, 0, parent), self.index(i, Col.LAST, parent))
 
@@ -537,7 +547,7 @@ class ClassTreeModel(QAbstractItemModel):
             if col == Col.BY:
                 return info.pushed_by or ""
             if col == Col.PYTHON:
-                return info.python_version or ""
+                return info.python_version or v.python or ""
             if col == Col.SIZE:
                 return format_size(info.size)
             return None
@@ -550,6 +560,8 @@ class ClassTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == Col.PUSHED:
                 return local_time(info.pushed_at)
+            if col == Col.PYTHON and not info.python_version and v.python:
+                return python_tip(v.python)
             if col == Col.BADGES and self._version_badges(v):
                 return "<br>".join(BADGE_TEXT[b][1] for b in self._version_badges(v) if b in BADGE_TEXT)
             lines = [f"<tt>{info.hash}</tt>"]
@@ -560,6 +572,18 @@ class ClassTreeModel(QAbstractItemModel):
             lines += [BADGE_TEXT[b][1] for b in self._version_badges(v) if b in BADGE_TEXT]
             return "<br>".join(lines)
         return None
+
+
+def python_tip(detected: str) -> str:
+    """Why a version without metadata shows this Python: it was read from its bytecode."""
+    if detected == "unknown":
+        return "No metadata, and the bytecode is not that of any Python 3.8-3.13"
+    if " or " in detected:
+        return (
+            f"No metadata: read from the bytecode, which Python {detected} "
+            "would each have compiled this way"
+        )
+    return f"No metadata: Python {detected}, read from the bytecode"
 
 
 def badge_label(key: str) -> str:

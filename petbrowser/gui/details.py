@@ -29,6 +29,7 @@ from petbrowser.gui.class_tree import (
     STATUS_TEXT,
     format_size,
     local_time,
+    python_tip,
     relative_time,
     short_hash,
 )
@@ -66,6 +67,16 @@ SCHEME_TEXT = {
 
 def _scheme_text(scheme: str | None) -> str:
     return html.escape(SCHEME_TEXT.get(scheme or "", scheme or "unknown"))
+
+
+def _python_text(version: VersionInfo, desc: dict[str, Any]) -> str:
+    """The pusher's Python: from the metadata, else as read from the bytecode (and said so)."""
+    if version.python_version:
+        return html.escape(version.python_version)
+    detected = desc.get("python_version")
+    if not detected:
+        return "unknown"
+    return f"{html.escape(detected)} <span style='color:gray'>— {html.escape(python_tip(detected))}</span>"
 
 
 def _row(label: str, value: str) -> str:
@@ -274,7 +285,7 @@ class DetailsPanel(QTabWidget):
                 else "unknown",
             ),
             _row("Pushed by", html.escape(version.pushed_by or "unknown")),
-            _row("Python", html.escape(desc.get("python_version") or version.python_version or "unknown")),
+            _row("Python", _python_text(version, desc)),
             _row("Size", format_size(version.size)),
             _row("Hash scheme", _scheme_text(version.hash_scheme or meta.get("hash_scheme"))),
         ]

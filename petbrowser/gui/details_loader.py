@@ -86,7 +86,13 @@ class DetailsLoader(QObject):
         self.details.show_loading(short_hash(h))
 
         def done(result: InspectResult) -> None:
-            self.model.set_version_flags(name, h, unsafe=bool(result.unsafe), by_reference=result.by_reference)
+            self.model.set_version_flags(
+                name,
+                h,
+                unsafe=bool(result.unsafe),
+                by_reference=result.by_reference,
+                python=result.describe.get("python_version"),
+            )
             if token != self._token:
                 return
             badges = self.model.version_index(name, h).data(Role.BADGES) or []

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from petbrowser.core.errors import PetBrowserError
-from petbrowser.core.models import ClassInfo
+from petbrowser.core.models import ClassInfo, VersionFlags
 from petbrowser.gui.calls import (
     CheckPicklesCommand,
     CommandRunner,
@@ -181,9 +181,11 @@ class Session(QObject):
         if not todo:
             return
 
-        def partial(batch: list[tuple[str, str, bool, bool]]) -> None:
-            for name, h, unsafe, by_ref in batch:
-                self.model.set_version_flags(name, h, unsafe=unsafe, by_reference=by_ref)
+        def partial(batch: list[VersionFlags]) -> None:
+            for f in batch:
+                self.model.set_version_flags(
+                    f.class_name, f.hash, unsafe=f.unsafe, by_reference=f.by_reference, python=f.python
+                )
 
         def finished() -> None:
             if self._safety is task:

@@ -163,7 +163,7 @@ def test_check_pickles_command_flags_an_unsafe_version(qtbot, app, demo, tmp_pat
     _plant_hostile_version(demo, canary)
     _opened(qtbot, app, OpenTarget(project_dir=str(demo)))
     flags = _run(qtbot, app, calls.CheckPicklesCommand([("Evil", EVIL_HASH)]))
-    assert flags == [("Evil", EVIL_HASH, True, False)]
+    assert [(f.class_name, f.hash, f.unsafe, f.by_reference) for f in flags] == [("Evil", EVIL_HASH, True, False)]
     assert not canary.exists()
 
 
