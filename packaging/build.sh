@@ -174,15 +174,6 @@ if missing or blank:
     sys.exit(1)
 ' || fail "resources not found or not rendered in the frozen app"
 
-step "smoke: xdis opcode tables (loaded by version at run time) inside the bundle"
-"$APP" -I -c '
-from xdis.op_imports import get_opcode_module
-from xdis.version_info import PythonImplementation
-for v in ((3, 8), (3, 9), (3, 10)):
-    get_opcode_module(v, PythonImplementation.CPython)
-print("xdis opcode tables: 3.8, 3.9, 3.10")
-' || fail "xdis cannot load its opcode tables in the frozen app"
-
 step "smoke: S3 from the frozen app (boto3 models bundled; push + ls against a real S3 server)"
 "$APP" -I -c '
 import boto3
