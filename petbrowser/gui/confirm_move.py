@@ -13,11 +13,30 @@ from typing import Any
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from petbrowser.core.models import VersionInfo
-from petbrowser.gui.details import diff_summary
+from petbrowser.gui.details import attribute_summary, diff_summary
 from petbrowser.gui.format import local_time, relative_time, short_hash
 from petbrowser.gui.icons import icon
 
-__all__ = ["ConfirmMoveDialog"]
+__all__ = ["ConfirmMoveDialog", "changes_html"]
+
+
+def changes_html(class_diff: Any, error: str | None = None) -> str:
+    """What a move changes, for a confirmation: methods AND class attributes (a
+    ``threshold`` going from 0.5 to 0.75 changes behaviour as much as code does)."""
+    if class_diff is None:
+        return f"<span style='color:gray'>Diff unavailable: {html.escape(error or 'unknown')}</span>"
+    parts = []
+    for title, lines in (
+        ("Methods that change", diff_summary(class_diff)),
+        ("Attributes that change", attribute_summary(class_diff)),
+    ):
+        if lines:
+            parts.append(f"<b>{title}:</b><br><tt>" + "<br>".join(html.escape(x) for x in lines) + "</tt>")
+    if not parts:
+        return "No method or attribute changes between the two versions."
+    if not diff_summary(class_diff):
+        parts.insert(0, "No method changes.")
+    return "<br>".join(parts)
 
 
 def _describe(v: VersionInfo | None, h: str | None) -> str:
@@ -68,15 +87,7 @@ class ConfirmMoveDialog(QDialog):
         arrow.addWidget(self.to_label, 1)
         lay.addLayout(arrow)
 
-        if class_diff is not None:
-            lines = diff_summary(class_diff)
-            body = (
-                "<b>Methods that change:</b><br><tt>" + "<br>".join(html.escape(x) for x in lines) + "</tt>"
-                if lines
-                else "No method changes between the two versions."
-            )
-        else:
-            body = f"<span style='color:gray'>Diff unavailable: {html.escape(diff_error or 'unknown')}</span>"
+        body = changes_html(class_diff, diff_error)
         self.summary = QLabel(body, self)
         self.summary.setWordWrap(True)
         lay.addWidget(self.summary)
