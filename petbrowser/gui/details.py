@@ -267,6 +267,11 @@ class DetailsPanel(QTabWidget):
             self.setTabToolTip(i, tip)
         self.show_placeholder()
 
+    def tabInserted(self, index: int) -> None:  # noqa: N802 - Qt override
+        super().tabInserted(index)
+        # Tabs are never elided or scrolled: the pane is at least as wide as its tab bar.
+        self.setMinimumWidth(max(320, self.tabBar().sizeHint().width() + 4))
+
     @property
     def source(self) -> CodeView:
         """The Source tab's code view (built on first use)."""

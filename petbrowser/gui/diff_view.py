@@ -86,6 +86,7 @@ class DiffView(QWidget):
         self._last_nav_value: int | None = None
         self._syncing = False
         self._class_notes = ""
+        self._labels = ("A", "B")  # plain texts' labels (a result carries its own)
         self._build_ui()
         self.clear()
 
@@ -280,8 +281,7 @@ class DiffView(QWidget):
         self._class_diff = result.class_diff
         self._layouts = dict(layouts) if layouts is not None else build_layouts(result)
         a_label, b_label = result.a_label, result.b_label
-        self.left_label.setText(f"A  {a_label}")
-        self.right_label.setText(f"B  {b_label}")
+        self._set_side_labels()
         self._fill_method_list()
         self._fill_header()
         self.source_button.setEnabled(True)
@@ -319,8 +319,8 @@ class DiffView(QWidget):
     ) -> None:  # fmt: skip
         """Compare two plain texts (no method list): a version's source against a file, say."""
         self.clear()
-        self.left_label.setText(f"A  {a_label}")
-        self.right_label.setText(f"B  {b_label}")
+        self._labels = (a_label, b_label)
+        self._set_side_labels()
         self.method_list.hide()
         if a_text == b_text:
             self.summary_label.setText("No changes")
@@ -353,9 +353,7 @@ class DiffView(QWidget):
     def set_unified(self, on: bool) -> None:
         """One column (old then new line) or two side by side; wrapping needs one column."""
         self._unified = bool(on)
-        self.unified_button.blockSignals(True)
-        self.unified_button.setChecked(self._unified)
-        self.unified_button.blockSignals(False)
+        self._sync_mode_buttons()
         self.wrap_button.setEnabled(self._unified)
         self._right_box.setVisible(not self._unified)
         self._apply_wrap()
@@ -366,18 +364,21 @@ class DiffView(QWidget):
     def set_wrap(self, on: bool) -> None:
         """Wrap long lines in the unified column (side by side scrolls in step instead)."""
         self._wrap = bool(on)
-        self.wrap_button.blockSignals(True)
-        self.wrap_button.setChecked(self._wrap)
-        self.wrap_button.blockSignals(False)
+        self._sync_mode_buttons()
         self._apply_wrap()
         self.optionsChanged.emit(self._unified, self._wrap)
 
     def _apply_wrap(self) -> None:
-        from PySide6.QtWidgets import QPlainTextEdit
+        self.left_view.set_wrap(self._wrap and self._unified)
+        self._set_side_labels()
 
-        wrap = self._wrap and self._unified
-        mode = QPlainTextEdit.LineWrapMode.WidgetWidth if wrap else QPlainTextEdit.LineWrapMode.NoWrap
-        self.left_view.setLineWrapMode(mode)
+    def _set_side_labels(self) -> None:
+        a, b = (self._result.a_label, self._result.b_label) if self._result is not None else self._labels
+        if self._unified:
+            self.left_label.setText(f"−  {a}   +  {b}")
+        else:
+            self.left_label.setText(f"A  {a}")
+        self.right_label.setText(f"B  {b}")
 
     def _layout_for(self, mode: str) -> Layout:
         return self._layouts.get(f"{mode}/unified", self._layouts[mode]) if self._unified else self._layouts[mode]
@@ -527,10 +528,17 @@ class DiffView(QWidget):
             self._restyle()
 
     def _sync_mode_buttons(self) -> None:
-        for button, mode in ((self.source_button, "source"), (self.bytecode_button, "bytecode")):
-            button.setChecked(self._mode == mode)
+        for button, on in (
+            (self.source_button, self._mode == "source"),
+            (self.bytecode_button, self._mode == "bytecode"),
+            (self.unified_button, self._unified),
+            (self.wrap_button, self._wrap),
+        ):
+            button.blockSignals(True)
+            button.setChecked(on)
+            button.blockSignals(False)
             font = button.font()  # Fusion's checked look is faint in dark palettes
-            font.setBold(self._mode == mode)
+            font.setBold(on)
             button.setFont(font)
 
     def _set_nav_enabled(self, enabled: bool) -> None:

@@ -125,7 +125,6 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([720, 560])
-        self.details.setMinimumWidth(320)  # the diff view's own minimum must not push the tree off screen
         self.splitter.setChildrenCollapsible(False)
         self.stack.addWidget(self.splitter)
 
