@@ -45,14 +45,18 @@ class ConnectDialog(QDialog):
 
     "Test connection" runs on a worker and can be stopped from the dialog
     ("Stop", or closing the dialog): a hung endpoint is abandoned, never waited
-    for.  What was typed is kept for the next time the dialog opens (this run
-    of the app; nothing secret is typed here).
+    for.  ``fields()`` is everything typed, complete or not: the window hands
+    it to the next dialog as ``draft``, so closing the dialog loses nothing
+    (kept in memory only; nothing secret is typed here).
     """
 
-    #: The fields as last left (accepted or not), for the next dialog.
-    draft: dict[str, str] | None = None
-
-    def __init__(self, runner: TaskRunner, parent: QWidget | None = None, initial: OpenTarget | None = None) -> None:
+    def __init__(
+        self,
+        runner: TaskRunner,
+        parent: QWidget | None = None,
+        initial: OpenTarget | None = None,
+        draft: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.runner = runner
         self._test: Task | None = None
@@ -144,8 +148,8 @@ class ConnectDialog(QDialog):
 
         self.local_radio.toggled.connect(lambda on: self.pages.setCurrentIndex(0 if on else 1))
         self.local_radio.setChecked(True)
-        if ConnectDialog.draft is not None:
-            self.set_fields(ConnectDialog.draft)
+        if draft is not None:
+            self.set_fields(draft)
         elif initial is not None:
             self.set_target(initial)
 
@@ -172,8 +176,7 @@ class ConnectDialog(QDialog):
             return
         super().keyPressEvent(event)
 
-    def done(self, result: int) -> None:  # noqa: D102 - every way out: keep the fields, stop the test
-        ConnectDialog.draft = self.fields()
+    def done(self, result: int) -> None:  # noqa: D102 - every way out stops the test
         self.stop_test(quiet=True)
         super().done(result)
 

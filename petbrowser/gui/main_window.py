@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self._expanded_once = False
         self._restore_selection: str | None = None
+        self._typed: dict[str, str] | None = None  # the connect dialog's fields as last left
         self.runner = TaskRunner(self)
         self.session = Session(self.runner, self)
         self.model = self.session.model
@@ -117,7 +118,9 @@ class MainWindow(QMainWindow):
         self.proxy = ClassFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.tree = ClassTreeView(left)
+        self.keeper = SelectionKeeper(self.tree, self.proxy, self.model)  # before setModel: see there
         self.tree.setModel(self.proxy)
+        self.keeper.watch()
         ll.addWidget(self.tree, 1)
         self.details = DetailsPanel(self.splitter)
         self.splitter.addWidget(left)
@@ -142,7 +145,6 @@ class MainWindow(QMainWindow):
         self.progress = ProgressIndicator(self.runner, self)
         self.statusBar().addPermanentWidget(self.progress)
         self.tree_filter = TreeFilter(self.filter_edit, self.tree, self.proxy, self.model)
-        self.keeper = SelectionKeeper(self.tree, self.proxy, self.model)
 
     def _build_menus(self) -> None:
         a, mb = self.actions, self.menuBar()
@@ -227,9 +229,11 @@ class MainWindow(QMainWindow):
     def ask_open_store(self) -> None:
         from petbrowser.gui.connect_dialog import ConnectDialog
 
-        dlg = ConnectDialog(self.runner, self, initial=self.target if self.target and self.target.storage else None)
-        self._connect_dialog = dlg  # tests reach the open (modal) dialog here
-        if dlg.exec() == QDialog.DialogCode.Accepted and (t := dlg.target()) is not None:
+        initial = self.target if self.target and self.target.storage else None
+        dlg = ConnectDialog(self.runner, self, initial, self._typed)
+        accepted = dlg.exec() == QDialog.DialogCode.Accepted
+        self._typed = dlg.fields()  # what was typed, for the next time (accepted or not)
+        if accepted and (t := dlg.target()) is not None:
             self.open_target(t)
 
     def open_demo(self) -> None:

@@ -33,11 +33,16 @@ class SelectionKeeper(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.restore)
-        tree.selectionModel().selectionChanged.connect(self._remember)
+        # Made before the tree gets the proxy: these slots must run before the
+        # tree's selection model drops the rows (Qt calls slots in connection order).
         for sig in (proxy.rowsAboutToBeRemoved, proxy.layoutAboutToBeChanged, proxy.modelAboutToBeReset):
             sig.connect(self._changing)
         for sig in (proxy.rowsInserted, proxy.rowsRemoved, proxy.layoutChanged, proxy.modelReset):
             sig.connect(self._schedule)
+
+    def watch(self) -> None:
+        """Follow the user's selection (once the tree has its model and selection model)."""
+        self.tree.selectionModel().selectionChanged.connect(self._remember)
 
     def forget(self) -> None:
         """Another store: nothing to bring back."""
@@ -48,19 +53,21 @@ class SelectionKeeper(QObject):
         self._timer.start()
 
     def _schedule(self, *_: object) -> None:
-        if self.pending:
-            self._timer.start()
+        self._timer.start()  # rows came back (a filter cleared): maybe the remembered ones
 
     def _remember(self, *_: object) -> None:
-        if not self.pending:  # a model update drops rows: not the user's choice
-            self.rows = read_selection(self.tree).rows
+        rows = read_selection(self.tree).rows
+        if self.pending and set(rows) < set(self.rows):
+            return  # a model update or the filter dropped rows: not the user's choice
+        self.rows = rows
 
     def restore(self) -> None:
         """Select again what was selected before the model changed (what still exists)."""
         self._timer.stop()
-        self.pending = False
+        was_pending, self.pending = self.pending, False
         now = read_selection(self.tree).rows
-        if now != self.rows and self.rows:
+        changed = now != self.rows and bool(self.rows)
+        if changed:
             want = self.rows
             extend = False
             for kind, name, code_hash in want:
@@ -71,4 +78,5 @@ class SelectionKeeper(QObject):
                     select_source_index(self.tree, self.proxy, src, extend=extend)
                     extend = True
             self.rows = want  # hidden by the filter: brought back when it is cleared
-        self.settled.emit()
+        if was_pending or changed:
+            self.settled.emit()
