@@ -137,10 +137,10 @@ def shoot(out: Path, theme: str, suffix: str, size: tuple[int, int]) -> None:
 def main(out_dir: str = "docs/screenshots") -> int:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(_TMP / "settings"))
     for theme in ("light", "dark"):
         for suffix, size in SIZES.items():
+            for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):  # a first start each time
+                QSettings.setPath(fmt, QSettings.Scope.UserScope, str(_TMP / f"settings-{theme}{suffix}"))
             shoot(out, theme, suffix, size)
     print(f"screenshots written to {out}")
     return 0

@@ -794,9 +794,11 @@ class ClassTreeView(QTreeView):
         try:
             room = self.viewport().width() - self.name_width()
             header = self.header()
+            full = False  # strictly by importance: no "Python" shown where "By" did not fit
             for col in self.IMPORTANCE:
                 width = self._widths.get(col, 60)
-                show = col not in self.user_hidden and width <= room
+                show = col not in self.user_hidden and not full and width <= room
+                full = full or (col not in self.user_hidden and not show)
                 if show:
                     room -= width
                 if header.isSectionHidden(col) == show:
