@@ -195,7 +195,7 @@ class DetailsLoader(QObject):
         )
 
     def _failed(self, exc: BaseException, label: str) -> None:
-        self.details.show_placeholder(f"{label} failed: see the message above.")
+        self.details.show_placeholder(f"{label} failed: see the message at the bottom of the window.")
         self.app.fail(exc, label)
 
     def _render_version(self, name: str, h: str, result: InspectResult) -> None:
@@ -235,7 +235,7 @@ class DetailsLoader(QObject):
 
         def failed(exc: BaseException) -> None:
             if token == self._diff_token:
-                self.details.diff.clear(f"Comparing {name} failed: see the message above. {DIFF_HINT}")
+                self.details.diff.clear(f"Comparing {name} failed: see the message at the bottom of the window. {DIFF_HINT}")
                 self.app.fail(exc, cmd.label)
 
         cmd = CompareCommand(name, a, b)

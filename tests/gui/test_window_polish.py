@@ -129,10 +129,11 @@ def test_a_version_being_loaded_shows_no_code_of_the_one_before(window, demo, qt
     _open(window, demo, qtbot)
     _select(window, qtbot, "Clipper", class_rows(window)["Clipper"]["latest"])
     assert "class Clipper" in window.details.source.toPlainText()
-    window.select_index(window.model.version_index("Normalizer", class_rows(window)["Normalizer"]["latest"]))
-    assert "Clipper" not in window.details.source.toPlainText()  # at once, before the answer
-    assert "Clipper" not in window.details.bytecode.toPlainText()
-    qtbot.waitSignal(window.details_updated, timeout=WAIT)
+    with qtbot.waitSignal(window.details_updated, check_params_cb=lambda k: k == "version", timeout=WAIT):
+        window.select_index(window.model.version_index("Normalizer", class_rows(window)["Normalizer"]["latest"]))
+        assert "Clipper" not in window.details.source.toPlainText()  # at once, before the answer
+        assert "Clipper" not in window.details.bytecode.toPlainText()
+    assert "class Normalizer" in window.details.source.toPlainText()
 
 
 def test_nothing_or_several_classes_selected_every_tab_says_what_to_select(window, demo, qtbot):
