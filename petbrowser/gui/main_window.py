@@ -387,9 +387,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_settings()
-        # Cancel everything; a call that hangs (a dead S3 endpoint) is abandoned on
-        # its daemon thread, so quitting takes at most this long.
-        self.runner.shutdown(1200)
+        # Cancel everything: what can be stopped is abandoned on its daemon thread at
+        # once (a dead S3 endpoint never keeps the app alive); a push or a move in
+        # flight gets at most 1.2 s to land.
+        self.runner.shutdown(1200 if any(not t.cancellable for t in self.runner.active) else 0)
         super().closeEvent(event)
 
     def wait_idle(self, timeout_ms: int = 30000) -> bool:
