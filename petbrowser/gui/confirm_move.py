@@ -10,14 +10,22 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from petbrowser.core.models import VersionInfo
 from petbrowser.gui.details import attribute_summary, diff_summary
 from petbrowser.gui.format import local_time, relative_time, short_hash
 from petbrowser.gui.icons import icon
 
-__all__ = ["ConfirmMoveDialog", "changes_html"]
+__all__ = ["ConfirmMoveDialog", "changes_html", "confirm_buttons"]
 
 
 def changes_html(class_diff: Any, error: str | None = None) -> str:
@@ -49,6 +57,19 @@ def _describe(v: VersionInfo | None, h: str | None) -> str:
             text += f"<br>by {html.escape(v.pushed_by)}"
         text += "</span>"
     return text
+
+
+def confirm_buttons(dialog: QDialog, yes: str, icon_name: str) -> tuple[QDialogButtonBox, QPushButton]:
+    """The yes button (named for what it does) and Cancel, the default: moving
+    ``latest`` for everyone is never what Enter does by accident."""
+    buttons = QDialogButtonBox(dialog)
+    ok = buttons.addButton(yes, QDialogButtonBox.ButtonRole.AcceptRole)
+    ok.setIcon(icon(icon_name))
+    buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+    buttons.button(QDialogButtonBox.StandardButton.Cancel).setDefault(True)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons, ok
 
 
 class ConfirmMoveDialog(QDialog):
@@ -100,13 +121,5 @@ class ConfirmMoveDialog(QDialog):
         note.setWordWrap(True)
         note.setStyleSheet("color: gray")
         lay.addWidget(note)
-        self.buttons = QDialogButtonBox(self)
-        self.ok_button = self.buttons.addButton(
-            f"{verb} to {short_hash(to_hash)}", QDialogButtonBox.ButtonRole.AcceptRole
-        )
-        self.ok_button.setIcon(icon("rollback"))
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setDefault(True)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.ok_button = confirm_buttons(self, f"{verb} to {short_hash(to_hash)}", "rollback")
         lay.addWidget(self.buttons)

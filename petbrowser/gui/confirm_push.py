@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QLabel,
     QScrollArea,
     QVBoxLayout,
@@ -29,7 +28,7 @@ from petbrowser.core.models import short_hash
 from petbrowser.gui import settings
 from petbrowser.gui.calls import Command
 from petbrowser.gui.class_tree import STATUS_LABEL
-from petbrowser.gui.confirm_move import changes_html
+from petbrowser.gui.confirm_move import changes_html, confirm_buttons
 from petbrowser.gui.icons import icon
 
 if TYPE_CHECKING:
@@ -103,13 +102,7 @@ class ConfirmPushDialog(QDialog):
         lay.addWidget(note)
         self.dont_ask = QCheckBox("Don't ask again for pushes to this store", self)
         lay.addWidget(self.dont_ask)
-        self.buttons = QDialogButtonBox(self)
-        self.ok_button = self.buttons.addButton(f"Push {n}", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok_button.setIcon(icon("push"))
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setDefault(True)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.ok_button = confirm_buttons(self, f"Push {n}", "push")
         lay.addWidget(self.buttons)
 
     def _body(self) -> str:
