@@ -691,11 +691,26 @@ class BadgeDelegate(QStyledItemDelegate):
 
 
 class ClassTreeView(QTreeView):
-    """The tree: ctrl-click two versions to compare them; Enter opens details."""
+    """The tree: ctrl-click two versions to compare them; Enter opens details.
+
+    Columns give way to the class/version column: it keeps the width a class
+    name needs, the others are shown by importance while they fit and hidden
+    (not squeezed into "…") when they do not.  The header's context menu hides
+    or shows any column but the name; ``user_hidden`` is remembered by
+    ``settings.WindowLayout``.
+    """
 
     context_menu_requested = Signal(object)  # QPoint in global coordinates
     #: Enter on a version row (a class row expands or collapses instead).
     open_requested = Signal(QModelIndex)
+    #: The user hid or showed a column from the header's menu.
+    columns_changed = Signal()
+
+    #: Most important first: the order in which columns get room after the name.
+    IMPORTANCE = (Col.BADGES, Col.LATEST, Col.PUSHED, Col.VERSIONS, Col.BY, Col.PYTHON, Col.SIZE)
+    #: The name column never gets less than this many characters of a class name.
+    NAME_CHARS = 15
+    NAME_MAX = 320
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -711,8 +726,23 @@ class ClassTreeView(QTreeView):
         )
         self.setItemDelegateForColumn(Col.BADGES, BadgeDelegate(self))
         self.setAccessibleName("Classes and versions")
+        self.user_hidden: set[int] = set()
+        self._widths: dict[int, int] = {}  # preferred widths (defaults, or what the user dragged)
+        self._name_width: int | None = None
+        self._fitting = False
+        self._fit_pending = False
+        header = self.header()
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(lambda pos: self.header_menu().popup(header.mapToGlobal(pos)))
+        header.sectionResized.connect(self._on_section_resized)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if (event.key() == Qt.Key.Key_F10 and event.modifiers() == Qt.KeyboardModifier.ShiftModifier) or (
+            event.key() == Qt.Key.Key_Menu
+        ):
+            self.context_menu_from_keyboard()
+            event.accept()
+            return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
             idx = self.currentIndex()
             if idx.isValid():
@@ -725,17 +755,115 @@ class ClassTreeView(QTreeView):
                 return
         super().keyPressEvent(event)
 
+    def context_menu_from_keyboard(self) -> None:
+        """Shift+F10 or the Menu key: the context menu under the current row."""
+        idx = self.currentIndex()
+        rect = self.visualRect(idx) if idx.isValid() else self.viewport().rect().adjusted(0, 0, 0, -9999)
+        point = rect.bottomLeft() if idx.isValid() else rect.topLeft()
+        self.context_menu_requested.emit(self.viewport().mapToGlobal(point))
+
     def setModel(self, model) -> None:  # type: ignore[override]
         super().setModel(model)
         header = self.header()
-        # The name column takes what the others leave, so every column is
-        # visible at the default width and no horizontal scroll hides "Size".
+        # The name column takes what the others leave; fit_columns() decides
+        # which others get room at this width, so no horizontal scroll hides "Size".
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(Col.NAME, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(24)
-        for col, w in self.default_widths().items():
+        self._widths = dict(self.default_widths())
+        for col, w in self._widths.items():
             self.setColumnWidth(col, w)
+        for sig in (model.rowsInserted, model.rowsRemoved, model.modelReset, model.layoutChanged):
+            sig.connect(self._names_changed)
+
+    # ------------------------------------------------------------- columns
+    def header_menu(self) -> Any:
+        """The header's context menu: every column but the name, checkable."""
+        from PySide6.QtWidgets import QMenu
+
+        menu = QMenu(self)
+        menu.setTitle("Columns")
+        for col in range(1, len(Col.HEADERS)):
+            act = menu.addAction(Col.HEADERS[col] if col != Col.VERSIONS else "# (versions)")
+            act.setCheckable(True)
+            act.setChecked(col not in self.user_hidden)
+            act.setData(col)
+            act.toggled.connect(lambda on, col=col: self.set_column_shown(col, on))
+        self._header_menu = menu  # alive while shown
+        return menu
+
+    def set_column_shown(self, col: int, shown: bool) -> None:
+        """Show or hide a minor column for good (the header's menu)."""
+        if col == Col.NAME:
+            return
+        (self.user_hidden.discard if shown else self.user_hidden.add)(col)
+        self.fit_columns()
+        self.columns_changed.emit()
+
+    def set_user_hidden(self, cols: set[int]) -> None:
+        self.user_hidden = {c for c in cols if 0 < c < len(Col.HEADERS)}
+        self.fit_columns()
+
+    def name_width(self) -> int:
+        """What the class/version column needs before any other column gets room:
+        the longest class name (bold, with its icon and the tree's indentation)."""
+        if self._name_width is None:
+            bold = QFont(self.font())
+            bold.setBold(True)
+            fm = QFontMetrics(bold)
+            model = self.model()
+            rows = model.rowCount() if model is not None else 0
+            names = [str(model.index(r, 0).data() or "") for r in range(min(rows, 2000))]
+            text = max((fm.horizontalAdvance(n) for n in names), default=0)
+            text = max(text, fm.horizontalAdvance("M" * self.NAME_CHARS) * 2 // 3)
+            icon_w = self.iconSize().width() if self.iconSize().width() > 0 else 16
+            self._name_width = min(self.NAME_MAX, text + icon_w + self.indentation() + 20)
+        return self._name_width
+
+    def fit_columns(self) -> None:
+        """Give the name column its width first, then each column by importance while it fits."""
+        if self._fitting or self.model() is None:
+            return
+        self._fitting = True
+        try:
+            room = self.viewport().width() - self.name_width()
+            header = self.header()
+            full = False  # strictly by importance: no "Python" shown where "By" did not fit
+            for col in self.IMPORTANCE:
+                width = self._widths.get(col, 60)
+                show = col not in self.user_hidden and not full and width <= room
+                full = full or (col not in self.user_hidden and not show)
+                if show:
+                    room -= width
+                if header.isSectionHidden(col) == show:
+                    header.setSectionHidden(col, not show)
+                    if show:
+                        header.resizeSection(col, width)
+        finally:
+            self._fitting = False
+
+    def _on_section_resized(self, col: int, _old: int, new: int) -> None:
+        if not self._fitting and col != Col.NAME and new > 0 and not self.header().isSectionHidden(col):
+            self._widths[col] = new  # the user dragged it: keep that width when it comes back
+
+    def _names_changed(self, parent: Any = None, *_: Any) -> None:
+        if isinstance(parent, QModelIndex | QPersistentModelIndex) and parent.isValid():
+            return  # versions came or went: class names did not change
+        self._name_width = None
+        if not self._fit_pending:  # once per event-loop turn, however many batches arrive
+            from PySide6.QtCore import QTimer
+
+            self._fit_pending = True
+            QTimer.singleShot(0, self, self._fit_later)
+
+    def _fit_later(self) -> None:
+        self._fit_pending = False
+        self.fit_columns()
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self.fit_columns()
 
     def default_widths(self) -> dict[int, int]:
         """Widths that fit typical content in the current fonts (no per-row

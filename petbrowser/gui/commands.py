@@ -324,10 +324,18 @@ class PushCommand(Command):
         return [Move(r.name, r.from_hash, r.hash, "push") for r in results if r.moved and r.from_hash]
 
     def do(self, app: AppContext) -> None:
-        statuses = app.session.model.statuses().values()
-        if not self.names and not any(s in ("out_of_sync", "untracked") for s in statuses):
+        from petbrowser.gui.confirm_push import confirm_push
+
+        statuses = app.session.model.statuses()
+        names = self.names or [n for n, s in statuses.items() if s in PUSHABLE]
+        if not names:
             app.say("Nothing to push: every local class is in the store.")
             return
+        confirm_push(app, names, lambda chosen: self.start(app, chosen))
+
+    def start(self, app: AppContext, names: list[str]) -> None:
+        """Push exactly the classes the confirmation listed."""
+        self.names, self.label = names, f"Pushing {', '.join(names)}"
         app.execute(self, on_result=lambda r: self.done(app, r), on_error=lambda e: self.failed(app, e))
 
     def done(self, app: AppContext, results: list[PushResult]) -> None:

@@ -11,10 +11,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QFontDatabase, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
+    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -41,7 +43,7 @@ if TYPE_CHECKING:  # imported on first use: start-up never shows these tabs
     from petbrowser.gui.diff_layout import Layout
     from petbrowser.gui.diff_view import DiffView
 
-__all__ = ["DetailsPanel", "DiffPanel", "diff_summary"]
+__all__ = ["DetailsPanel", "DiffPanel", "attribute_summary", "diff_summary"]
 
 
 
@@ -77,6 +79,20 @@ def _python_text(version: VersionInfo, desc: dict[str, Any]) -> str:
     if not detected:
         return "unknown"
     return f"{html.escape(detected)} <span style='color:gray'>— {html.escape(python_tip(detected))}</span>"
+
+
+def attribute_summary(class_diff: ClassDiff, limit: int = 12) -> list[str]:
+    """One line per changed class attribute ("~ threshold: 0.5 → 0.75"), and the
+    bases: a pointer move changes these as surely as it changes methods."""
+    lines = [f"~ {n}: {old} → {new}" for n, (old, new) in class_diff.attributes_changed.items()]
+    lines += [f"+ {n} = {v}" for n, v in class_diff.attributes_added.items()]
+    lines += [f"− {n} = {v}" for n, v in class_diff.attributes_removed.items()]
+    if class_diff.bases_changed:
+        old_b, new_b = class_diff.bases_changed
+        lines.append(f"~ bases: ({', '.join(old_b)}) → ({', '.join(new_b)})")
+    if len(lines) > limit:
+        lines = lines[:limit] + [f"… and {len(lines) - limit} more"]
+    return lines
 
 
 def _row(label: str, value: str) -> str:
@@ -130,32 +146,59 @@ class _LazyTab(QWidget):
         super().showEvent(event)
 
 
+#: What the Diff tab says when the selection is not a pair of versions.
+DIFF_HINT = "Select two versions of one class (ctrl-click), or right-click a version ▸ Compare with latest / local"
+
+
 class DiffPanel(QWidget):
-    """A title line (what is compared) over the side-by-side ``DiffView``."""
+    """A title line (what is compared, or what to select) over the ``DiffView``."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.class_diff: ClassDiff | None = None
+        #: ``(class, a, b)`` of the comparison shown or being computed (None: a placeholder).
+        self.compared: tuple[str, str, str] | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 0)
         lay.setSpacing(2)
-        self.title = QLabel(
-            "Select two versions (ctrl-click), or right-click a version ▸ Compare with latest / local", self
-        )
+        self.title = QLabel(DIFF_HINT, self)
         self.title.setWordWrap(True)
         self.title.setTextFormat(Qt.TextFormat.RichText)
         lay.addWidget(self.title)
         self._view: DiffView | None = None  # built when first shown or used
+        self._actions: tuple[QAction, ...] = ()
 
     @property
     def view(self) -> DiffView:
-        """The side-by-side view, built (and its module imported) on first use."""
+        """The diff view, built (and its module imported) on first use."""
         if self._view is None:
+            from petbrowser.gui import settings
             from petbrowser.gui.diff_view import DiffView
 
-            self._view = DiffView(self)
-            self.layout().addWidget(self._view, 1)
+            self._view = view = DiffView(self)
+            self.layout().addWidget(view, 1)
+            self.setFocusProxy(view)
+            unified, wrap = settings.diff_options()
+            view.set_unified(unified)
+            view.set_wrap(wrap)
+            view.optionsChanged.connect(settings.save_diff_options)
+            view.optionsChanged.connect(self._sync_actions)
+            self._sync_actions(unified, wrap)
         return self._view
+
+    def bind_actions(self, mode: QAction, unified: QAction, wrap: QAction) -> None:
+        """The window's diff actions (View menu, Ctrl+B, Ctrl+U) drive this view."""
+        from petbrowser.gui import settings
+
+        self._actions = (unified, wrap)
+        mode.triggered.connect(lambda: self.view.toggle_mode())
+        unified.triggered.connect(lambda on: self.view.set_unified(on))
+        wrap.triggered.connect(lambda on: self.view.set_wrap(on))
+        self._sync_actions(*settings.diff_options())
+
+    def _sync_actions(self, unified: bool, wrap: bool) -> None:
+        for act, on in zip(self._actions, (unified, wrap), strict=False):
+            act.setChecked(on)
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         self.view  # noqa: B018 - build it before the first paint of this tab
@@ -173,12 +216,32 @@ class DiffPanel(QWidget):
         """Names of the methods the diff lists as not unchanged."""
         return [m.name for m in self.class_diff.changed_methods] if self.class_diff else []
 
-    def clear(self, text: str = "") -> None:
+    def clear(self, text: str = DIFF_HINT, compared: tuple[str, str, str] | None = None) -> None:
+        """Forget the comparison; the title says what to select (or what is being compared)."""
         self.class_diff = None
+        self.compared = compared
         if self._view is not None:
             self._view.clear()
-        if text:
-            self.title.setText(html.escape(text))
+        self.title.setText(html.escape(text))
+
+
+class _HistoryPage(QStackedWidget):
+    """The History tab: the table of pointer moves, or a line saying why there is none."""
+
+    def __init__(self, table: QTableWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.table = table
+        self.placeholder = QLabel(self)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.addWidget(table)
+        self.addWidget(self.placeholder)
+        self.setFocusProxy(table)
+
+    def say(self, text: str) -> None:
+        self.placeholder.setText(text)
+        self.setCurrentWidget(self.placeholder)
 
 
 class DetailsPanel(QTabWidget):
@@ -201,13 +264,21 @@ class DetailsPanel(QTabWidget):
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.history.setAlternatingRowColors(True)
-        self.history.horizontalHeader().setStretchLastSection(True)
-        self.history.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        head = self.history.horizontalHeader()
+        # Sized by their content, "By" takes the rest: the table fills its width
+        # after every update (resizeColumnsToContents once left it short).
+        head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        head.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.history_page = _HistoryPage(self.history, self)
+        # Whole tab titles or nothing: no "H" with scroll arrows in a narrow pane
+        # (the tab bar's width is then this widget's minimum width).
+        self.setElideMode(Qt.TextElideMode.ElideNone)
+        self.setUsesScrollButtons(False)
         self.addTab(self.overview, "Overview")
         self.addTab(self._source, "Source")
         self.addTab(self._bytecode, "Bytecode")
         self.addTab(self.diff, icon("diff"), "Diff")
-        self.addTab(self.history, "History")
+        self.addTab(self.history_page, "History")
         for i, tip in enumerate((
             "What the version records: who, when, which Python, methods",
             "The class source captured at push time",
@@ -217,6 +288,11 @@ class DetailsPanel(QTabWidget):
         )):
             self.setTabToolTip(i, tip)
         self.show_placeholder()
+
+    def tabInserted(self, index: int) -> None:  # noqa: N802 - Qt override
+        super().tabInserted(index)
+        # Tabs are never elided or scrolled: the pane is at least as wide as its tab bar.
+        self.setMinimumWidth(max(320, self.tabBar().sizeHint().width() + 4))
 
     @property
     def source(self) -> CodeView:
@@ -230,12 +306,25 @@ class DetailsPanel(QTabWidget):
 
     # --------------------------------------------------------- overview
     def show_placeholder(self, text: str = "Select a class or a version.") -> None:
+        """Every tab says what to select (nothing of an earlier selection stays)."""
+        self.show_note(text)
+        self.diff.clear(DIFF_HINT if text.startswith("Select a class") else text)
+        self.history_page.say(text)
+
+    def show_note(self, text: str) -> None:
+        """Overview, Source and Bytecode say ``text`` instead of a version's content."""
         self.overview.setHtml(f"<p style='color:gray'>{html.escape(text)}</p>")
-        self._source.set_code("", language="python")
-        self._bytecode.set_code("", language="dis")
+        self._source.set_code(f"# {text}", language="python")
+        self._bytecode.set_code(f"# {text}", language="dis")
 
     def show_loading(self, what: str) -> None:
+        """A version is being read: no tab keeps the previous one's content meanwhile."""
         self.overview.setHtml(f"<p style='color:gray'>Loading {html.escape(what)}…</p>")
+        self._source.set_code(f"# loading {what}…", language="python")
+        self._bytecode.set_code(f"# loading {what}…", language="dis")
+
+    def history_loading(self, name: str) -> None:
+        self.history_page.say(f"Reading the history of {name}…")
 
     def _css(self) -> str:
         return (
@@ -269,8 +358,9 @@ class DetailsPanel(QTabWidget):
         else:
             rows.append(_row("Store", "not in the store yet — push it to create its first version"))
         self.overview.setHtml(f"{self._css()}<h2>{html.escape(name)}</h2><table>{''.join(rows)}</table>")
-        self._source.set_code("", language="python")
-        self._bytecode.set_code("", language="dis")
+        hint = f"Select a version of {name} to see its " if info is not None and info.versions else f"{name} has no stored version: no "
+        self._source.set_code(f"# {hint}source", language="python")
+        self._bytecode.set_code(f"# {hint}bytecode", language="dis")
 
     def show_version(self, version: VersionInfo, result: Any, badges: list[str]) -> None:
         """Render an inspection result (``InspectResult`` of core.inspection)."""
@@ -354,8 +444,15 @@ class DetailsPanel(QTabWidget):
         )
 
     # ---------------------------------------------------------- history
-    def show_history(self, entries: list[HistoryEntry]) -> None:
+    def show_history(self, entries: list[HistoryEntry], name: str = "") -> None:
         self.history.setRowCount(0)
+        if not entries:
+            self.history_page.say(
+                f"No recorded moves of {name}'s latest pointer (stores written by LabChain keep none)."
+                if name else "Select a class or a version."
+            )
+            return
+        self.history_page.setCurrentWidget(self.history)
         for e in sorted(entries, key=lambda e: e.at, reverse=True):
             r = self.history.rowCount()
             self.history.insertRow(r)
@@ -366,16 +463,19 @@ class DetailsPanel(QTabWidget):
                 (short_hash(e.to_hash), e.to_hash),
                 (e.by, ""),
             ]
+            mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
             for c, (text, tip) in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if tip:
                     item.setToolTip(tip)
                 if c in (2, 3):
-                    item.setFont(self.source.font())
+                    item.setFont(mono)
                 self.history.setItem(r, c, item)
-        self.history.resizeColumnsToContents()
 
     # -------------------------------------------------------------- diff
-    def show_diff(self, name: str, result: DiffResult, layouts: dict[str, Layout] | None = None) -> None:
+    def show_diff(
+        self, name: str, result: DiffResult, layouts: dict[str, Layout] | None = None, switch: bool = True
+    ) -> None:
         self.diff.show_diff(name, result, layouts)
-        self.setCurrentIndex(self.DIFF)
+        if switch:
+            self.setCurrentIndex(self.DIFF)

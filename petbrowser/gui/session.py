@@ -112,7 +112,6 @@ class Session(QObject):
             return
         if self._listing is not None:
             self._listing.cancel()
-        self.summary_changed.emit("Listing the store…")
         pending: list[ClassInfo] = []
         task: list[Task | None] = [None]
 

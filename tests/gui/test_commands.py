@@ -44,6 +44,10 @@ class AnswersFor:
         self.asked.append(("confirm_move", dialog.summary.text()))
         return self.move_ok
 
+    def confirm_push(self, dialog):
+        self.asked.append(("confirm_push", dialog.summary.text()))
+        return self.move_ok
+
     def confirm_unsafe(self, name, h, exc):
         self.asked.append(("confirm_unsafe", name, h, exc))
         return self.unsafe_ok
@@ -151,7 +155,7 @@ def test_compare_command_lays_out_both_modes_on_the_worker(qtbot, app, demo):
     _opened(qtbot, app, OpenTarget(project_dir=str(demo)))
     older, newer = [v.hash for v in reversed(app.session.model.class_info("Normalizer").versions)]
     result, layouts = _run(qtbot, app, cmds.CompareCommand("Normalizer", older, newer))
-    assert result.class_diff.has_changes and set(layouts) == {"source", "bytecode"}
+    assert result.class_diff.has_changes and set(layouts) == {"source", "bytecode", "source/unified", "bytecode/unified"}
     assert layouts["source"].changes and "fit" in layouts["bytecode"].method_rows
     assert result.a_label == older[:12]
 
