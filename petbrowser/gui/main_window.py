@@ -127,7 +127,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.details)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([720, 560])
+        self.splitter.setSizes([780, 500])
         self.splitter.setChildrenCollapsible(False)
         self.stack.addWidget(self.splitter)
 
