@@ -18,6 +18,7 @@ from petbrowser.core.models import short_hash
 
 if TYPE_CHECKING:  # the dialogs are imported when first shown: start-up never needs them
     from petbrowser.gui.confirm_move import ConfirmMoveDialog
+    from petbrowser.gui.restore_dialog import RestorePlanDialog
 
 __all__ = ["Prompts"]
 
@@ -90,6 +91,10 @@ class Prompts:
 
     def confirm_move(self, dialog: ConfirmMoveDialog) -> bool:
         """The make-latest confirmation (from → to, what changes)."""
+        return dialog.exec() == QDialog.DialogCode.Accepted
+
+    def confirm_restore(self, dialog: RestorePlanDialog) -> bool:
+        """The plan of a restore of the store to a moment (what moves, what is left alone)."""
         return dialog.exec() == QDialog.DialogCode.Accepted
 
     def show_about(self) -> None:
