@@ -6,7 +6,9 @@ few seconds costs one listing.  The poll runs on a worker like every other
 store call; it is skipped while the window is hidden or minimized (nobody is
 looking) and made at once when the window comes back.  Changes this window
 made itself (a move, an undo, a restore) are recognised by where they moved
-the pointer and not reported as someone else's.
+the pointer and not reported as someone else's.  A poll never runs beside a
+listing of the same store (the opening one, F5, a relisting after a move):
+it waits for the listing to end.
 
 The interval is a setting (View ▸ Live updates; 0 turns polling off).
 """
@@ -88,6 +90,7 @@ class LiveUpdates(QObject):
         self.interval = load_interval()
         self.polls = 0
         self._active: Callable[[], bool] = lambda: True
+        self._busy: Callable[[], bool] = lambda: False
         self._polling = False
         self._due = False  # a tick came while the window was hidden: poll when it is back
         self._own: dict[tuple[str, str], float] = {}
@@ -99,6 +102,11 @@ class LiveUpdates(QObject):
         """``active()`` says whether anyone is looking (the window is shown, not minimized)."""
         self._active = active
 
+    def set_busy_check(self, busy: Callable[[], bool]) -> None:
+        """``busy()`` says a listing is running: a poll then waits for it (:meth:`resume`)
+        instead of listing the same store at the same time."""
+        self._busy = busy
+
     def set_interval(self, seconds: int, *, remember: bool = False) -> None:
         """Poll every ``seconds`` (0: stop polling)."""
         self.interval = max(0, int(seconds))
@@ -107,7 +115,8 @@ class LiveUpdates(QObject):
         self._arm()
 
     def start(self, manager: PetClassManager) -> None:
-        """Watch ``manager``'s store: the first poll takes the baseline."""
+        """Watch ``manager``'s store: the first poll takes the baseline (after the
+        opening listing, which it would otherwise repeat at the same time)."""
         self.stop()
         self.watcher = manager.watcher()
         self._arm()
@@ -132,7 +141,7 @@ class LiveUpdates(QObject):
             self._timer.stop()
 
     def resume(self) -> None:
-        """The window is visible again: poll now if a poll was skipped meanwhile."""
+        """The window is visible again, or a listing ended: poll now if a poll was skipped meanwhile."""
         if self._due:
             self.tick()
 
@@ -147,7 +156,7 @@ class LiveUpdates(QObject):
         """Poll once, unless one is running, nobody is looking, or nothing is open."""
         if self.watcher is None or self._polling:
             return
-        if not self._active():
+        if not self._active() or self._busy():
             self._due = True
             return
         self._due = False

@@ -107,6 +107,10 @@ class RestorePlanDialog(QDialog):
             self.tree.addTopLevelItem(self._step_item(step))
         self.tree.expandAll()
         self.tree.setVisible(bool(plan.moves))
+        # as tall as its lines (up to a point, then it scrolls): no empty box under three classes
+        lines = sum(1 + (len(s.changes.methods) + len(s.changes.attributes) + bool(s.changes.note) if s.changes else 0) for s in plan.moves)
+        row = self.fontMetrics().height() + 6
+        self.tree.setMinimumHeight(min(row * (lines + 1) + 8, 420))
         lay.addWidget(self.tree, 1)
 
         self.left_alone = QLabel(self._left_alone_html(), self)
@@ -147,8 +151,7 @@ class RestorePlanDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         lay.addWidget(self.buttons)
-        lines = sum(2 + len(s.changes.methods) + len(s.changes.attributes) if s.changes else 1 for s in plan.moves)
-        self.resize(820, min(680, 250 + 22 * lines + 20 * (len(plan.steps) - len(plan.moves) + len(plan.skipped))))
+        self.resize(820, self.sizeHint().height())
 
     @property
     def can_restore(self) -> bool:

@@ -66,6 +66,7 @@ class Session(QObject):
         self.watcher.changed.connect(self.refresh_status)
         self.live = LiveUpdates(self.commands, self)
         self.live.changed.connect(self._on_store_changed)
+        self.live.set_busy_check(lambda: self._listing is not None and self._listing in self.commands.tasks.active)
         self._listing: Task | None = None
         self._status_task: Task | None = None
         self._status_again = False
@@ -157,6 +158,7 @@ class Session(QObject):
             self.listing_finished.emit()
             self.refresh_status()
             self._scan_safety(classes)
+            QTimer.singleShot(0, self.live.resume)  # a poll skipped while listing (the first: the baseline)
 
         def failed(exc: PetBrowserError) -> None:
             self.summary_changed.emit("Listing failed")

@@ -70,7 +70,7 @@ class TimeTravel(QObject):
 
         self.dock = TimelineDock(window)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
-        window.resizeDocks([self.dock], [230], Qt.Orientation.Vertical)
+        window.resizeDocks([self.dock], [300], Qt.Orientation.Vertical)
         self.timeline_action = self.dock.toggleViewAction()
         self.timeline_action.setText("&Timeline")
         self.timeline_action.setShortcut(QKeySequence("Ctrl+Shift+T"))
