@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from petbrowser.core.models import SHORT_HASH, short_hash
 
-__all__ = ["SHORT_HASH", "day_label", "format_size", "local_time", "moment_text", "relative_time", "short_hash"]
+__all__ = ["SHORT_HASH", "format_size", "local_time", "moment_text", "relative_time", "short_hash"]
 
 
 def _parse(iso: str | None) -> datetime | None:
@@ -73,18 +73,3 @@ def moment_text(iso: str | None, now: datetime | None = None) -> str:
         return local.strftime("%a %d %b %H:%M")
     return local.strftime("%a %d %b %Y %H:%M")
 
-
-def day_label(iso: str | None, now: datetime | None = None) -> str:
-    """The local day of a moment, for grouping a timeline: "Today", "Yesterday", "Mon 16 Nov"."""
-    dt = _parse(iso)
-    if dt is None:
-        return "Unknown time"
-    day = dt.astimezone().date()
-    today = (now or datetime.now(timezone.utc)).astimezone().date()
-    days = (today - day).days
-    name = day.strftime("%a %d %b") if day.year == today.year else day.strftime("%a %d %b %Y")
-    if days == 0:
-        return f"Today · {name}"
-    if days == 1:
-        return f"Yesterday · {name}"
-    return name

@@ -15,14 +15,20 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from petbrowser.gui.format import day_label, moment_text
+from petbrowser.core.times import parse_utc
+from petbrowser.gui.format import moment_text
 from petbrowser.gui.open_target import OpenTarget
 from petbrowser.gui.restore_dialog import RestorePlanDialog
-from petbrowser.gui.timeline_view import TimelineRole
+from petbrowser.gui.timeline_view import TimelineRole, day_text
 from tests.gui.helpers import fresh_manager, open_and_wait
 
 WAIT = 30000
 DATA = Path(__file__).resolve().parents[1] / "data" / "labchain_stores"
+
+
+def day_label(at: str) -> str:
+    """The group a move belongs to: its local day (core's parser, the dock's wording)."""
+    return day_text(parse_utc(at).astimezone().date())
 
 
 def _open(window, qtbot, demo) -> None:
@@ -88,13 +94,15 @@ def test_the_filter_box_keeps_matching_moves_and_their_days(window, demo, qtbot)
     dock = window.time_travel.dock
     dock.filter_edit.setText("restore")
     shown = []
-    for r in range(dock.proxy.rowCount()):
-        day = dock.proxy.index(r, 0)
-        shown += [dock.proxy.index(i, 0, day).data(TimelineRole.ENTRY) for i in range(dock.proxy.rowCount(day))]
+    for r in range(dock.model.rowCount()):
+        day = dock.model.index(r, 0)
+        shown += [dock.model.index(i, 0, day).data(TimelineRole.ENTRY) for i in range(dock.model.rowCount(day))]
     assert sorted(e.class_name for e in shown) == ["Clipper", "LinearModel"]
     assert all(e.action == "restore" for e in shown)
     dock.filter_edit.setText("carol")
-    assert dock.proxy.rowCount() == 3  # carol worked on three days
+    assert dock.model.rowCount() == 3  # carol worked on three days
+    dock.filter_edit.setText("")
+    assert len(dock.model.entries()) == 11
 
 
 def test_selecting_a_move_selects_that_class_and_version_in_the_tree(window, demo, qtbot):
