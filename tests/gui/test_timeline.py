@@ -280,3 +280,41 @@ def fresh_manager_for_store(store: Path):
     from petbrowser.core.manager import PetClassManager
 
     return PetClassManager.open_target(None, storage=str(store)).manager
+
+
+def test_an_unchanged_timeline_is_not_rebuilt_and_the_filter_matches_days(qtbot):
+    """Every relisting reloads the timeline; the view is rebuilt only when a move came."""
+    from datetime import datetime, timezone
+
+    from petbrowser.core.models import HistoryEntry, Timeline
+    from petbrowser.gui.timeline_view import TimelineDock
+
+    now = datetime.now().astimezone().replace(hour=12, minute=0)  # noon: "today" all day long
+
+    def entry(i: int, days_ago: int) -> HistoryEntry:
+        at = (now - timedelta(days=days_ago, minutes=i)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return HistoryEntry(at, "push", None, f"{i:064x}", "ann@lab", f"C{i}", key=f"k{i}")
+
+    moves = (entry(1, 0), entry(2, 1), entry(3, 9))
+    dock = TimelineDock()
+    qtbot.addWidget(dock)
+    resets: list[int] = []
+    dock.model.modelReset.connect(lambda: resets.append(1))
+    dock.set_timeline(Timeline(moves, ("C1", "C2", "C3"), (), moves[-1].at))
+    assert len(resets) == 1 and dock.model.rowCount() == 3
+    labels = [dock.model.index(r, 0).data(TimelineRole.FILTER_TEXT) for r in range(3)]
+    assert labels[0].startswith("Today · ") and labels[1].startswith("Yesterday · ")
+    dock.select_entry("k2")
+    dock.set_timeline(Timeline(moves, ("C1", "C2", "C3", "D"), ("D",), moves[-1].at))  # same moves
+    assert len(resets) == 1 and dock.selected_entry().key == "k2"
+    assert "No record for D" in dock.info.text()
+    dock.filter_edit.setText("yesterday")
+    assert [e.key for e in dock.model.entries()] == ["k2"]
+    dock.filter_edit.setText("c3")
+    assert [e.key for e in dock.model.entries()] == ["k3"]
+    assert dock.select_entry("k1")  # hidden by the filter: the filter is cleared to show it
+    assert dock.filter_edit.text() == "" and len(dock.model.entries()) == 3
+    newer = (entry(0, 0), *moves)
+    dock.set_timeline(Timeline(newer, ("C0", "C1", "C2", "C3"), (), moves[-1].at))
+    assert len(resets) > 1 and dock.model.entries()[0].key == "k0"
+    assert dock.selected_entry().key == "k1"  # the selected move stays selected
