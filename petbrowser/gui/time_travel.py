@@ -95,6 +95,7 @@ class TimeTravel(QObject):
         s.closed.connect(lambda: self.dock.clear())
         s.listing_finished.connect(self._after_listing)
         s.store_changed.connect(self._on_store_changed)
+        self.live.failed.connect(self._on_poll_failed)
         self.dock.shown.connect(lambda: self._stale and self.load())
         self.dock.entry_selected.connect(self._select_entry)
         self.dock.restore_requested.connect(self.restore_to)
@@ -295,6 +296,11 @@ class TimeTravel(QObject):
             self.w.statusBar().setToolTip("\n".join(lines))
             self.live_change_shown.emit(text)
         self._keep_tree()
+
+    def _on_poll_failed(self, exc: PetBrowserError) -> None:
+        """A poll could not list the store: one line, and the next poll tries again."""
+        again = f"trying again in {self.live.interval} s" if self.live.interval else "F5 tries again"
+        self.w.statusBar().showMessage(f"Live updates: the store could not be listed ({exc.message}); {again}", LIVE_MESSAGE_MS)
 
     def _keep_tree(self) -> None:
         """Before a relisting: remember the selection and the row at the top of the tree."""

@@ -10,6 +10,7 @@ and does not report the window's own moves.  On disk and on S3 (moto).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,7 +52,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 def _start(window, qtbot, target, interval: int = 1) -> None:
     window.session.live.set_interval(interval)
-    open_and_wait(qtbot, window, target)
+    open_and_wait(qtbot, window, target, statuses=target.project_dir is not None)
     qtbot.waitUntil(lambda: window.session.live.polls >= 1, timeout=WAIT)  # the baseline is taken
 
 
@@ -142,3 +143,21 @@ def test_the_interval_is_a_setting_of_the_view_menu(window, demo, qtbot):
     assert live.running and live._timer.interval() == 30000
     window.time_travel.live_actions[0].trigger()
     assert not live.running and load_interval() == 0
+
+
+def test_a_poll_that_cannot_list_the_store_says_so_in_one_line_and_tries_again(window, demo, qtbot, tmp_path):
+    store = tmp_path / "store-copy"
+    shutil.copytree(store_dir(demo), store)
+    _start(window, qtbot, OpenTarget(storage=str(store)))
+    live = window.session.live
+    live.set_interval(0)
+    shutil.rmtree(store)  # the store goes away under the open window
+    with qtbot.waitSignal(live.failed, timeout=WAIT):
+        live.tick()
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Live updates: the store could not be listed (") and "Traceback" not in message
+    assert "\n" not in message
+    store.mkdir()
+    shutil.copytree(store_dir(demo) / "plugins", store / "plugins")
+    with qtbot.waitSignal(live.polled, timeout=WAIT):
+        live.tick()  # the next poll works again
