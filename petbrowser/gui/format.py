@@ -72,4 +72,3 @@ def moment_text(iso: str | None, now: datetime | None = None) -> str:
     if local.year == today.year:
         return local.strftime("%a %d %b %H:%M")
     return local.strftime("%a %d %b %Y %H:%M")
-
