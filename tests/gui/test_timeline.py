@@ -120,6 +120,21 @@ def test_selecting_a_move_selects_that_class_and_version_in_the_tree(window, dem
     assert window.selection().one_version == ("ThresholdFilter", rollback.to_hash)
 
 
+def test_show_what_a_move_changed_opens_its_diff(window, demo, qtbot):
+    _open(window, qtbot, demo)
+    dock = window.time_travel.dock
+    first = next(e for e in dock.model.entries() if e.from_hash is None)
+    dock.select_entry(first.key)
+    assert not dock.show_change_action.isEnabled()  # a first push has nothing before it
+    push = _entry(window, "Clipper", "push")
+    dock.select_entry(push.key)
+    with qtbot.waitSignal(window.details_updated, timeout=WAIT, check_params_cb=lambda k: k == "diff"):
+        dock.show_change_action.trigger()
+    result = window.details.diff.view.result
+    assert result.class_name == "Clipper"
+    assert (result.a_label[:12], result.b_label[:12]) == (push.from_hash[:12], push.to_hash[:12])
+
+
 # ------------------------------------------------------------------- restore
 def _restore(window, qtbot, monkeypatch, entry, before_yes=None) -> RestorePlanDialog:
     shown: dict = {}
