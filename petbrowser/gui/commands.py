@@ -18,6 +18,7 @@ which tests replace.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ from petbrowser.gui.workers import Task, TaskContext
 
 if TYPE_CHECKING:
     from petbrowser.core.manager import (
+        Blame,
         ClassDiff,
         DiffResult,
         HistoryEntry,
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
         PetClassManager,
         PullResult,
         PushResult,
+        RestorePlan,
+        Timeline,
     )
     from petbrowser.gui.diff_layout import Layout
     from petbrowser.gui.prompts import Prompts
@@ -48,6 +52,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AppContext",
+    "BlameCommand",
+    "RestoreCommand",
+    "TimelineCommand",
     "ChooseStoreCommand",
     "Command",
     "CompareCommand",
@@ -400,3 +407,62 @@ class RestoreSourceCommand(PullCommand):
     def __init__(self, name: str, code_hash: str, restore_dir: str, *, allow_unsafe: bool = False) -> None:
         super().__init__(name, code_hash, restore_dir, allow_unsafe=allow_unsafe)
         self.label = f"Restoring the source of {name} {short_hash(code_hash)}"
+
+
+# ---------------------------------------------------------------- time travel
+class TimelineCommand(Command):
+    """Every recorded pointer move of the store, newest first (the Timeline dock)."""
+
+    label = "Reading the store's timeline"
+
+    def run(self, manager: PetClassManager, ctx: TaskContext) -> Timeline:
+        return manager.timeline()
+
+
+class RestoreCommand(Command):
+    """Plan putting every class's latest back where it was at a moment (on a worker),
+    show the plan, and on yes restore: one undo step (``UndoHistory.restore``)."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+        self.label = "Planning the restore"
+
+    @classmethod
+    def right_after(cls, entry: HistoryEntry) -> RestoreCommand:
+        """The store as it was right after a recorded move (that move included)."""
+        from petbrowser.core.manager import PetClassManager
+
+        at = PetClassManager.parse_stamp(entry.at)
+        if at is None:
+            raise ConfigError(f"the move of {entry.class_name} has no readable time ({entry.at!r})")
+        return cls(at)
+
+    def run(self, manager: PetClassManager, ctx: TaskContext) -> RestorePlan:
+        return manager.plan_restore(self.at)
+
+    def do(self, app: AppContext) -> None:
+        app.execute(self, on_result=lambda plan: self.confirm(app, plan), on_error=lambda e: app.fail(e, self.label))
+
+    def confirm(self, app: AppContext, plan: RestorePlan) -> None:
+        from petbrowser.gui.format import moment_text
+        from petbrowser.gui.restore_dialog import RestorePlanDialog
+
+        def version(name: str, h: str | None) -> Any:
+            info = app.session.model.class_info(name)
+            return next((v for v in info.versions if v.hash == h), None) if info and h else None
+
+        moment = moment_text(plan.at)
+        dialog = RestorePlanDialog(plan, versions=version, moment=moment, parent=app.prompts.parent)
+        if app.prompts.confirm_restore(dialog) and dialog.can_restore:
+            app.history.restore(plan, moment)
+
+
+class BlameCommand(Command):
+    """The versions in which one method (under any name it had) changed."""
+
+    def __init__(self, name: str, method: str) -> None:
+        self.name, self.method = name, method
+        self.label = f"Reading the history of {name}.{method}"
+
+    def run(self, manager: PetClassManager, ctx: TaskContext) -> Blame:
+        return manager.blame(self.name, self.method)

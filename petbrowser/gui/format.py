@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from petbrowser.core.models import SHORT_HASH, short_hash
 
-__all__ = ["SHORT_HASH", "format_size", "local_time", "relative_time", "short_hash"]
+__all__ = ["SHORT_HASH", "format_size", "local_time", "moment_text", "relative_time", "short_hash"]
 
 
 def _parse(iso: str | None) -> datetime | None:
@@ -57,3 +57,18 @@ def relative_time(iso: str | None, now: datetime | None = None) -> str:
     if secs < 86400 * 365:
         return f"{int(secs // (86400 * 30))} mo ago"
     return dt.astimezone().strftime("%Y-%m-%d")
+
+
+def moment_text(iso: str | None, now: datetime | None = None) -> str:
+    """A moment as people name it, in local time: "Tue 14:00" within the last
+    week, "Tue 17 Nov 14:00" before that (with the year when it is not this one)."""
+    dt = _parse(iso)
+    if dt is None:
+        return ""
+    local = dt.astimezone()
+    today = (now or datetime.now(timezone.utc)).astimezone()
+    if 0 <= (today.date() - local.date()).days < 7:
+        return local.strftime("%a %H:%M")
+    if local.year == today.year:
+        return local.strftime("%a %d %b %H:%M")
+    return local.strftime("%a %d %b %Y %H:%M")

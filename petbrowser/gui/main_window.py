@@ -38,6 +38,7 @@ from petbrowser.gui.prompts import Prompts
 from petbrowser.gui.selection import Selection, read_selection, select_source_index
 from petbrowser.gui.selection_keeper import SelectionKeeper
 from petbrowser.gui.session import Session
+from petbrowser.gui.time_travel import TimeTravel
 from petbrowser.gui.tree_filter import EXPAND_UP_TO, TreeFilter, filter_box
 from petbrowser.gui.undo import UndoHistory
 from petbrowser.gui.welcome import WelcomeView
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         self.actions = Actions(self)
         self._build_ui()
         self.loader = DetailsLoader(self.app, self.details, self)
+        self.time_travel = TimeTravel(self)  # the Timeline dock, restore, method history, live updates
         self._build_menus()
         self._connect()
         self.layout_settings = settings.WindowLayout(self, self.splitter, self.tree)
@@ -156,7 +158,7 @@ class MainWindow(QMainWindow):
             ("&Edit", [a.undo, a.redo, None, a.copy_hash, a.find]),
             ("&Store", [a.refresh, a.push, a.pull, a.make_latest, None,
                         a.compare_selected, a.compare_latest, a.compare_local, None, a.cancel]),
-            ("&View", [themes, None, self.toolbar.toggleViewAction(), None, a.diff_mode, a.diff_unified, a.diff_wrap]),
+            ("&View", [themes, None, self.toolbar.toggleViewAction(), None, a.diff_mode, a.diff_unified, a.diff_wrap, *self.time_travel.menu_entries()]),
             ("&Help", [a.about]),
         ):  # fmt: skip
             fill_menu(mb.addMenu(title), entries)

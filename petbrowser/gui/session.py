@@ -22,6 +22,7 @@ from petbrowser.gui.calls import (
 )
 from petbrowser.gui.class_tree import ClassTreeModel
 from petbrowser.gui.file_watcher import ModuleWatcher
+from petbrowser.gui.live_updates import LiveUpdates
 from petbrowser.gui.open_target import OpenTarget, strip_userinfo
 from petbrowser.gui.workers import Task, TaskRunner
 
@@ -40,7 +41,9 @@ SAFETY_SCAN_LIMIT = 500
 class Session(QObject):
     """Signals: ``opened``, ``listing_finished``, ``statuses_updated``,
     ``summary_changed(text)``, ``error(exc, context)``,
-    ``problems(text, hint, detail)`` (classes the store cannot read fully)."""
+    ``problems(text, hint, detail)`` (classes the store cannot read fully),
+    ``store_changed(changes)`` (others pushed or moved: the listing is refreshed
+    in place right after)."""
 
     opened = Signal()
     closing = Signal()  # the open store is about to be replaced or closed (target still set)
@@ -50,6 +53,7 @@ class Session(QObject):
     summary_changed = Signal(str)
     error = Signal(object, str)
     problems = Signal(str, str, str)
+    store_changed = Signal(object)  # list[StoreChange] made by others
 
     def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +64,9 @@ class Session(QObject):
         self.model = ClassTreeModel(self)
         self.watcher = ModuleWatcher(self)
         self.watcher.changed.connect(self.refresh_status)
+        self.live = LiveUpdates(self.commands, self)
+        self.live.changed.connect(self._on_store_changed)
+        self.live.set_busy_check(lambda: self._listing is not None and self._listing in self.commands.tasks.active)
         self._listing: Task | None = None
         self._status_task: Task | None = None
         self._status_again = False
@@ -78,6 +85,7 @@ class Session(QObject):
         self.manager, self.target = manager, target
         self.opened.emit()
         self.refresh()
+        self.live.start(manager)
 
     def close(self) -> None:
         self._stop()
@@ -88,6 +96,7 @@ class Session(QObject):
     def _stop(self) -> None:
         if self.manager is not None:
             self.closing.emit()
+        self.live.stop()
         for task in (self._listing, self._safety):
             if task is not None:
                 task.cancel()
@@ -104,6 +113,11 @@ class Session(QObject):
         if self.manager is not None and self.manager.name:
             return strip_userinfo(self.manager.name)
         return self.target.label if self.target else "store"
+
+    def _on_store_changed(self, changes: list) -> None:
+        """Others changed the store: say what, then relist in place (selection and expansion stay)."""
+        self.store_changed.emit(changes)
+        self.refresh()
 
     # --------------------------------------------------------------- listing
     def refresh(self) -> None:
@@ -143,6 +157,7 @@ class Session(QObject):
             self.listing_finished.emit()
             self.refresh_status()
             self._scan_safety(classes)
+            QTimer.singleShot(0, self.live.resume)  # a poll skipped while listing (the first: the baseline)
 
         def failed(exc: PetBrowserError) -> None:
             self.summary_changed.emit("Listing failed")
