@@ -1,9 +1,8 @@
 """The main window: it assembles the widgets and wires actions to commands.
 
-What happens when an action fires lives in ``commands.py`` (one command per
-user action, its manager call on a worker); the store's state in the tree
-model lives in ``session.py``; the details tabs are filled by
-``details_loader.py``; undo/redo in ``undo.py``; questions in ``prompts.py``.
+What happens when an action fires lives in ``commands.py`` (one command per user
+action, its manager call on a worker); the store's state in ``session.py``; the
+details tabs in ``details_loader.py``; undo/redo in ``undo.py``; questions in ``prompts.py``.
 """
 
 from __future__ import annotations
