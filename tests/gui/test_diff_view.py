@@ -286,8 +286,8 @@ def test_mode_text_is_built_once_per_mode(view: DiffView, monkeypatch) -> None:
         "bases": [],
         "python_version": "3.11.7",
     }
-    a = dict(base, source=None, methods={f"m{i:03}": method(i, False) for i in range(200)})
-    b = dict(base, source=None, methods={f"m{i:03}": method(i, i % 10 == 0) for i in range(200)})
+    a = ClassDescription.from_json(dict(base, methods={f"m{i:03}": method(i, False) for i in range(200)}))
+    b = ClassDescription.from_json(dict(base, methods={f"m{i:03}": method(i, i % 10 == 0) for i in range(200)}))
     calls = []
     real = diff.side_by_side
     monkeypatch.setattr(diff, "side_by_side", lambda x, y: calls.append(1) or real(x, y))
