@@ -27,7 +27,7 @@ from petbrowser.core.storage import open_storage
 from petbrowser.core.store import Store
 from petbrowser.core.watch import StoreWatcher
 from tests.test_cli_store import run
-from tests.timetravel_helpers import moves, version
+from tests.timetravel_helpers import moves, slow_clock_chain, version
 
 SRC = """
 class Scaler:
@@ -171,13 +171,8 @@ def test_verify_takes_the_last_move_in_causal_order_under_a_skewed_clock(any_sto
     from tests.timetravel_helpers import set_pointer
 
     store = Store(any_storage, user="tester@lab")
-    a1, a2, a3, a4 = (version(store, "Skewed", n) for n in (1, 2, 3, 4))
-    moves(
-        store, "Skewed",
-        ("2026-03-02T10:00:00.000000Z", "push", None, a1, "alice@lab"),
-        ("2026-03-02T12:00:00.000000Z", "push", a1, a2, "bob@lab"),
-        ("2026-03-02T11:57:00.000000Z", "push", a2, a3, "carol@lab"),  # really 12:02
-    )  # fmt: skip
+    _, _, a3 = slow_clock_chain(store, "Skewed")
+    a4 = version(store, "Skewed", 4)
     assert store.history("Skewed")[-1].to_hash == a3 == store.read_pointer("Skewed").hash
     assert not [w for w in store.verify().warnings if "without a history record" in w.message]
     set_pointer(store, "Skewed", a4)  # LabChain moves it: no record

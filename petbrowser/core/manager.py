@@ -241,7 +241,7 @@ class PetClassManager:
 
         st = open_storage(url, endpoint_url=endpoint_url, profile=profile, region=region)
         st.check()
-        return str(getattr(st, "url", url))
+        return st.url
 
     @staticmethod
     def demo_dir() -> Path:
@@ -269,7 +269,7 @@ class PetClassManager:
     @property
     def store_url(self) -> str:
         """The store's URL as shown to people (credentials stripped)."""
-        return str(getattr(self._storage, "url", "") or "")
+        return self._storage.url if self._storage is not None else ""
 
     @property
     def project_root(self) -> Path | None:
