@@ -1,7 +1,11 @@
-"""Plain data the core hands to the CLI and the GUI.
+"""Plain data the core hands to the CLI and the GUI: every answer of ``PetClassManager``.
 
-Frozen dataclasses with JSON-ready ``to_json()``: field names follow the JSON
-contract of DESIGN.md so the CLI's ``--json`` output is ``to_json()`` as is.
+Dataclasses (frozen, but for the diff a comparison builds up) with JSON-ready
+``to_json()``: field names follow the JSON contract of DESIGN.md so the CLI's
+``--json`` output is ``to_json()`` as is.  The type is the documentation:
+callers read attributes, never string keys (docs/internals.md, "Typed
+results").  The last section holds the one rule each for how people read a
+hash, a size and a time, shared by the CLI and the window.
 """
 
 from __future__ import annotations
