@@ -10,6 +10,7 @@ import pytest
 from petbrowser.core import diff as diff_mod
 from petbrowser.core.agent import disasm
 from petbrowser.core.diff import diff_describe, method_sources, side_by_side
+from petbrowser.core.models import ClassDescription
 
 BASE_MODULE = """
 class Base:
@@ -20,8 +21,8 @@ class Other:
 """
 
 
-def describe(src: str, name: str = "Model", python_version: str = "3.11.7") -> dict:
-    """A describe dict built from a real class compiled from ``src``."""
+def describe(src: str, name: str = "Model", python_version: str = "3.11.7") -> ClassDescription:
+    """The description of a real class compiled from ``src``."""
     src = textwrap.dedent(src)
     ns: dict = {"__name__": "pb_diff_test"}
     exec(compile(BASE_MODULE + src, "model.py", "exec"), ns)
@@ -33,7 +34,7 @@ def describe(src: str, name: str = "Model", python_version: str = "3.11.7") -> d
         and not callable(v)
         and not isinstance(v, (property, staticmethod, classmethod))
     }
-    return {
+    return ClassDescription.from_json({
         "class_name": name,
         "module": cls.__module__,
         "qualname": cls.__qualname__,
@@ -42,7 +43,7 @@ def describe(src: str, name: str = "Model", python_version: str = "3.11.7") -> d
         "source": src,
         "methods": disasm.method_table(cls),
         "attributes": attrs,
-    }
+    })  # fmt: skip
 
 
 V1 = """

@@ -137,7 +137,7 @@ def test_round_trip_every_pointer_is_one_labchain_reads(any_storage: Storage, lc
 
     pushed = manager.push(["Scaler"])  # a class new to the store
     (first,) = pushed
-    assert (first.status, first.hash_scheme, pushed.warnings) == ("pushed", "labchain", [])
+    assert (first.status, first.hash_scheme, pushed.warnings) == ("pushed", "labchain", ())
     v1 = first.hash
     if ON_311:
         assert v1 == SCALER_V1  # the name LabChain's get_class_hash gives
@@ -218,7 +218,7 @@ def test_a_store_only_petbrowser_writes_gets_pb1(tmp_path: Path, lc_project: Pro
     manager = PetClassManager(open_storage(tmp_path / "store"), lc_project)
     assert manager.hash_scheme().scheme == "pb1"  # a store that does not exist yet
     pushed = manager.push(["Scaler"])
-    assert (pushed.hash_scheme, pushed[0].hash_scheme, pushed.warnings) == ("pb1", "pb1", [])
+    assert (pushed.hash_scheme, pushed[0].hash_scheme, pushed.warnings) == ("pb1", "pb1", ())
     assert pushed[0].hash == manager.scan()[0].hashes["pb1"]
     assert manager.store.labchain_evidence() is None
 

@@ -200,7 +200,7 @@ def test_push_all_pushes_only_what_is_not_synced(store: Store, project: Project)
     results = snapshots.push(store, project, all_=True)
     assert [r.name for r in results] == ["Energy"]
     assert _statuses(store, project) == {"Energy": "synced", "Gate": "synced"}
-    assert snapshots.push(store, project, all_=True) == []
+    assert snapshots.push(store, project, all_=True).results == ()
 
 
 def test_push_moves_latest_back_to_an_existing_version(store: Store, project: Project) -> None:

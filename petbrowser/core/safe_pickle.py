@@ -48,6 +48,7 @@ from typing import Any
 from petbrowser.core import bytecode
 from petbrowser.core.agent import disasm
 from petbrowser.core.agent.hashing import stable_repr
+from petbrowser.core.models import ClassDescription, MethodInfo
 
 __all__ = [
     "PickleReport",
@@ -406,7 +407,8 @@ class PickleReport:
     by_reference: bool = False
     globals: list[str] = field(default_factory=list)
     unsafe: list[str] = field(default_factory=list)
-    describe: dict[str, Any] = field(default_factory=dict)
+    #: the class as the walk found it (None: the pickle holds no class, or could not be read)
+    describe: ClassDescription | None = None
     python_version: str | None = None
     truncated: bool = False
     error: str | None = None
@@ -437,7 +439,8 @@ class PickleReport:
 
     @classmethod
     def from_json(cls, doc: dict[str, Any], describe: dict[str, Any]) -> PickleReport:
-        """The report a scan worker sent back (``to_json`` plus ``describe``)."""
+        """The report a scan worker sent back (``to_json`` plus the describe dict):
+        the one place a walked description is turned back into its type."""
         return cls(
             class_name=doc.get("class_name"),
             module=doc.get("module"),
@@ -446,7 +449,7 @@ class PickleReport:
             by_reference=bool(doc.get("by_reference")),
             globals=list(doc.get("globals") or []),
             unsafe=[str(u) for u in doc.get("unsafe") or []],
-            describe=describe if isinstance(describe, dict) else {},
+            describe=ClassDescription.from_json(describe) if isinstance(describe, dict) and describe else None,
             python_version=doc.get("python_version"),
             truncated=bool(doc.get("truncated")),
             error=doc.get("error"),
@@ -1493,7 +1496,18 @@ def _code_size(codes: list[Any]) -> int:
     return total
 
 
-def _describe_class(rec: ClassRecord, m: _Machine, report: PickleReport) -> dict[str, Any]:
+def _identity(report: PickleReport, **found: Any) -> ClassDescription:
+    """The class the report names, with what the walk ``found`` (methods, attributes...)."""
+    return ClassDescription(
+        class_name=report.class_name,
+        module=report.module,
+        qualname=report.qualname,
+        bases=tuple(report.bases),
+        **found,
+    )
+
+
+def _describe_class(rec: ClassRecord, m: _Machine, report: PickleReport) -> ClassDescription:
     codes: list[Any] = []
     for value in rec.dict.values():
         funcs = value.funcs if isinstance(value, DescriptorRecord) else (value,)
@@ -1538,17 +1552,13 @@ def _describe_class(rec: ClassRecord, m: _Machine, report: PickleReport) -> dict
             attributes[name] = _value_repr(value)
     report.python_version = version
     deps = sorted(g for g in m.globals if not g.startswith(("cloudpickle", "builtins.")))
-    return {
-        "class_name": report.class_name,
-        "module": report.module,
-        "qualname": report.qualname,
-        "bases": list(report.bases),
-        "python_version": version,
-        "source": None,
-        "methods": methods,
-        "attributes": attributes,
-        "globals": deps,
-    }
+    return _identity(
+        report,
+        python_version=version,
+        methods={k: MethodInfo.from_json(v) for k, v in methods.items()},
+        attributes=attributes,
+        globals=tuple(deps),
+    )
 
 
 def _value_repr(value: Any) -> str:
@@ -1609,18 +1619,7 @@ def scan_pickle(data: bytes) -> PickleReport:
         report.module = result.module
         report.qualname = result.name
         report.class_name = result.name.rsplit(".", 1)[-1]
-        report.describe = {
-            "class_name": report.class_name,
-            "module": report.module,
-            "qualname": report.qualname,
-            "bases": [],
-            "python_version": None,
-            "source": None,
-            "methods": {},
-            "attributes": {},
-            "globals": [result.full],
-            "by_reference": True,
-        }
+        report.describe = _identity(report, globals=(result.full,), by_reference=True)
     elif isinstance(result, ClassRecord):
         report.class_name = result.name
         module = result.dict.get("__module__")
@@ -1632,17 +1631,7 @@ def scan_pickle(data: bytes) -> PickleReport:
             report.describe = _describe_class(result, m, report)
         except Exception as exc:  # malformed code objects and the like: report, never raise
             report.error = f"could not describe the class: {type(exc).__name__}: {exc}"[:300]
-            report.describe = {
-                "class_name": report.class_name,
-                "module": report.module,
-                "qualname": report.qualname,
-                "bases": list(report.bases),
-                "python_version": None,
-                "source": None,
-                "methods": {},
-                "attributes": {},
-                "globals": [],
-            }
+            report.describe = _identity(report, globals=())
     elif report.error is None and m.done:
         report.error = f"the pickle does not hold a class (it holds {_value_repr(result)[:200]})"
     report.unsafe = list(m.unsafe)

@@ -16,7 +16,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,18 @@ from petbrowser.core.errors import (
     UnsafePickleError,
     UsageError,
 )
-from petbrowser.core.models import ClassInfo, StatusEntry, VersionInfo
+from petbrowser.core.models import (
+    ClassDescription,
+    ClassInfo,
+    LocalClass,
+    PullResult,
+    PushResult,
+    PushResults,
+    SchemeChoice,
+    StatusEntry,
+    VersionInfo,
+    short_hash,
+)
 from petbrowser.core.pointer import written_by_petbrowser
 from petbrowser.core.times import parse_utc
 
@@ -55,118 +66,6 @@ __all__ = [
 ]
 
 META_FORMAT = 1
-
-
-@dataclass(frozen=True)
-class LocalClass:
-    """A class defined in one of the project's modules, hashed by the child."""
-
-    name: str
-    module: str
-    qualname: str
-    file: str | None
-    hash: str  # under the project's hash scheme
-    hashes: dict[str, str]
-    describe: dict[str, Any]
-    spec: str | None = None  # the module as configured (a name or a .py path)
-    # a .py script's class hashed as LabChain's `python script.py` defines it (module __main__)
-    main_hashes: dict[str, str] = field(default_factory=dict)
-
-    def to_json(self, scheme: str | None = None) -> dict[str, Any]:
-        """``hash`` is the hash under ``scheme`` (the one in effect), beside both schemes' hashes."""
-        scheme = scheme or ("pb1" if "pb1" in self.hashes else next(iter(self.hashes), "pb1"))
-        return {
-            "name": self.name,
-            "module": self.module,
-            "hash": self.hashes.get(scheme),
-            "hash_scheme": scheme,
-            "pb1_hash": self.hashes.get("pb1"),
-            "labchain_hash": self.hashes.get("labchain"),
-            "qualname": self.qualname,
-            "file": self.file,
-        }
-
-
-@dataclass(frozen=True)
-class PushResult:
-    """What a push did for one class.
-
-    ``status``: ``pushed`` (new version, latest moved), ``moved`` (version
-    already stored, latest moved to it), ``unchanged`` (already latest),
-    ``repaired`` (latest already named it but the object was missing).
-    """
-
-    name: str
-    hash: str
-    created: bool
-    moved: bool
-    from_hash: str | None
-    status: str
-    hash_scheme: str = "pb1"  # the scheme that named the version
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-class PushResults(list[PushResult]):
-    """The results of one push, one per class, plus what the whole push warns about.
-
-    A list, so callers that iterate results keep working; ``warnings`` are
-    said once per push, not once per class.
-    """
-
-    def __init__(
-        self, results: Sequence[PushResult] = (), *, hash_scheme: str = "pb1", warnings: Sequence[str] = ()
-    ) -> None:
-        super().__init__(results)
-        self.hash_scheme = hash_scheme
-        self.warnings = list(warnings)
-
-
-@dataclass(frozen=True)
-class SchemeChoice:
-    """The hash scheme that names new versions, and why.
-
-    ``labchain_store`` says why, when LabChain also writes the store (None
-    otherwise); ``explicit`` is True when the user chose the scheme.
-    """
-
-    scheme: str
-    explicit: bool
-    labchain_store: str | None = None
-
-    @property
-    def warning(self) -> str | None:
-        """What pushing under this scheme does to LabChain's view, when that is bad."""
-        if self.scheme != "pb1" or self.labchain_store is None:
-            return None
-        return (
-            f"pushing pb1-named versions into a store LabChain also writes ({self.labchain_store}): "
-            "LabChain's check_status will call these classes out_of_sync, because its "
-            "get_class_hash names them differently; push with --hash-scheme labchain "
-            '(or hash_scheme = "labchain" in [tool.petbrowser]) to name them as LabChain does'
-        )
-
-
-@dataclass(frozen=True)
-class PullResult:
-    """A version checked and rebuilt in a child process."""
-
-    name: str
-    hash: str
-    methods: dict[str, str | None]
-    restored_path: Path | None
-    verified: bool  # the .pkl digest matched its metadata
-    hash_matches: bool | None = None  # the rebuilt class hashes to the version's hash
-    warnings: list[str] = field(default_factory=list)
-    clean: bool = True  # the default-deny static scan found nothing
-    sandbox: str | None = None  # what the rebuild ran in ("bubblewrap"), None: no sandbox
-    wrapped: bool = False  # LabChain's persist_class form, unwrapped before rebuilding
-
-    def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["restored_path"] = str(self.restored_path) if self.restored_path else None
-        return d
 
 
 # --------------------------------------------------------------------- helpers
@@ -244,7 +143,7 @@ def listing_evidence(listing: Sequence[ClassInfo]) -> str | None:
     for info in listing:
         bare = next((v for v in info.versions if not v.has_meta), None)
         if bare is not None:
-            return f"version {bare.hash[:12]} of {info.name} has no petbrowser metadata"
+            return f"version {short_hash(bare.hash)} of {info.name} has no petbrowser metadata"
     for info in listing:
         if info.pointer is not None and not written_by_petbrowser(info.pointer):
             return f"latest.json of {info.name} was written by LabChain"
@@ -305,7 +204,7 @@ def scan(project: Any, modules: Sequence[str] | None = None) -> list[LocalClass]
             file=c.get("file"),
             hash=c["hashes"][scheme],
             hashes=dict(c["hashes"]),
-            describe=c.get("describe") or {},
+            describe=ClassDescription.from_json(c.get("describe") or {}),
             spec=c.get("spec"),
             main_hashes=dict(c.get("main_hashes") or {}),
         )
@@ -610,7 +509,7 @@ def push(
         return PushResults(hash_scheme=choice.scheme)
     results = _persist(store, project, chosen, move=True, scheme=choice.scheme)
     warning = choice.warning
-    return PushResults(results, hash_scheme=choice.scheme, warnings=[warning] if warning else [])
+    return PushResults(tuple(results), hash_scheme=choice.scheme, warnings=(warning,) if warning else ())
 
 
 # ------------------------------------------------------------------------ pull
@@ -636,18 +535,14 @@ def _check_safety(
     is there it proceeds, with a warning saying so.
     """
     from petbrowser.core import sandbox
+    from petbrowser.core.inspection import digest_mismatch
     from petbrowser.core.scan_worker import scan_one
 
     warnings: list[str] = []
-    verified = False
-    if meta is not None and meta.get("pkl_sha256"):
-        actual = hashlib.sha256(pkl).hexdigest()
-        if actual != meta["pkl_sha256"]:
-            raise IntegrityError(
-                f"version {h[:12]} of {name}: the .pkl digest {actual[:12]} does not match "
-                f"its metadata ({str(meta['pkl_sha256'])[:12]}); nothing was loaded"
-            )
-        verified = True
+    mismatch = digest_mismatch(pkl, meta)
+    if mismatch is not None:
+        raise IntegrityError(f"version {short_hash(h)} of {name}: {mismatch}; nothing was loaded")
+    verified = bool((meta or {}).get("pkl_sha256"))
     report = scan_one(pkl)
     unsafe = [str(u) for u in report.unsafe]
     box = sandbox.sandbox()
@@ -658,7 +553,7 @@ def _check_safety(
         reasons.append(f"there is no sandbox to rebuild it in ({box.reason})")
     if reasons and not allow_unsafe:
         raise UnsafePickleError(
-            f"version {h[:12]} of {name} was not loaded: {' and '.join(reasons)}; "
+            f"version {short_hash(h)} of {name} was not loaded: {' and '.join(reasons)}; "
             "pass --allow-unsafe to load it anyway",
             offending=unsafe + ([f"no sandbox: {box.reason}"] if not box.available else []),
         )
@@ -681,13 +576,13 @@ def _mismatch_warning(
     """Why a rebuilt class can hash to another name than its version's."""
     if scheme == "labchain" and nested_code:
         return (
-            f"the rebuilt class hashes to {rebuilt[:12]}, not {h[:12]}: expected for this class, "
+            f"the rebuilt class hashes to {short_hash(rebuilt)}, not {short_hash(h)}: expected for this class, "
             "because LabChain's hash includes repr(co_consts), which holds the memory address "
             "of every nested code object (its lambdas, comprehensions or inner functions), "
             "so it changes from one process to the next"
         )
     return (
-        f"the rebuilt class hashes to {rebuilt[:12]}, not {h[:12]} "
+        f"the rebuilt class hashes to {short_hash(rebuilt)}, not {short_hash(h)} "
         "(pushed from another Python version, or the pickle does not hold what its name says)"
     )
 
@@ -753,8 +648,8 @@ def pull(
     if restore_dir is not None:
         source = (meta or {}).get("source")
         if not source:
-            raise ProjectError(f"version {h[:12]} of {name} has no source to restore")
-        target = Path(restore_dir).expanduser() / f"{name}_{h[:12]}.py"
+            raise ProjectError(f"version {short_hash(h)} of {name} has no source to restore")
+        target = Path(restore_dir).expanduser() / f"{name}_{short_hash(h)}.py"
         if target.exists() and not force:
             raise AlreadyExistsError(f"{target} already exists: pass --force to overwrite it")
 

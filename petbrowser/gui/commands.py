@@ -41,7 +41,7 @@ if TYPE_CHECKING:
         Opening,
         PetClassManager,
         PullResult,
-        PushResult,
+        PushResults,
         RestorePlan,
         Timeline,
     )
@@ -179,10 +179,10 @@ class ChooseStoreCommand(Command):
 
 
 def demo_dir() -> Path:
-    """Where ``--demo`` creates the demo (the user data folder)."""
-    from platformdirs import user_data_dir
+    """Where ``--demo`` creates the demo (the user data folder, as ``petbrowser demo``)."""
+    from petbrowser.core.manager import PetClassManager
 
-    return Path(user_data_dir("petbrowser", "petbrowser")) / "demo"
+    return PetClassManager.demo_dir()
 
 
 class CreateDemoCommand(Command):
@@ -322,13 +322,13 @@ class PushCommand(Command):
         statuses = session.model.statuses()
         return cls([n for n in classes if statuses.get(n) in PUSHABLE])
 
-    def run(self, manager: PetClassManager, ctx: TaskContext) -> list[PushResult]:
+    def run(self, manager: PetClassManager, ctx: TaskContext) -> PushResults:
         return manager.push(self.names or None, all_=not self.names)
 
     @staticmethod
-    def moves(results: list[PushResult]) -> list[Move]:
+    def moves(results: PushResults) -> list[Move]:
         """The pointer moves a push made that can be undone (a first push has nothing to go back to)."""
-        return [Move(r.name, r.from_hash, r.hash, "push") for r in results if r.moved and r.from_hash]
+        return [Move(r.name, r.from_hash, r.hash, "push") for r in results.moved if r.from_hash]
 
     def do(self, app: AppContext) -> None:
         from petbrowser.gui.confirm_push import confirm_push
@@ -345,16 +345,15 @@ class PushCommand(Command):
         self.names, self.label = names, f"Pushing {', '.join(names)}"
         app.execute(self, on_result=lambda r: self.done(app, r), on_error=lambda e: self.failed(app, e))
 
-    def done(self, app: AppContext, results: list[PushResult]) -> None:
+    def done(self, app: AppContext, results: PushResults) -> None:
         for move in self.moves(results):
             app.history.record(move)
         parts = [f"{r.name} {r.status} {short_hash(r.hash)}" for r in results]
         undo = " (Ctrl+Z moves latest back)" if self.moves(results) else ""
-        warnings = list(getattr(results, "warnings", ()))  # e.g. pb1 pushed into a LabChain store
         app.say(
             "Pushed: " + ("; ".join(parts) if parts else "nothing to do") + undo,
-            "warning" if warnings else "info",
-            "\n".join(warnings),
+            "warning" if results.warnings else "info",
+            "\n".join(results.warnings),  # e.g. pb1 pushed into a LabChain store
         )
         app.finished.emit("push")
         app.session.refresh()

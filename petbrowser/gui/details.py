@@ -38,7 +38,7 @@ from petbrowser.gui.class_tree import (
 from petbrowser.gui.icons import icon
 
 if TYPE_CHECKING:  # imported on first use: start-up never shows these tabs
-    from petbrowser.core.manager import ClassDiff, DiffResult
+    from petbrowser.core.manager import ClassDescription, ClassDiff, DiffResult, InspectResult
     from petbrowser.gui.code_view import CodeView
     from petbrowser.gui.diff_layout import Layout
     from petbrowser.gui.diff_view import DiffView
@@ -71,11 +71,11 @@ def _scheme_text(scheme: str | None) -> str:
     return html.escape(SCHEME_TEXT.get(scheme or "", scheme or "unknown"))
 
 
-def _python_text(version: VersionInfo, desc: dict[str, Any]) -> str:
+def _python_text(version: VersionInfo, desc: ClassDescription) -> str:
     """The pusher's Python: from the metadata, else as read from the bytecode (and said so)."""
     if version.python_version:
         return html.escape(version.python_version)
-    detected = desc.get("python_version")
+    detected = desc.python_version
     if not detected:
         return "unknown"
     return f"{html.escape(detected)} <span style='color:gray'>— {html.escape(python_tip(detected))}</span>"
@@ -362,10 +362,9 @@ class DetailsPanel(QTabWidget):
         self._source.set_code(f"# {hint}source", language="python")
         self._bytecode.set_code(f"# {hint}bytecode", language="dis")
 
-    def show_version(self, version: VersionInfo, result: Any, badges: list[str]) -> None:
-        """Render an inspection result (``InspectResult`` of core.inspection)."""
-        desc: dict[str, Any] = dict(getattr(result, "describe", None) or {})
-        meta = version.meta or {}
+    def show_version(self, version: VersionInfo, result: InspectResult, badges: list[str]) -> None:
+        """Render what the inspect command found in a version."""
+        desc = result.describe
         rows = [
             _row("Hash", f"<span class='mono'>{version.hash}</span>"),
             _row(
@@ -377,14 +376,14 @@ class DetailsPanel(QTabWidget):
             _row("Pushed by", html.escape(version.pushed_by or "unknown")),
             _row("Python", _python_text(version, desc)),
             _row("Size", format_size(version.size)),
-            _row("Hash scheme", _scheme_text(version.hash_scheme or meta.get("hash_scheme"))),
+            _row("Hash scheme", _scheme_text(version.hash_scheme or result.hash_scheme)),
         ]
-        if desc.get("module") or desc.get("qualname"):
-            rows.append(_row("Defined as", html.escape(f"{desc.get('module', '?')}.{desc.get('qualname', '?')}")))
-        if desc.get("bases"):
-            rows.append(_row("Bases", html.escape(", ".join(desc["bases"]))))
-        if meta.get("cloudpickle_version"):
-            rows.append(_row("cloudpickle", html.escape(str(meta["cloudpickle_version"]))))
+        if desc.module or desc.qualname:
+            rows.append(_row("Defined as", html.escape(f"{desc.module or '?'}.{desc.qualname or '?'}")))
+        if desc.bases:
+            rows.append(_row("Bases", html.escape(", ".join(desc.bases))))
+        if result.cloudpickle_version:
+            rows.append(_row("cloudpickle", html.escape(result.cloudpickle_version)))
         flags = []
         for b in badges:
             label, tip = BADGE_TEXT.get(b, (b, ""))
@@ -392,32 +391,23 @@ class DetailsPanel(QTabWidget):
             flags.append(f"<span class='{cls}'><b>{html.escape(label)}</b> — {html.escape(tip)}</span>")
         if flags:
             rows.append(_row("Notes", "<br>".join(flags)))
-        unsafe = getattr(result, "unsafe", None)
-        if unsafe:
-            names = unsafe if isinstance(unsafe, list | tuple) else []
+        if result.unsafe:
             rows.append(
-                _row(
-                    "Unsafe",
-                    "<span class='bad'>loading would call: "
-                    + html.escape(", ".join(map(str, names)) or "unlisted callables")
-                    + "</span>",
-                )
+                _row("Unsafe", f"<span class='bad'>loading would call: {html.escape(', '.join(result.unsafe))}</span>")
             )
-        globals_ = desc.get("globals") or []
-        if globals_:
-            rows.append(_row("References", html.escape(", ".join(globals_))))
-        attrs = desc.get("attributes") or {}
-        if attrs:
+        if desc.globals:
+            rows.append(_row("References", html.escape(", ".join(desc.globals))))
+        if desc.attributes:
             rows.append(
-                _row("Attributes", "<br>".join(f"<span class='mono'>{html.escape(k)} = {html.escape(str(v))}</span>" for k, v in attrs.items()))
+                _row("Attributes", "<br>".join(f"<span class='mono'>{html.escape(k)} = {html.escape(v)}</span>" for k, v in desc.attributes.items()))
             )
-        methods = desc.get("methods") or {}
+        methods = desc.methods
         mrows = "".join(
-            f"<tr><td class='mono'>{html.escape(name)}</td><td class='k'>{html.escape(str(m.get('kind', '')))}</td>"
-            f"<td class='mono'>{html.escape(str(m.get('signature') or ''))}</td></tr>"
+            f"<tr><td class='mono'>{html.escape(name)}</td><td class='k'>{html.escape(m.kind or '')}</td>"
+            f"<td class='mono'>{html.escape(m.signature or '')}</td></tr>"
             for name, m in methods.items()
         )
-        title = html.escape(desc.get("class_name") or version.class_name)
+        title = html.escape(desc.class_name or version.class_name)
         body = (
             f"{self._css()}<h2>{title} <span class='mono' style='font-weight:normal'>{short_hash(version.hash)}</span></h2>"
             f"<table>{''.join(rows)}</table>"
@@ -426,19 +416,13 @@ class DetailsPanel(QTabWidget):
             body += f"<h3>Methods ({len(methods)})</h3><table>{mrows}</table>"
         self.overview.setHtml(body)
 
-        source = desc.get("source")
-        if source:
-            self._source.set_code(source, language="python")
-        elif getattr(result, "by_reference", False) or version.by_reference:
+        if desc.source:
+            self._source.set_code(desc.source, language="python")
+        elif result.by_reference or version.by_reference:
             self._source.set_code("# by reference — no code captured in this version", language="python")
         else:
             self._source.set_code("# no source was captured for this version", language="python")
-        dis_parts = []
-        for name, m in methods.items():
-            text = m.get("disassembly")
-            if text:
-                sig = m.get("signature") or ""
-                dis_parts.append(f"# {name}{sig}  [{m.get('kind', '')}]\n{text.rstrip()}\n")
+        dis_parts = [f"{m.header(name)}\n{m.disassembly.rstrip()}\n" for name, m in methods.items() if m.disassembly]
         self._bytecode.set_code(
             "\n".join(dis_parts) if dis_parts else "# no bytecode recorded", language="dis"
         )

@@ -188,7 +188,7 @@ class DetailsLoader(QObject):
                 h,
                 unsafe=bool(result.unsafe),
                 by_reference=result.by_reference,
-                python=result.describe.get("python_version"),
+                python=result.describe.python_version,
             )
             if token != self._token:
                 return

@@ -121,7 +121,7 @@ def _definitions(layout: Layout) -> dict[str, int]:
 def source_layout(result: DiffResult) -> Layout:
     """The class source side by side, with the row where each listed method starts."""
     layout = Layout(language="python")
-    missing = [lab for lab, d in (("A", result.a), ("B", result.b)) if not d.get("source")]
+    missing = [lab for lab, d in (("A", result.a), ("B", result.b)) if not d.source]
     if missing:
         layout.note = f"No source captured for {' and '.join(missing)}: the Bytecode view compares what runs."
     layout.add_rows(result.source_rows)

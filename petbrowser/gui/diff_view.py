@@ -43,7 +43,7 @@ from petbrowser.gui.icons import icon
 from petbrowser.gui.theme import diff_colors, is_dark
 
 if TYPE_CHECKING:
-    from petbrowser.core.manager import ClassDiff, DiffResult
+    from petbrowser.core.manager import ClassDescription, ClassDiff, DiffResult
 
 __all__ = ["DiffView", "MODES", "summary_text"]
 
@@ -310,13 +310,13 @@ class DiffView(QWidget):
             return
         self.summary_label.setText(summary_text(m.status for m in result.class_diff.methods))
         self._stack.setCurrentWidget(self._splitter)
-        has_source = bool(result.a.get("source")) and bool(result.b.get("source"))
+        has_source = bool(result.a.source) and bool(result.b.source)
         self._show_mode(self._mode if has_source or self._mode == "bytecode" else "bytecode")
 
     def set_describes(
-        self, a: dict[str, Any], b: dict[str, Any], a_label: str = "A", b_label: str = "B"
+        self, a: ClassDescription, b: ClassDescription, a_label: str = "A", b_label: str = "B"
     ) -> None:
-        """Compare two describe dicts (docs/internals.md) right here, on this thread."""
+        """Compare two class descriptions right here, on this thread."""
         from petbrowser.core.manager import PetClassManager
 
         self.set_result(PetClassManager.compare_describes(a, b, a_label, b_label))

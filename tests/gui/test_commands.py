@@ -133,7 +133,7 @@ def test_reading_commands_answer_without_unpickling(qtbot, app, demo):
     assert {e.name: e.status for e in status.entries}["ThresholdFilter"] == "behind"
     assert any(f.endswith("demo_filters.py") for f in status.files)
     result = _run(qtbot, app, cmds.InspectCommand("Normalizer", latest))
-    assert result.hash == latest and "fit" in result.describe["methods"]
+    assert result.hash == latest and "fit" in result.describe.methods
     history = _run(qtbot, app, cmds.HistoryCommand("Normalizer"))
     assert [e.action for e in history] == ["push", "push", "rollback"]
 

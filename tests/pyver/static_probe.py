@@ -33,7 +33,7 @@ def main():
     for path in sys.argv[2:]:
         with open(path, "rb") as f:
             report = scan_pickle(unwrap(f.read()))
-        methods = report.describe.get("methods") or {}
+        methods = report.describe.methods if report.describe is not None else {}
         out.append(
             {
                 "file": path,
@@ -42,7 +42,7 @@ def main():
                 "error": report.error,
                 "unsafe": report.unsafe,
                 "methods": {
-                    k: {"disassembly": m.get("disassembly"), "signature": m.get("signature")}
+                    k: {"disassembly": m.disassembly, "signature": m.signature}
                     for k, m in methods.items()
                 },
             }

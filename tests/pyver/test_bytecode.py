@@ -44,7 +44,7 @@ def test_each_versions_push_reads_as_that_version_with_its_own_listing(minor: st
     report = scan_pickle(data)
     assert report.error is None and report.unsafe == []
     assert report.python_version == minor
-    assert report.describe["methods"] == meta["methods"]  # kind, signature, listing
+    assert report.describe.to_json()["methods"] == meta["methods"]  # kind, signature, listing
 
 
 def test_a_diff_between_versions_of_two_pythons_shows_both_and_says_so() -> None:
@@ -85,8 +85,7 @@ def test_reading_never_builds_a_code_object_nor_runs_this_pythons_dis(monkeypatc
         **{k: getattr(types, k) for k in dir(types) if not k.startswith("__")}
     )
     guarded.CodeType = NoCode
-    # safe_pickle no longer imports types at all; guard its view anyway, so a
-    # future import of it cannot build code objects unseen.
+    # safe_pickle no longer imports types at all; should it again, it gets the guarded one
     monkeypatch.setattr(safe_pickle, "types", guarded, raising=False)
     for name in ("get_instructions", "Bytecode", "_get_instructions_bytes", "_unpack_opargs",
                  "findlabels", "_parse_exception_table", "stack_effect"):  # fmt: skip
@@ -237,7 +236,7 @@ def test_signatures_are_rebuilt_from_data_as_inspect_prints_them() -> None:
     report = scan_pickle(cloudpickle.dumps(cls))
     live = disasm.method_table(cls)
     for key in live:
-        assert report.describe["methods"][key]["signature"] == live[key]["signature"], key
+        assert report.describe.methods[key].signature == live[key]["signature"], key
     assert live["a"]["signature"] == "(self, x, /, y=1, *args, z, w=2, **kw) -> int"
 
 
@@ -246,8 +245,8 @@ def test_a_complex_constant_reads_as_the_literal_not_as_a_call() -> None:
     ns: dict = {"__name__": "pb_cplx_mod"}
     exec(compile(src, "k.py", "exec", dont_inherit=True), ns)
     report = scan_pickle(cloudpickle.dumps(ns["K"]))
-    assert report.describe["methods"] == disasm.method_table(ns["K"])
-    assert "LOAD_CONST (1j, ((2+3j), -0.0))" in report.describe["methods"]["m"]["disassembly"]
+    assert report.describe.to_json()["methods"] == disasm.method_table(ns["K"])
+    assert "LOAD_CONST (1j, ((2+3j), -0.0))" in report.describe.methods["m"].disassembly
 
 
 def test_the_opcode_tables_are_what_each_interpreter_says() -> None:
@@ -280,4 +279,4 @@ def test_the_running_pythons_own_classes_still_read_exactly() -> None:
     exec(compile(src, "local.py", "exec", dont_inherit=True), ns)
     report = scan_pickle(cloudpickle.dumps(ns["Local"]))
     assert report.python_version == RUNNING
-    assert report.describe["methods"] == disasm.method_table(ns["Local"])
+    assert report.describe.to_json()["methods"] == disasm.method_table(ns["Local"])

@@ -23,6 +23,7 @@ from petbrowser.core.store.base import StoreBase
 from petbrowser.core.store.common import SNIFF_LIMIT, short
 from petbrowser.core.store.records import group_objects, parse_history
 from petbrowser.core.store.sniff import sniff_by_reference
+from petbrowser.core.timeline import causal_order
 
 #: A 0.1.0 pointer: LabChain's pickle.load fails on it ("invalid load key, '{'").
 JSON_POINTER_WARNING = (
@@ -148,7 +149,7 @@ class VerifyMixin(StoreBase):
         scan_pending()
         for name, moves in last_moves.items():
             ptr = pointers.get(name)
-            last = max(moves, key=lambda e: e.key)
+            last = causal_order(moves)[-1]  # the order history() gives: a skewed clock cannot reorder it
             if ptr is not None and ptr.hash != last.to_hash:
                 warning(
                     layout.latest_key(name),
