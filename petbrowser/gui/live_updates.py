@@ -166,11 +166,17 @@ class LiveUpdates(QObject):
         def done(changes: list[StoreChange]) -> None:
             if watcher is not self.watcher:
                 return  # another store was opened meanwhile
+            self._polling = False  # before anyone hears of it: a listener may poll again at once
             self.polls += 1
             theirs = self._theirs(changes)
             self.polled.emit(len(theirs))
             if theirs:
                 self.changed.emit(theirs)
+
+        def failed(exc: BaseException) -> None:
+            if watcher is self.watcher:
+                self._polling = False
+            self.failed.emit(exc)
 
         def finished() -> None:
             if watcher is self.watcher:
@@ -179,7 +185,7 @@ class LiveUpdates(QObject):
         task = self.commands.execute(
             PollStoreCommand(watcher),
             on_result=done,
-            on_error=self.failed.emit,
+            on_error=failed,
             on_finished=finished,
         )
         if task is None:
