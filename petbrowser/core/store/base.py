@@ -7,6 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from petbrowser.core.cache import ListingCache
 from petbrowser.core.errors import (
     NotFoundError,
     PetBrowserError,
@@ -19,10 +20,24 @@ from petbrowser.core.store.common import FATAL_ERRORS, default_user
 class StoreBase:
     """State and plumbing every part of :class:`Store` uses."""
 
-    def __init__(self, storage: Storage, *, user: str | None = None, max_workers: int = 16) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        user: str | None = None,
+        max_workers: int = 16,
+        cache: ListingCache | bool = True,
+    ) -> None:
+        """``cache``: True for this store's listing cache under the user's cache
+        folder (``core/cache.py``), False for one kept in memory by this Store
+        only (a refresh still re-reads nothing unchanged), or the one to use."""
         self.storage = storage
         self.user = user or default_user()
         self.max_workers = max(1, max_workers)
+        if isinstance(cache, bool):
+            cache = ListingCache.for_storage(storage, persistent=cache)
+        #: What listings learnt (across processes when persistent).
+        self.listing_cache: ListingCache = cache
         # Versions are immutable (create-only), so what a listing learnt about
         # one stays true: a refresh re-reads only pointers and new versions.
         self._version_cache: dict[tuple[str, str, str], Any] = {}

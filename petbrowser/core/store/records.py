@@ -4,6 +4,8 @@ the sidecar and history documents parsed (never unpickled)."""
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -18,6 +20,7 @@ from petbrowser.core.models import (
     ObjectInfo,
 )
 from petbrowser.core.names import is_hash
+from petbrowser.core.storage.local import weak_etag
 from petbrowser.core.store.common import ACTIONS, short
 
 
@@ -27,30 +30,95 @@ class ClassObjects:
 
     name: str
     pkls: dict[str, ObjectInfo] = field(default_factory=dict)
-    metas: dict[str, ObjectInfo] = field(default_factory=dict)
+    #: None: a sidecar known by its name only (``group_folders``: not ``stat``'ed)
+    metas: dict[str, ObjectInfo | None] = field(default_factory=dict)
     latest: ObjectInfo | None = None
     history: list[ObjectInfo] = field(default_factory=list)
     other: list[ObjectInfo] = field(default_factory=list)
 
 
 def group_objects(objects: Iterable[ObjectInfo]) -> dict[str, ClassObjects]:
+    """A listing grouped per class folder (keys classified as ``layout.parse_key`` does).
+
+    The three kinds a class folder is made of (``<hash>.pkl``,
+    ``<hash>.meta.json``, ``latest.json``) are recognised inline: going
+    through ``parse_key`` for each of a big store's keys cost as much as the
+    listing itself (docs/performance.md).  Anything else takes ``parse_key``.
+    """
     groups: dict[str, ClassObjects] = {}
+    plugins = layout.PLUGINS
+    cut = len(plugins)
     for obj in objects:
-        parts = layout.parse_key(obj.key)
-        if parts is None:
+        key = obj.key
+        if not key.startswith(plugins):
             continue
-        g = groups.setdefault(parts.class_name, ClassObjects(parts.class_name))
-        if parts.kind == "pkl":
-            g.pkls[parts.hash] = obj  # type: ignore[index]
-        elif parts.kind == "meta":
-            g.metas[parts.hash] = obj  # type: ignore[index]
-        elif parts.kind == "latest":
+        cls, sep, name = key[cut:].partition("/")
+        if not sep or not cls or not name:
+            continue
+        g = groups.get(cls)
+        if g is None:
+            g = groups[cls] = ClassObjects(cls)
+        size = len(name)
+        # not h.strip(hex digits): the 64 characters are all lowercase hex (names.is_hash)
+        if size == _PKL_NAME and name.endswith(layout.PKL_SUFFIX) and not name[:64].strip(_HEX):
+            g.pkls[name[:64]] = obj
+        elif size == _META_NAME and name.endswith(layout.META_SUFFIX) and not name[:64].strip(_HEX):
+            g.metas[name[:64]] = obj
+        elif name == layout.LATEST:
             g.latest = obj
-        elif parts.kind == "history":
-            g.history.append(obj)
         else:
-            g.other.append(obj)
+            parts = layout.parse_key(key)
+            if parts is not None and parts.kind == "history":
+                g.history.append(obj)
+            else:
+                g.other.append(obj)
     return groups
+
+
+def group_folders(
+    prefix: str,
+    folders: Iterable[tuple[str, list[os.DirEntry[str]]]],
+    *,
+    stat_latest: bool,
+) -> dict[str, ClassObjects]:
+    """``group_objects`` for a local store's class folders (``LocalStorage.list_folders``).
+
+    Only the three kinds a class folder is made of are kept (a listing of
+    classes reads nothing else), and only what is needed is ``stat``'ed: every
+    ``.pkl`` (size, time, validator) and, when asked, the pointer (else size
+    -1, no time, no validator).  Sidecars are known by name only (None): the
+    listing cache keys their facts by their ``.pkl``'s validator
+    (``store/listing.py``).
+    """
+    groups: dict[str, ClassObjects] = {}
+    for cls, entries in folders:
+        g = groups[cls] = ClassObjects(cls)
+        base = f"{prefix}{cls}/"
+        pkls, metas = g.pkls, g.metas
+        for e in entries:
+            name = e.name
+            size = len(name)
+            try:
+                if size == _PKL_NAME and name.endswith(layout.PKL_SUFFIX) and not name[:64].strip(_HEX):
+                    st = e.stat()
+                    pkls[name[:64]] = ObjectInfo(base + name, st.st_size, st.st_mtime, weak_etag(st))
+                elif size == _META_NAME and name.endswith(layout.META_SUFFIX) and not name[:64].strip(_HEX):
+                    metas[name[:64]] = None
+                elif name == layout.LATEST:
+                    g.latest = _stat_info(base + name, e) if stat_latest else ObjectInfo(base + name, -1)
+            except OSError:
+                continue  # vanished between the folder listing and the stat
+    return groups
+
+
+def _stat_info(key: str, entry: os.DirEntry[str]) -> ObjectInfo:
+    st = entry.stat()
+    return ObjectInfo(key, st.st_size, st.st_mtime, weak_etag(st))
+
+
+_HEX: Final = "0123456789abcdef"
+_PKL_NAME: Final = 64 + len(layout.PKL_SUFFIX)
+_META_NAME: Final = 64 + len(layout.META_SUFFIX)
 
 
 #: A sidecar holds source and disassembly: large for a big class, never this large.
@@ -70,17 +138,40 @@ def parse_meta(data: bytes, name: str, h: str) -> dict[str, Any]:
     return meta
 
 
-#: Sidecar fields a listing does not keep: the bulk of every sidecar, read
-#: again (``Store.read_meta``) when one version is inspected.  Keeping them
-#: for 20,000 versions held ~130 MB in the GUI process (docs/performance.md).
-LISTING_DROPS: Final = frozenset({"source", "methods", "attributes", "globals"})
+#: Sidecar fields a listing keeps: what the tree, the details pane and status
+#: read of a version without inspecting it.  The rest (source, disassembly,
+#: hashes, digests: most of every sidecar) is read again by ``Store.read_meta``
+#: when one version is inspected.  Keeping whole sidecars for 20,000 versions
+#: held ~130 MB in the GUI process, and every kept field is a field the
+#: listing cache stores and loads per version (docs/performance.md).
+LISTING_KEEPS: Final = (
+    "pushed_at",
+    "pushed_by",
+    "python_version",
+    "hash_scheme",
+    "by_reference",
+    "cloudpickle_version",
+)
 
 
 def listing_meta(meta: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A sidecar as a listing keeps it: without source and disassembly."""
+    """A sidecar as a listing keeps it: the :data:`LISTING_KEEPS` fields it has.
+
+    Text values but the time are interned: 20,000 versions share a handful
+    of pushers, Python and cloudpickle versions.
+    """
     if meta is None:
         return None
-    return {k: v for k, v in meta.items() if k not in LISTING_DROPS}
+    out: dict[str, Any] = {k: meta[k] for k in LISTING_KEEPS if k in meta}
+    return intern_fields(out)
+
+
+def intern_fields(meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` with its shared text values interned (in place; the time is not shared)."""
+    for k, v in meta.items():
+        if k != "pushed_at" and isinstance(v, str) and len(v) < 128:
+            meta[k] = sys.intern(v)
+    return meta
 
 
 def parse_history(data: bytes, obj: ObjectInfo, name: str) -> HistoryEntry:
