@@ -108,6 +108,11 @@ def cache_folder() -> Path | None:
         return None
 
 
+def _clock() -> float:
+    """Now, for the racy check (a seam tests move forward instead of sleeping)."""
+    return time.time()
+
+
 def _trusted(validator: Any, now: float) -> bool:
     """A validator worth storing: strong, or weak and old enough (module docstring)."""
     if not isinstance(validator, str) or not validator:
@@ -346,7 +351,7 @@ class ListingCache:
 
     # ----------------------------------------------------------------- puts
     def put_pointer(self, name: str, validator: str | None, pointer: Pointer) -> None:
-        if not _trusted(validator, time.time()):
+        if not _trusted(validator, _clock()):
             return
         with self._lock:
             self._ensure_loaded()

@@ -84,6 +84,11 @@ class LocalStorage(Storage):
     def __repr__(self) -> str:
         return f"LocalStorage({self.url!r})"
 
+    @property
+    def cache_identity(self) -> str:
+        """What names this store in petbrowser's local caches: the real path of its folder."""
+        return f"file|{os.path.realpath(self.root)}"
+
     # ----------------------------------------------------------- helpers
     def _path(self, key: str) -> Path:
         parts = key.split("/")
