@@ -277,10 +277,14 @@ def test_a_damaged_cache_file_is_ignored_and_rebuilt(s3_url, s3_endpoint, damage
                 doc["entries"] = {name: [e[0], {"hash": 42}] for name, e in doc["entries"].items()}
                 doc["entries"]["C0"] = "not an entry"
             else:
-                for table in doc["entries"].values():
-                    for entries in table.values():
-                        for h in entries:
-                            entries[h] = [entries[h][0], "not a sidecar", "later"]
+                body = doc["entries"]
+                body["profiles"] = [["not", "a profile"], {"pushed_by": 42}]
+                for entries in body["metas"].values():
+                    for h in entries:
+                        entries[h] = [entries[h][0], 0, 1234, "later"]
+                for entries in body["sniffs"].values():
+                    for h in entries:
+                        entries[h] = [entries[h][0], "maybe"]
             path.write_text(json.dumps(doc))
     requests = Requests(storage)
     assert _summary(Store(storage).list_classes()) == want

@@ -222,7 +222,15 @@ class ListingCache:
     listing of the same ``Store`` may be saving.  Lookups return None on a
     miss; ``put_*`` ignore what cannot be trusted; :meth:`save` writes what
     changed and never raises (a cache that cannot be written is just cold).
+
+    A sidecar's facts are its *profile* (the listing fields but the time,
+    ``store.records.split_listing_meta``: one dict shared by every version
+    with the same fields, read only), its ``pushed_at`` and the time versions
+    sort by.  The versions file stores each profile once and an index per
+    version: 20,000 versions load as 20,000 short lists and a few dicts.
     """
+
+    MISSING: Final = _MISSING
 
     def __init__(self, folder: Path | None, identity: str) -> None:
         """``folder`` None: kept in memory only, for the life of this object."""
@@ -239,14 +247,16 @@ class ListingCache:
             )
         self._lock = threading.Lock()
         self._loaded = False
-        # name -> [validator, pointer doc]; name -> {hash: [validator, meta]} / [validator, verdict]
-        self._pointers: dict[str, list[Any]] = {}
+        self._pointers: dict[str, list[Any]] = {}  # name -> [validator, pointer doc]
+        # name -> {hash: [validator, profile, pushed_at, sort time]}
         self._metas: dict[str, dict[str, list[Any]]] = {}
-        self._sniffs: dict[str, dict[str, list[Any]]] = {}
-        self._checked: set[str] = set()  # classes whose version entries were checked
+        self._sniffs: dict[str, dict[str, list[Any]]] = {}  # name -> {hash: [validator, verdict]}
+        self._profiles: dict[str, dict[str, Any]] = {}  # canonical JSON -> the shared dict
+        self._loaded_profiles: list[dict[str, Any] | None] = []  # the file's, by index
+        self._checked: set[str] = set()  # classes whose loaded entries were checked
         self._dirty_pointers = False
         self._dirty_versions = False
-        #: Hits and misses of this object, by kind (tests and benchmarks read them).
+        #: Pointer hits and misses of this object (tests and benchmarks read them).
         self.stats: dict[str, int] = dict.fromkeys(("pointer_hit", "pointer_miss"), 0)
 
     @classmethod
@@ -264,6 +274,7 @@ class ListingCache:
             return
         self._pointers = self._valid_pointers(self._pointers_file.load())
         body = self._versions_file.load()
+        self._loaded_profiles = self._load_profiles(body.get("profiles"))
         self._metas = self._tables_of(body.get("metas"))
         self._sniffs = self._tables_of(body.get("sniffs"))
 
@@ -287,19 +298,44 @@ class ListingCache:
             return {}
         return {n: t for n, t in body.items() if isinstance(t, dict)}
 
-    @staticmethod
-    def _meta_ok(e: Any) -> bool:
-        return (
-            type(e) is list
-            and len(e) == 3
-            and type(e[0]) is str
-            and type(e[1]) is dict
-            and (e[2] is None or type(e[2]) in (int, float))
-        )
+    def _load_profiles(self, body: Any) -> list[dict[str, Any] | None]:
+        """The file's profiles, shared through :meth:`_share`; None for one of the wrong shape."""
+        if not isinstance(body, list):
+            return []
+        return [self._share(p) if _profile_ok(p) else None for p in body]
+
+    def _share(self, profile: dict[str, Any]) -> dict[str, Any]:
+        """The one dict with these fields (callers hold the lock or are loading)."""
+        key = json.dumps(profile, sort_keys=True)
+        return self._profiles.setdefault(key, profile)
+
+    def _decode_metas(self, entries: dict[str, Any], profiles: list[Any]) -> dict[str, list[Any]]:
+        """A class's sidecar entries as stored (``[validator, profile index, pushed_at,
+        time]``) in memory form; entries of the wrong shape are dropped."""
+        out = {}
+        n = len(profiles)
+        for h, e in entries.items():
+            if (
+                type(e) is list
+                and len(e) == 4
+                and type(e[0]) is str
+                and type(e[1]) is int
+                and 0 <= e[1] < n
+                and (e[2] is None or type(e[2]) is str)
+                and (e[3] is None or type(e[3]) in (int, float))
+            ):
+                profile = profiles[e[1]]
+                if profile is not None:
+                    out[h] = [e[0], profile, e[2], e[3]]
+        return out
 
     @staticmethod
-    def _sniff_ok(e: Any) -> bool:
-        return type(e) is list and len(e) == 2 and type(e[0]) is str and e[1] in (True, False, None)
+    def _decode_sniffs(entries: dict[str, Any]) -> dict[str, list[Any]]:
+        return {
+            h: e
+            for h, e in entries.items()
+            if type(e) is list and len(e) == 2 and type(e[0]) is str and e[1] in (True, False, None)
+        }
 
     # ------------------------------------------------------------- lookups
     def pointer(self, name: str, validator: str | None) -> Pointer | None:
@@ -320,34 +356,33 @@ class ListingCache:
             return ptr
 
     def tables(self, name: str) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
-        """The class's version facts: ``{hash: [validator, listing meta, sort time]}``
-        (sidecars) and ``{hash: [validator, by-reference verdict]}`` (sniffed
-        ``.pkl`` files).  The caller uses an entry only when its validator is
-        the one the listing returned.  Entries of the wrong shape (a damaged
-        file) are dropped here, the first time a class is asked for.
+        """The class's version facts: ``{hash: [validator, profile, pushed_at, sort
+        time]}`` (sidecars) and ``{hash: [validator, by-reference verdict]}``
+        (sniffed ``.pkl`` files).  The caller uses an entry only when its
+        validator is the one the listing returned.  Entries of the wrong shape
+        (a damaged file) are dropped here, the first time a class is asked for.
         """
         with self._lock:
-            self._ensure_loaded()
-            checked = self._checked
-            if name not in checked:
-                checked.add(name)
-                for table, ok in ((self._metas, self._meta_ok), (self._sniffs, self._sniff_ok)):
-                    entries = table.get(name)
-                    if entries is not None:
-                        table[name] = {h: e for h, e in entries.items() if ok(e)}
-            return self._metas.get(name, {}), self._sniffs.get(name, {})
+            return self._class_tables(name)
 
-    def meta(self, name: str, h: str, validator: str | None) -> dict[str, Any] | None:
-        """A version's listing fields, read from its sidecar while it had ``validator``."""
+    def _class_tables(self, name: str) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+        """:meth:`tables` for a caller holding the lock; creates them when missing."""
+        self._ensure_loaded()
+        if name not in self._checked:
+            self._checked.add(name)
+            self._metas[name] = self._decode_metas(self._metas.get(name, {}), self._loaded_profiles)
+            self._sniffs[name] = self._decode_sniffs(self._sniffs.get(name, {}))
+        return self._metas.setdefault(name, {}), self._sniffs.setdefault(name, {})
+
+    def meta(self, name: str, h: str, validator: str | None) -> list[Any] | None:
+        """A version's sidecar entry (:meth:`tables`) if it was read with ``validator``."""
         e = self.tables(name)[0].get(h)
-        return e[1] if e is not None and validator is not None and e[0] == validator else None
+        return e if e is not None and validator is not None and e[0] == validator else None
 
     def sniff(self, name: str, h: str, validator: str | None) -> Any:
         """The by-reference verdict on a ``.pkl`` with ``validator``; ``MISSING`` if unknown."""
         e = self.tables(name)[1].get(h)
         return e[1] if e is not None and validator is not None and e[0] == validator else _MISSING
-
-    MISSING: Final = _MISSING
 
     # ----------------------------------------------------------------- puts
     def put_pointer(self, name: str, validator: str | None, pointer: Pointer) -> None:
@@ -361,25 +396,29 @@ class ListingCache:
                 self._dirty_pointers = True
 
     def put_meta(
-        self, name: str, h: str, validator: str | None, meta: dict[str, Any], ts: float | None
+        self,
+        name: str,
+        h: str,
+        validator: str | None,
+        profile: dict[str, Any],
+        pushed_at: str | None,
+        ts: float | None,
     ) -> list[Any]:
-        """Keep a sidecar's listing fields and the time versions are sorted by;
-        returns the entry (``[validator, meta, ts]``, what :meth:`tables` holds)."""
-        entry = [validator, meta, ts]
-        if not validator:
-            return entry
+        """Keep a sidecar's facts; returns the entry (what :meth:`tables` holds), whose
+        profile is the shared one."""
         with self._lock:
-            self._ensure_loaded()
-            self._metas.setdefault(name, {})[h] = entry
-            self._dirty_versions = True
+            metas = self._class_tables(name)[0]
+            entry = [validator, self._share(profile), pushed_at, ts]
+            if validator:
+                metas[h] = entry
+                self._dirty_versions = True
         return entry
 
     def put_sniff(self, name: str, h: str, validator: str | None, verdict: bool | None) -> None:
         if not validator:
             return
         with self._lock:
-            self._ensure_loaded()
-            self._sniffs.setdefault(name, {})[h] = [validator, verdict]
+            self._class_tables(name)[1][h] = [validator, verdict]
             self._dirty_versions = True
 
     @property
@@ -394,6 +433,7 @@ class ListingCache:
             for name in [n for n in self._pointers if n not in classes]:
                 del self._pointers[name]
                 self._dirty_pointers = True
+            self._all_metas()
             for table in (self._metas, self._sniffs):
                 for name in list(table):
                     keep = classes.get(name)
@@ -420,15 +460,44 @@ class ListingCache:
                     self._dirty_pointers = False
                 if self._dirty_versions:
                     if self._versions_file.changed_on_disk():
-                        body = self._versions_file.load()
-                        for mine, theirs, ok in (
-                            (self._metas, self._tables_of(body.get("metas")), self._meta_ok),
-                            (self._sniffs, self._tables_of(body.get("sniffs")), self._sniff_ok),
-                        ):
-                            for name, versions in theirs.items():
-                                good = {h: e for h, e in versions.items() if ok(e)}
-                                mine[name] = {**good, **mine.get(name, {})}
-                    self._versions_file.save({"metas": self._metas, "sniffs": self._sniffs})
+                        self._merge_versions(self._versions_file.load())
+                    self._versions_file.save(self._encode_versions())
                     self._dirty_versions = False
             except (OSError, TypeError, ValueError):
                 pass  # a read-only or full disk: the next listing is simply not faster
+
+    def _all_metas(self) -> dict[str, dict[str, list[Any]]]:
+        """Every class's sidecar entries in memory form (decoding what was not used yet)."""
+        for name in {*self._metas, *self._sniffs}:
+            self._class_tables(name)
+        return self._metas
+
+    def _merge_versions(self, body: dict[str, Any]) -> None:
+        """Add what another process wrote (versions are immutable: anything goes)."""
+        profiles = self._load_profiles(body.get("profiles"))
+        mine = self._all_metas()
+        for name, entries in self._tables_of(body.get("metas")).items():
+            mine[name] = {**self._decode_metas(entries, profiles), **mine.get(name, {})}
+        for name, entries in self._tables_of(body.get("sniffs")).items():
+            self._sniffs[name] = {**self._decode_sniffs(entries), **self._sniffs.get(name, {})}
+
+    def _encode_versions(self) -> dict[str, Any]:
+        index: dict[int, int] = {}
+        profiles: list[dict[str, Any]] = []
+        metas: dict[str, dict[str, list[Any]]] = {}
+        for name, entries in self._all_metas().items():
+            out = metas[name] = {}
+            for h, (validator, profile, pushed_at, ts) in entries.items():
+                i = index.get(id(profile))
+                if i is None:
+                    i = index[id(profile)] = len(profiles)
+                    profiles.append(profile)
+                out[h] = [validator, i, pushed_at, ts]
+        return {"profiles": profiles, "metas": metas, "sniffs": self._sniffs}
+
+
+def _profile_ok(p: Any) -> bool:
+    """A profile as ``split_listing_meta`` makes them: text fields, a bool or None."""
+    return type(p) is dict and all(
+        type(v) is str or (k == "by_reference" and v in (True, False, None)) for k, v in p.items()
+    )

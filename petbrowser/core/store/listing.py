@@ -34,8 +34,8 @@ from petbrowser.core.store.records import (
     ClassObjects,
     group_folders,
     group_objects,
-    listing_meta,
     parse_meta,
+    split_listing_meta,
 )
 from petbrowser.core.store.sniff import sniff_by_reference
 
@@ -163,8 +163,12 @@ class ListingMixin(StoreBase):
         jobs: list[tuple[Any, Callable[[], Any]]] = []
         cache = self.listing_cache
 
+        profiles: dict[int, tuple[Any, ...]] = {}  # id(profile) -> its fields, checked once
+
         def finish(name: str) -> None:
-            info = self._assemble(groups[name], results[name], errors[name], meta_fetched=with_meta)
+            info = self._assemble(
+                groups[name], results[name], errors[name], meta_fetched=with_meta, profiles=profiles
+            )
             built[name] = info
             if on_class is not None:
                 on_class(info)
@@ -233,12 +237,12 @@ class ListingMixin(StoreBase):
         return [built[n] for n in sorted(built)]
 
     # ------------------------------------------------- reads and the cache
-    def _listing_meta(self, name: str, h: str) -> tuple[dict[str, Any] | None, str | None]:
-        """A sidecar's listing fields and the token of the read (S3: its ETag)."""
+    def _listing_meta(self, name: str, h: str) -> tuple[Any, str | None]:
+        """A sidecar's listing fields ``(profile, pushed_at)`` and the token of the read."""
         got = self._read_token(layout.meta_key(name, h))
         if got is None:
             return None, None
-        return listing_meta(parse_meta(got[0], name, h)), got[1]
+        return split_listing_meta(parse_meta(got[0], name, h)), got[1]
 
     def _sniff(self, key: str) -> tuple[bool | None, str | None]:
         """The by-reference verdict on a small ``.pkl`` and the token of the read."""
@@ -266,14 +270,12 @@ class ListingMixin(StoreBase):
         if kind == "meta":
             if value is None:
                 return None
-            pushed_at = value.get("pushed_at")
-            ts = timestamp_of(pushed_at) if isinstance(pushed_at, str) else None
+            profile, pushed_at = value
+            ts = timestamp_of(pushed_at)
             side, obj = g.metas.get(h), g.pkls.get(h)  # type: ignore[arg-type]
-            if obj is not None:
-                strong = side is not None and side.etag is not None and not side.etag.startswith('W/"')
-                validator = token if strong else _meta_validator(side, obj)
-                return cache.put_meta(g.name, h, validator, value, ts)  # type: ignore[arg-type]
-            return (None, value, ts)
+            strong = side is not None and side.etag is not None and not side.etag.startswith('W/"')
+            validator = token if strong else _meta_validator(side, obj) if obj else None
+            return cache.put_meta(g.name, h, validator, profile, pushed_at, ts)  # type: ignore[arg-type]
         if token is not None:
             cache.put_sniff(g.name, h, _validator(g.pkls.get(h), token), value)  # type: ignore[arg-type]
         return value
@@ -285,31 +287,36 @@ class ListingMixin(StoreBase):
         problems: list[str],
         *,
         meta_fetched: bool = True,
+        profiles: dict[int, tuple[Any, ...]] | None = None,
     ) -> ClassInfo:
+        """One class from what its listing found and what was fetched (or cached) for it.
+
+        ``profiles`` remembers each shared profile's checked fields (by id) over
+        a whole listing: 20,000 versions share a handful.
+        """
         ranked: list[tuple[float, str, VersionInfo]] = []
+        if profiles is None:
+            profiles = {}
         name = g.name
         for h, obj in g.pkls.items():
             got = fetched.get(("meta", h)) if meta_fetched else None
             if got is not None:
-                _, meta, ts = got  # a cache entry: [validator, listing meta, sort time]
-                by_ref = meta.get("by_reference")
-                pushed_at = text_field(meta, "pushed_at")
-                if not pushed_at or not isinstance(ts, (int, float)):
+                # a cache entry: [validator, profile (shared), pushed_at, sort time]
+                _, meta, pushed_at, ts = got
+                fields = profiles.get(id(meta))
+                if fields is None:
+                    by_ref = meta.get("by_reference")
+                    fields = profiles[id(meta)] = (
+                        by_ref if isinstance(by_ref, bool) else None,
+                        text_field(meta, "pushed_by"),
+                        text_field(meta, "python_version"),
+                        text_field(meta, "hash_scheme"),
+                    )
+                if not pushed_at or ts is None:
                     # pushed_at from the file time says whole seconds: so does its sort key
                     ts = _whole_second(obj.modified)
                     pushed_at = pushed_at or _iso_seconds(ts)
-                v = VersionInfo(
-                    name,
-                    h,
-                    obj.size,
-                    True,
-                    by_ref if isinstance(by_ref, bool) else None,
-                    pushed_at,
-                    text_field(meta, "pushed_by"),
-                    text_field(meta, "python_version"),
-                    text_field(meta, "hash_scheme"),
-                    meta,
-                )
+                v = VersionInfo(name, h, obj.size, True, fields[0], pushed_at, *fields[1:], meta)
             else:
                 ts = _whole_second(obj.modified)
                 by_ref = fetched.get(("sniff", h)) if obj.size < SNIFF_LIMIT else False

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -142,8 +141,7 @@ def parse_meta(data: bytes, name: str, h: str) -> dict[str, Any]:
 #: read of a version without inspecting it.  The rest (source, disassembly,
 #: hashes, digests: most of every sidecar) is read again by ``Store.read_meta``
 #: when one version is inspected.  Keeping whole sidecars for 20,000 versions
-#: held ~130 MB in the GUI process, and every kept field is a field the
-#: listing cache stores and loads per version (docs/performance.md).
+#: held ~130 MB in the GUI process (docs/performance.md).
 LISTING_KEEPS: Final = (
     "pushed_at",
     "pushed_by",
@@ -155,23 +153,25 @@ LISTING_KEEPS: Final = (
 
 
 def listing_meta(meta: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A sidecar as a listing keeps it: the :data:`LISTING_KEEPS` fields it has.
-
-    Text values but the time are interned: 20,000 versions share a handful
-    of pushers, Python and cloudpickle versions.
-    """
+    """A sidecar as a listing keeps it: the :data:`LISTING_KEEPS` fields it has."""
     if meta is None:
         return None
-    out: dict[str, Any] = {k: meta[k] for k in LISTING_KEEPS if k in meta}
-    return intern_fields(out)
+    return {k: meta[k] for k in LISTING_KEEPS if k in meta}
 
 
-def intern_fields(meta: dict[str, Any]) -> dict[str, Any]:
-    """``meta`` with its shared text values interned (in place; the time is not shared)."""
-    for k, v in meta.items():
-        if k != "pushed_at" and isinstance(v, str) and len(v) < 128:
-            meta[k] = sys.intern(v)
-    return meta
+def split_listing_meta(meta: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """``(profile, pushed_at)``: a sidecar's listing fields but its time, and its time.
+
+    Why apart: the time is the one field that differs from version to
+    version; the rest (who pushed, with which Python, cloudpickle and hash
+    scheme) is the same for most versions of a store, so one *profile* dict
+    serves them all (``ListingCache.put_meta`` shares them): 20,000 versions
+    hold a handful of dicts, and the cache file stores an index per version.
+    A listing's ``VersionInfo.meta`` is that shared profile: read only.
+    """
+    kept = listing_meta(meta) or {}
+    pushed_at = kept.pop("pushed_at", None)
+    return kept, pushed_at if isinstance(pushed_at, str) else None
 
 
 def parse_history(data: bytes, obj: ObjectInfo, name: str) -> HistoryEntry:
