@@ -226,8 +226,10 @@ class ListingCache:
     A sidecar's facts are its *profile* (the listing fields but the time,
     ``store.records.split_listing_meta``: one dict shared by every version
     with the same fields, read only), its ``pushed_at`` and the time versions
-    sort by.  The versions file stores each profile once and an index per
-    version: 20,000 versions load as 20,000 short lists and a few dicts.
+    sort by.  Entries are kept in memory exactly as the file stores them
+    (``[validator, profile index, pushed_at, time]``): loading is one
+    ``json.loads``, and each entry is checked where it is used
+    (:meth:`meta_entry_ok`), so a damaged entry is a miss, never a wrong answer.
     """
 
     MISSING: Final = _MISSING
@@ -248,12 +250,12 @@ class ListingCache:
         self._lock = threading.Lock()
         self._loaded = False
         self._pointers: dict[str, list[Any]] = {}  # name -> [validator, pointer doc]
-        # name -> {hash: [validator, profile, pushed_at, sort time]}
-        self._metas: dict[str, dict[str, list[Any]]] = {}
-        self._sniffs: dict[str, dict[str, list[Any]]] = {}  # name -> {hash: [validator, verdict]}
-        self._profiles: dict[str, dict[str, Any]] = {}  # canonical JSON -> the shared dict
-        self._loaded_profiles: list[dict[str, Any] | None] = []  # the file's, by index
-        self._checked: set[str] = set()  # classes whose loaded entries were checked
+        # name -> {hash: [validator, profile index, pushed_at, sort time]}
+        self._metas: dict[str, dict[str, Any]] = {}
+        self._sniffs: dict[str, dict[str, Any]] = {}  # name -> {hash: [validator, verdict]}
+        #: The shared profiles, by index (None: one of the wrong shape in the file).
+        self.profiles: list[dict[str, Any] | None] = []
+        self._profile_index: dict[str, int] = {}  # canonical JSON -> index
         self._dirty_pointers = False
         self._dirty_versions = False
         #: Pointer hits and misses of this object (tests and benchmarks read them).
@@ -274,7 +276,12 @@ class ListingCache:
             return
         self._pointers = self._valid_pointers(self._pointers_file.load())
         body = self._versions_file.load()
-        self._loaded_profiles = self._load_profiles(body.get("profiles"))
+        profiles = body.get("profiles")
+        for p in profiles if isinstance(profiles, list) else ():
+            ok = _profile_ok(p)
+            self.profiles.append(p if ok else None)
+            if ok:
+                self._profile_index.setdefault(_canonical(p), len(self.profiles) - 1)
         self._metas = self._tables_of(body.get("metas"))
         self._sniffs = self._tables_of(body.get("sniffs"))
 
@@ -292,50 +299,20 @@ class ListingCache:
         return out
 
     @staticmethod
-    def _tables_of(body: Any) -> dict[str, dict[str, list[Any]]]:
-        """Per-class tables as loaded; their entries are checked when first used (:meth:`tables`)."""
+    def _tables_of(body: Any) -> dict[str, dict[str, Any]]:
+        """Per-class tables as loaded (their entries are checked where used)."""
         if not isinstance(body, dict):
             return {}
         return {n: t for n, t in body.items() if isinstance(t, dict)}
 
-    def _load_profiles(self, body: Any) -> list[dict[str, Any] | None]:
-        """The file's profiles, shared through :meth:`_share`; None for one of the wrong shape."""
-        if not isinstance(body, list):
-            return []
-        return [self._share(p) if _profile_ok(p) else None for p in body]
-
-    def _share(self, profile: dict[str, Any]) -> dict[str, Any]:
-        """The one dict with these fields (callers hold the lock or are loading)."""
-        key = json.dumps(profile, sort_keys=True)
-        return self._profiles.setdefault(key, profile)
-
-    def _decode_metas(self, entries: dict[str, Any], profiles: list[Any]) -> dict[str, list[Any]]:
-        """A class's sidecar entries as stored (``[validator, profile index, pushed_at,
-        time]``) in memory form; entries of the wrong shape are dropped."""
-        out = {}
-        n = len(profiles)
-        for h, e in entries.items():
-            if (
-                type(e) is list
-                and len(e) == 4
-                and type(e[0]) is str
-                and type(e[1]) is int
-                and 0 <= e[1] < n
-                and (e[2] is None or type(e[2]) is str)
-                and (e[3] is None or type(e[3]) in (int, float))
-            ):
-                profile = profiles[e[1]]
-                if profile is not None:
-                    out[h] = [e[0], profile, e[2], e[3]]
-        return out
-
-    @staticmethod
-    def _decode_sniffs(entries: dict[str, Any]) -> dict[str, list[Any]]:
-        return {
-            h: e
-            for h, e in entries.items()
-            if type(e) is list and len(e) == 2 and type(e[0]) is str and e[1] in (True, False, None)
-        }
+    def _share(self, profile: dict[str, Any]) -> int:
+        """The index of the one profile with these fields (caller holds the lock)."""
+        key = _canonical(profile)
+        i = self._profile_index.get(key)
+        if i is None:
+            i = self._profile_index[key] = len(self.profiles)
+            self.profiles.append(profile)
+        return i
 
     # ------------------------------------------------------------- lookups
     def pointer(self, name: str, validator: str | None) -> Pointer | None:
@@ -355,34 +332,49 @@ class ListingCache:
             self.stats["pointer_hit"] += 1
             return ptr
 
-    def tables(self, name: str) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
-        """The class's version facts: ``{hash: [validator, profile, pushed_at, sort
-        time]}`` (sidecars) and ``{hash: [validator, by-reference verdict]}``
-        (sniffed ``.pkl`` files).  The caller uses an entry only when its
-        validator is the one the listing returned.  Entries of the wrong shape
-        (a damaged file) are dropped here, the first time a class is asked for.
+    def tables(self, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The class's version facts, unchecked: ``{hash: [validator, profile index,
+        pushed_at, sort time]}`` (sidecars) and ``{hash: [validator, verdict]}``
+        (sniffed ``.pkl`` files).  Use an entry only when :meth:`meta_entry_ok` /
+        :meth:`sniff_entry_ok` say so for the validator the listing returned.
         """
         with self._lock:
-            return self._class_tables(name)
+            self._ensure_loaded()
+            return self._metas.get(name, {}), self._sniffs.get(name, {})
 
-    def _class_tables(self, name: str) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
-        """:meth:`tables` for a caller holding the lock; creates them when missing."""
-        self._ensure_loaded()
-        if name not in self._checked:
-            self._checked.add(name)
-            self._metas[name] = self._decode_metas(self._metas.get(name, {}), self._loaded_profiles)
-            self._sniffs[name] = self._decode_sniffs(self._sniffs.get(name, {}))
-        return self._metas.setdefault(name, {}), self._sniffs.setdefault(name, {})
+    def meta_entry_ok(self, e: Any, validator: str | None) -> bool:
+        """Whether ``e`` is a well-formed sidecar entry kept under ``validator``."""
+        if type(e) is not list or len(e) != 4 or validator is None or e[0] != validator:
+            return False
+        i, pushed_at, ts = e[1], e[2], e[3]
+        return (
+            type(i) is int
+            and 0 <= i < len(self.profiles)
+            and self.profiles[i] is not None
+            and (pushed_at is None or type(pushed_at) is str)
+            and (ts is None or type(ts) is float or type(ts) is int)
+        )
+
+    @staticmethod
+    def sniff_entry_ok(e: Any, validator: str | None) -> bool:
+        """Whether ``e`` is a well-formed sniff entry kept under ``validator``."""
+        return (
+            type(e) is list
+            and len(e) == 2
+            and validator is not None
+            and e[0] == validator
+            and (e[1] is True or e[1] is False or e[1] is None)
+        )
 
     def meta(self, name: str, h: str, validator: str | None) -> list[Any] | None:
-        """A version's sidecar entry (:meth:`tables`) if it was read with ``validator``."""
+        """A version's sidecar entry if it was kept under ``validator``."""
         e = self.tables(name)[0].get(h)
-        return e if e is not None and validator is not None and e[0] == validator else None
+        return e if self.meta_entry_ok(e, validator) else None
 
     def sniff(self, name: str, h: str, validator: str | None) -> Any:
         """The by-reference verdict on a ``.pkl`` with ``validator``; ``MISSING`` if unknown."""
         e = self.tables(name)[1].get(h)
-        return e[1] if e is not None and validator is not None and e[0] == validator else _MISSING
+        return e[1] if self.sniff_entry_ok(e, validator) else _MISSING
 
     # ----------------------------------------------------------------- puts
     def put_pointer(self, name: str, validator: str | None, pointer: Pointer) -> None:
@@ -404,13 +396,12 @@ class ListingCache:
         pushed_at: str | None,
         ts: float | None,
     ) -> list[Any]:
-        """Keep a sidecar's facts; returns the entry (what :meth:`tables` holds), whose
-        profile is the shared one."""
+        """Keep a sidecar's facts; returns the entry (profile by index in :attr:`profiles`)."""
         with self._lock:
-            metas = self._class_tables(name)[0]
+            self._ensure_loaded()
             entry = [validator, self._share(profile), pushed_at, ts]
             if validator:
-                metas[h] = entry
+                self._metas.setdefault(name, {})[h] = entry
                 self._dirty_versions = True
         return entry
 
@@ -418,7 +409,8 @@ class ListingCache:
         if not validator:
             return
         with self._lock:
-            self._class_tables(name)[1][h] = [validator, verdict]
+            self._ensure_loaded()
+            self._sniffs.setdefault(name, {})[h] = [validator, verdict]
             self._dirty_versions = True
 
     @property
@@ -433,7 +425,6 @@ class ListingCache:
             for name in [n for n in self._pointers if n not in classes]:
                 del self._pointers[name]
                 self._dirty_pointers = True
-            self._all_metas()
             for table in (self._metas, self._sniffs):
                 for name in list(table):
                     keep = classes.get(name)
@@ -461,39 +452,33 @@ class ListingCache:
                 if self._dirty_versions:
                     if self._versions_file.changed_on_disk():
                         self._merge_versions(self._versions_file.load())
-                    self._versions_file.save(self._encode_versions())
+                    body = {"profiles": self.profiles, "metas": self._metas, "sniffs": self._sniffs}
+                    self._versions_file.save(body)
                     self._dirty_versions = False
             except (OSError, TypeError, ValueError):
                 pass  # a read-only or full disk: the next listing is simply not faster
 
-    def _all_metas(self) -> dict[str, dict[str, list[Any]]]:
-        """Every class's sidecar entries in memory form (decoding what was not used yet)."""
-        for name in {*self._metas, *self._sniffs}:
-            self._class_tables(name)
-        return self._metas
-
     def _merge_versions(self, body: dict[str, Any]) -> None:
-        """Add what another process wrote (versions are immutable: anything goes)."""
-        profiles = self._load_profiles(body.get("profiles"))
-        mine = self._all_metas()
+        """Add what another process wrote (versions are immutable: anything well-formed goes)."""
+        raw = body.get("profiles")
+        theirs = [p if _profile_ok(p) else None for p in raw] if isinstance(raw, list) else []
         for name, entries in self._tables_of(body.get("metas")).items():
-            mine[name] = {**self._decode_metas(entries, profiles), **mine.get(name, {})}
+            mine = self._metas.setdefault(name, {})
+            for h, e in entries.items():
+                if h in mine or type(e) is not list or len(e) != 4:
+                    continue
+                i = e[1]
+                if type(i) is int and 0 <= i < len(theirs) and theirs[i] is not None:
+                    mine[h] = [e[0], self._share(theirs[i]), e[2], e[3]]  # type: ignore[arg-type]
         for name, entries in self._tables_of(body.get("sniffs")).items():
-            self._sniffs[name] = {**self._decode_sniffs(entries), **self._sniffs.get(name, {})}
+            mine = self._sniffs.setdefault(name, {})
+            for h, e in entries.items():
+                if h not in mine and type(e) is list and len(e) == 2:
+                    mine[h] = e
 
-    def _encode_versions(self) -> dict[str, Any]:
-        index: dict[int, int] = {}
-        profiles: list[dict[str, Any]] = []
-        metas: dict[str, dict[str, list[Any]]] = {}
-        for name, entries in self._all_metas().items():
-            out = metas[name] = {}
-            for h, (validator, profile, pushed_at, ts) in entries.items():
-                i = index.get(id(profile))
-                if i is None:
-                    i = index[id(profile)] = len(profiles)
-                    profiles.append(profile)
-                out[h] = [validator, i, pushed_at, ts]
-        return {"profiles": profiles, "metas": metas, "sniffs": self._sniffs}
+
+def _canonical(profile: dict[str, Any]) -> str:
+    return json.dumps(profile, sort_keys=True)
 
 
 def _profile_ok(p: Any) -> bool:

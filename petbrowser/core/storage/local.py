@@ -311,15 +311,16 @@ class LocalStorage(Storage):
                 continue
             except OSError as exc:
                 raise self._os_error(exc, f"{prefix}{name}/", "list") from None
-            # the common case inline (a regular file: d_type says so, no syscall)
-            entries = [
-                e
-                for e in found
-                if e.is_file(follow_symlinks=False) and not (e.name[0] == "." and is_internal_name(e.name))
-            ]
-            if len(entries) < len(found):
-                entries += [e for e in found if e.is_symlink() and self._is_object(e)]
-            if entries or any(e.is_dir(follow_symlinks=False) for e in found):
+            entries, folders_inside = [], False
+            for e in found:
+                if e.is_file(follow_symlinks=False):  # d_type says so: no syscall
+                    if not (e.name[0] == "." and is_internal_name(e.name)):
+                        entries.append(e)
+                elif e.is_dir(follow_symlinks=False):
+                    folders_inside = True
+                elif e.is_symlink() and self._is_object(e):
+                    entries.append(e)
+            if entries or folders_inside:
                 yield name, entries  # an empty folder holds no key: no class, as in list()
 
     def _is_object(self, entry: os.DirEntry[str]) -> bool:

@@ -163,11 +163,11 @@ class ListingMixin(StoreBase):
         jobs: list[tuple[Any, Callable[[], Any]]] = []
         cache = self.listing_cache
 
-        profiles: dict[int, tuple[Any, ...]] = {}  # id(profile) -> its fields, checked once
+        fields: dict[int, tuple[Any, ...]] = {}  # profile index -> its fields, checked once
 
         def finish(name: str) -> None:
             info = self._assemble(
-                groups[name], results[name], errors[name], meta_fetched=with_meta, profiles=profiles
+                groups[name], results[name], errors[name], meta_fetched=with_meta, fields=fields
             )
             built[name] = info
             if on_class is not None:
@@ -194,10 +194,11 @@ class ListingMixin(StoreBase):
                     mine.append(((name, "pointer", None), lambda n=name: self.read_pointer(n)))
             if with_meta:
                 metas, sniffs = cache.tables(name)
+                meta_ok, sniff_ok = cache.meta_entry_ok, cache.sniff_entry_ok
                 for h, obj in g.pkls.items():
                     if h in g.metas:
                         e = metas.get(h)
-                        if e is not None and e[0] == _meta_validator(g.metas[h], obj):
+                        if e is not None and meta_ok(e, _meta_validator(g.metas[h], obj)):
                             known[("meta", h)] = e
                         else:
                             mine.append(
@@ -205,7 +206,7 @@ class ListingMixin(StoreBase):
                             )
                     elif obj.size < SNIFF_LIMIT:
                         e = sniffs.get(h)
-                        if e is not None and e[0] == obj.etag:
+                        if e is not None and sniff_ok(e, obj.etag):
                             known[("sniff", h)] = e[1]
                         else:
                             mine.append(((name, "sniff", h), lambda k=obj.key: self._sniff(k)))
@@ -287,26 +288,28 @@ class ListingMixin(StoreBase):
         problems: list[str],
         *,
         meta_fetched: bool = True,
-        profiles: dict[int, tuple[Any, ...]] | None = None,
+        fields: dict[int, tuple[Any, ...]] | None = None,
     ) -> ClassInfo:
         """One class from what its listing found and what was fetched (or cached) for it.
 
-        ``profiles`` remembers each shared profile's checked fields (by id) over
-        a whole listing: 20,000 versions share a handful.
+        ``fields`` remembers each shared profile's checked fields (by index)
+        over a whole listing: 20,000 versions share a handful.
         """
         ranked: list[tuple[float, str, VersionInfo]] = []
-        if profiles is None:
-            profiles = {}
+        if fields is None:
+            fields = {}
+        profiles = self.listing_cache.profiles
         name = g.name
         for h, obj in g.pkls.items():
             got = fetched.get(("meta", h)) if meta_fetched else None
             if got is not None:
-                # a cache entry: [validator, profile (shared), pushed_at, sort time]
-                _, meta, pushed_at, ts = got
-                fields = profiles.get(id(meta))
-                if fields is None:
+                # a cache entry: [validator, profile index, pushed_at, sort time]
+                _, i, pushed_at, ts = got
+                meta = profiles[i]
+                f = fields.get(i)
+                if f is None:
                     by_ref = meta.get("by_reference")
-                    fields = profiles[id(meta)] = (
+                    f = fields[i] = (
                         by_ref if isinstance(by_ref, bool) else None,
                         text_field(meta, "pushed_by"),
                         text_field(meta, "python_version"),
@@ -316,7 +319,7 @@ class ListingMixin(StoreBase):
                     # pushed_at from the file time says whole seconds: so does its sort key
                     ts = _whole_second(obj.modified)
                     pushed_at = pushed_at or _iso_seconds(ts)
-                v = VersionInfo(name, h, obj.size, True, fields[0], pushed_at, *fields[1:], meta)
+                v = VersionInfo(name, h, obj.size, True, f[0], pushed_at, f[1], f[2], f[3], meta)
             else:
                 ts = _whole_second(obj.modified)
                 by_ref = fetched.get(("sniff", h)) if obj.size < SNIFF_LIMIT else False

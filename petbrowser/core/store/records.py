@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -45,6 +46,7 @@ def group_objects(objects: Iterable[ObjectInfo]) -> dict[str, ClassObjects]:
     listing itself (docs/performance.md).  Anything else takes ``parse_key``.
     """
     groups: dict[str, ClassObjects] = {}
+    version_file = _VERSION_FILE.fullmatch
     plugins = layout.PLUGINS
     cut = len(plugins)
     for obj in objects:
@@ -57,12 +59,13 @@ def group_objects(objects: Iterable[ObjectInfo]) -> dict[str, ClassObjects]:
         g = groups.get(cls)
         if g is None:
             g = groups[cls] = ClassObjects(cls)
-        size = len(name)
-        # not h.strip(hex digits): the 64 characters are all lowercase hex (names.is_hash)
-        if size == _PKL_NAME and name.endswith(layout.PKL_SUFFIX) and not name[:64].strip(_HEX):
-            g.pkls[name[:64]] = obj
-        elif size == _META_NAME and name.endswith(layout.META_SUFFIX) and not name[:64].strip(_HEX):
-            g.metas[name[:64]] = obj
+        m = version_file(name)
+        if m is not None:
+            h, kind = m.groups()
+            if kind == "pkl":
+                g.pkls[h] = obj
+            else:
+                g.metas[h] = obj
         elif name == layout.LATEST:
             g.latest = obj
         else:
@@ -90,34 +93,37 @@ def group_folders(
     (``store/listing.py``).
     """
     groups: dict[str, ClassObjects] = {}
+    version_file = _VERSION_FILE.fullmatch
+    latest = layout.LATEST
     for cls, entries in folders:
         g = groups[cls] = ClassObjects(cls)
         base = f"{prefix}{cls}/"
         pkls, metas = g.pkls, g.metas
         for e in entries:
             name = e.name
-            size = len(name)
+            m = version_file(name)
             try:
-                if size == _PKL_NAME and name.endswith(layout.PKL_SUFFIX) and not name[:64].strip(_HEX):
-                    st = e.stat()
-                    pkls[name[:64]] = ObjectInfo(base + name, st.st_size, st.st_mtime, weak_etag(st))
-                elif size == _META_NAME and name.endswith(layout.META_SUFFIX) and not name[:64].strip(_HEX):
-                    metas[name[:64]] = None
-                elif name == layout.LATEST:
+                if m is not None:
+                    h, kind = m.groups()
+                    if kind == "pkl":
+                        st = e.stat()
+                        pkls[h] = ObjectInfo(base + name, st.st_size, st.st_mtime, weak_etag(st))
+                    else:
+                        metas[h] = None
+                elif name == latest:
                     g.latest = _stat_info(base + name, e) if stat_latest else ObjectInfo(base + name, -1)
             except OSError:
                 continue  # vanished between the folder listing and the stat
     return groups
 
 
+#: ``<hash>.pkl`` or ``<hash>.meta.json`` (``layout``'s names; a hash is ``names.is_hash``).
+_VERSION_FILE: Final = re.compile(r"([0-9a-f]{64})\.(pkl|meta\.json)")
+
+
 def _stat_info(key: str, entry: os.DirEntry[str]) -> ObjectInfo:
     st = entry.stat()
     return ObjectInfo(key, st.st_size, st.st_mtime, weak_etag(st))
-
-
-_HEX: Final = "0123456789abcdef"
-_PKL_NAME: Final = 64 + len(layout.PKL_SUFFIX)
-_META_NAME: Final = 64 + len(layout.META_SUFFIX)
 
 
 #: A sidecar holds source and disassembly: large for a big class, never this large.
