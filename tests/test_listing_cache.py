@@ -436,3 +436,24 @@ def test_the_class_folder_listing_returns_exactly_the_objects_list_returns(tmp_p
         assert classes["C1"].latest is None
     finally:
         sock.close()
+
+
+def test_a_listing_that_fails_keeps_the_cache_and_says_why(tmp_path, later):
+    root = tmp_path / "store"
+    storage = open_storage(root)
+    _fill(Store(storage), classes=2)
+    Store(storage).list_classes()
+    pointers, versions = _cache_files(storage)
+    before = (pointers.read_bytes(), versions.read_bytes())
+    import shutil
+
+    from petbrowser.core.errors import StoreNotFoundError
+
+    shutil.move(root, tmp_path / "elsewhere")
+    with pytest.raises(StoreNotFoundError):
+        Store(storage).list_classes()
+    assert (pointers.read_bytes(), versions.read_bytes()) == before
+    shutil.move(tmp_path / "elsewhere", root)
+    store = Store(storage)
+    store.list_classes()
+    assert store.listing_cache.stats["pointer_hit"] == 2
