@@ -484,5 +484,6 @@ def _canonical(profile: dict[str, Any]) -> str:
 def _profile_ok(p: Any) -> bool:
     """A profile as ``split_listing_meta`` makes them: text fields, a bool or None."""
     return type(p) is dict and all(
-        type(v) is str or (k == "by_reference" and v in (True, False, None)) for k, v in p.items()
+        type(v) is str or (k == "by_reference" and (v is True or v is False or v is None))
+        for k, v in p.items()
     )

@@ -36,8 +36,7 @@ from petbrowser.core.store.records import (
     ClassObjects,
     group_folders,
     group_objects,
-    parse_meta,
-    split_listing_meta,
+    listing_facts,
 )
 from petbrowser.core.store.sniff import sniff_by_reference
 
@@ -272,7 +271,7 @@ class ListingMixin(StoreBase):
         got = self._read_token(layout.meta_key(name, h))
         if got is None:
             return None, None
-        return split_listing_meta(parse_meta(got[0], name, h)), got[1]
+        return listing_facts(got[0], name, h), got[1]
 
     def _sniff(self, key: str) -> tuple[bool | None, str | None]:
         """The by-reference verdict on a small ``.pkl`` and the token of the read."""

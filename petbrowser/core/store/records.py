@@ -165,6 +165,32 @@ def listing_meta(meta: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: meta[k] for k in LISTING_KEEPS if k in meta}
 
 
+def listing_facts(data: bytes, name: str, h: str) -> tuple[dict[str, Any], str | None]:
+    """A sidecar's bytes as a listing keeps them: :func:`split_listing_meta` of the document.
+
+    Like :func:`parse_meta` (same bounds and messages for a garbled file), but
+    the nesting of the rest is not walked: the listing keeps a few top-level
+    text fields and drops the document at once, so no code ever descends
+    into it -- and walking every sidecar's source and disassembly cost a
+    quarter of a first listing (docs/performance.md).  ``json.loads`` itself
+    turns a too-deep document into a RecursionError, reported as unreadable.
+    """
+    where = f"metadata of {name} {short(h)}"
+    if len(data) > MAX_META_BYTES:
+        raise IntegrityError(
+            f"{where} is not readable JSON ({len(data):,} bytes is more than the {MAX_META_BYTES:,} allowed)"
+        )
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise IntegrityError(f"{where} is not readable JSON (nests too deeply to read)") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise IntegrityError(f"{where} is not readable JSON ({str(exc)[:120] or 'not JSON'})") from None
+    if not isinstance(doc, dict):
+        raise IntegrityError(f"{where} is not a JSON object")
+    return split_listing_meta(doc)
+
+
 def split_listing_meta(meta: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """``(profile, pushed_at)``: a sidecar's listing fields but its time, and its time.
 
@@ -174,10 +200,16 @@ def split_listing_meta(meta: dict[str, Any]) -> tuple[dict[str, Any], str | None
     serves them all (``ListingCache.put_meta`` shares them): 20,000 versions
     hold a handful of dicts, and the cache file stores an index per version.
     A listing's ``VersionInfo.meta`` is that shared profile: read only.
+    Only text values are kept (and a bool or None ``by_reference``): what the
+    listing reads of them, flat, so a profile is never a nested structure.
     """
-    kept = listing_meta(meta) or {}
+    kept = {
+        k: v
+        for k, v in (listing_meta(meta) or {}).items()
+        if type(v) is str or (k == "by_reference" and (v is True or v is False or v is None))
+    }
     pushed_at = kept.pop("pushed_at", None)
-    return kept, pushed_at if isinstance(pushed_at, str) else None
+    return kept, pushed_at
 
 
 def parse_history(data: bytes, obj: ObjectInfo, name: str) -> HistoryEntry:
