@@ -11,8 +11,9 @@
 # CLI (status and pull run the class agent through the frozen executable
 # itself); the resources seen from inside the bundle; push + ls against a real
 # S3 server (moto from .venv, when there); the GUI offscreen for a few seconds;
-# the desktop entry and metainfo validated; install-desktop.sh into a scratch
-# prefix.  Any failure exits non-zero with the step that failed.
+# the window on a real X server (Xvfb, when installed), and the one-line
+# message with a library hidden and with no display; the desktop entry and
+# metainfo validated; install-desktop.sh into a scratch prefix.  Any failure exits non-zero with the step that failed.
 # Environment: PYTHON (interpreter for the build venv, default python3; it
 # must be built with --enable-shared), GUI_SECONDS (default 8).
 set -euo pipefail
@@ -173,15 +174,6 @@ if missing or blank:
     sys.exit(1)
 ' || fail "resources not found or not rendered in the frozen app"
 
-step "smoke: xdis opcode tables (loaded by version at run time) inside the bundle"
-"$APP" -I -c '
-from xdis.op_imports import get_opcode_module
-from xdis.version_info import PythonImplementation
-for v in ((3, 8), (3, 9), (3, 10)):
-    get_opcode_module(v, PythonImplementation.CPython)
-print("xdis opcode tables: 3.8, 3.9, 3.10")
-' || fail "xdis cannot load its opcode tables in the frozen app"
-
 step "smoke: S3 from the frozen app (boto3 models bundled; push + ls against a real S3 server)"
 "$APP" -I -c '
 import boto3
@@ -248,6 +240,61 @@ if grep -Eq 'Error|Traceback|error:' "$SMOKE/gui.err"; then
     fail "the GUI wrote an error on stderr"
 fi
 echo "GUI ran ${GUI_SECONDS}s with a clean stderr"
+
+step "smoke: the frozen window on a real X server (Xvfb), then with a library hidden"
+# The same pre-Qt platform check as the installed app (petbrowser/gui/platform_check.py):
+# Qt's libraries travel in the bundle and, where the build machine had them, so do
+# the xcb ones; whatever the bundle leaves to the system is checked before Qt loads.
+if command -v Xvfb >/dev/null && command -v xwininfo >/dev/null; then
+    exec {xfd}<> <(:)
+    Xvfb -displayfd "$xfd" -screen 0 1280x800x24 -nolisten tcp >"$SMOKE/xvfb.log" 2>&1 &
+    XVFB_PID=$!
+    read -r -t 30 xnum <&"$xfd" || fail "Xvfb did not start"
+    exec {xfd}>&-
+    xenv=(env -u QT_QPA_PLATFORM DISPLAY=":$xnum")
+    "${xenv[@]}" "$APP" --demo >"$SMOKE/x11.out" 2>"$SMOKE/x11.err" &
+    GUI_PID=$!
+    seen=0
+    for _ in $(seq 1 240); do
+        if DISPLAY=":$xnum" xwininfo -root -tree 2>/dev/null | grep -q '— petbrowser"'; then seen=1; break; fi
+        kill -0 "$GUI_PID" 2>/dev/null || break
+        sleep 0.25
+    done
+    [ "$seen" -eq 1 ] || { sed 's/^/  | /' "$SMOKE/x11.err"; kill "$XVFB_PID"; fail "no petbrowser window appeared on the X server"; }
+    kill -TERM "$GUI_PID"
+    set +e; wait "$GUI_PID"; rc=$?; set -e
+    [ "$rc" -eq 0 ] || { sed 's/^/  | /' "$SMOKE/x11.err"; kill "$XVFB_PID"; fail "the window did not close cleanly (exit $rc)"; }
+    echo "window seen on :$xnum, closed with exit 0"
+    # A copy of the app whose xcb plugin needs a library no system has (the frozen app
+    # sets QT_PLUGIN_PATH to its own plugins, so the copy is of the whole folder).
+    cp -al "$APP_DIR" "$SMOKE/hidden-app" 2>/dev/null || cp -a "$APP_DIR" "$SMOKE/hidden-app"
+    HIDDEN_PLUGIN="$SMOKE/hidden-app/_internal/PySide6/Qt/plugins/platforms/libqxcb.so"
+    "$VENV/bin/python" - "$HIDDEN_PLUGIN" <<'EOF_HIDE'
+import os, sys
+data = open(sys.argv[1], "rb").read()
+assert data.count(b"libxcb-icccm.so.4\0") == 1
+os.unlink(sys.argv[1])  # a hard link to the real bundle: write a new file, never through it
+open(sys.argv[1], "wb").write(data.replace(b"libxcb-icccm.so.4\0", b"libxcb-pbhid.so.4\0"))
+EOF_HIDE
+    set +e
+    timeout 60 "${xenv[@]}" "$SMOKE/hidden-app/petbrowser" --demo >"$SMOKE/hidden.out" 2>"$SMOKE/hidden.err"
+    rc=$?
+    set -e
+    kill "$XVFB_PID" 2>/dev/null || true
+    sed 's/^/  | /' "$SMOKE/hidden.err"
+    [ "$rc" -eq 1 ] || fail "with a library hidden the frozen app exited $rc (expected 1, one line)"
+    [ "$(wc -l <"$SMOKE/hidden.err")" -eq 1 ] && grep -q "needs libxcb-pbhid.so.4" "$SMOKE/hidden.err" \
+        || fail "with a library hidden the frozen app did not say which, in one line"
+    set +e
+    timeout 60 env -u QT_QPA_PLATFORM -u DISPLAY -u WAYLAND_DISPLAY "$APP" --demo >"$SMOKE/nodisplay.out" 2>"$SMOKE/nodisplay.err"
+    rc=$?
+    set -e
+    sed 's/^/  | /' "$SMOKE/nodisplay.err"
+    [ "$rc" -eq 1 ] && grep -q "there is no display" "$SMOKE/nodisplay.err" \
+        || fail "without a display the frozen app exited $rc without its one line"
+else
+    echo "Xvfb or xwininfo not installed: skipped (apt-get install xvfb x11-utils; .ci/run installs them)"
+fi
 
 step "desktop entry and AppStream metainfo"
 if command -v desktop-file-validate >/dev/null; then

@@ -12,13 +12,27 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from petbrowser import __version__
-from petbrowser.core.errors import PetBrowserError
+from petbrowser.core.errors import PetBrowserError, UsageError
+from petbrowser.core.models import (
+    ClassDescription,
+    InspectResult,
+    MoveBatch,
+    RestorePlan,
+    format_size,
+    local_time,
+    short_hash,
+)
+
+if TYPE_CHECKING:
+    from petbrowser.core.manager import PetClassManager
 
 COMMANDS = ("ls", "log", "status", "hash", "push", "pull", "rollback", "diff", "inspect", "verify", "demo")
 COMMANDS += ("restore", "undo", "redo", "blame", "watch")  # time travel
+COMMANDS += ("repair",)  # LabChain round trip: rewrite 0.1.0's JSON pointers
+HASH_SCHEMES = ("pb1", "labchain")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,7 +51,38 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", help="AWS profile for S3 stores")
     p.add_argument("--region", help="AWS region for S3 stores")
     p.add_argument("--python", help="the project's interpreter (overrides the project setting)")
-    p.add_argument("--timeout", type=float, help="seconds before a child process is killed (default 60)")
+    _timeout_flag(p)
+
+
+def _seconds(text: str) -> float:
+    """argparse type of --timeout: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 1e9:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, not {text!r}")
+    return value
+
+
+def _timeout_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="the longest wait for anything outside petbrowser: one store operation "
+        "(S3 connect, reads and retries together; default 30) and one child-process "
+        "call (default 60); also PETBROWSER_TIMEOUT",
+    )
+
+
+def _hash_scheme(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--hash-scheme",
+        choices=HASH_SCHEMES,
+        help="name versions by petbrowser's hash (pb1) or LabChain's get_class_hash (labchain); "
+        "default: the project's hash_scheme, else labchain for a store LabChain also writes, else pb1",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,12 +103,20 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=helptext)
         _common(p)
         p.add_argument("--module", "-m", action="append", default=[], help="module name or .py path")
+        _hash_scheme(p)
 
     p = sub.add_parser("push", help="push classes as new versions and move latest")
     _common(p)
     p.add_argument("classes", nargs="*", metavar="CLASS")
     p.add_argument("--all", action="store_true", help="every class of the module(s) not synced")
     p.add_argument("--module", "-m", action="append", default=[])
+    _hash_scheme(p)
+
+    p = sub.add_parser(
+        "repair", help="rewrite JSON pointers (petbrowser 0.1.0) in the form LabChain reads"
+    )
+    _common(p)
+    p.add_argument("classes", nargs="*", metavar="CLASS", help="default: every JSON pointer")
 
     p = sub.add_parser("pull", help="verify a version and rebuild it in the project's interpreter")
     _common(p)
@@ -114,6 +167,7 @@ def build_gui_parser() -> argparse.ArgumentParser:
     parser.add_argument("--endpoint-url")
     parser.add_argument("--profile")
     parser.add_argument("--region")
+    _timeout_flag(parser)
     return parser
 
 
@@ -143,7 +197,7 @@ def handler(name: str) -> Callable[[Handler], Handler]:
 
 
 # -- store commands (ls, log, rollback, verify) --------------------------------
-def _open_manager(args: argparse.Namespace) -> Any:
+def _open_manager(args: argparse.Namespace, *, require_store: bool = True) -> PetClassManager:
     """The manager for ``--storage``, else ``PETBROWSER_STORAGE``, else the project's setting."""
     from petbrowser.core.manager import PetClassManager
 
@@ -155,18 +209,21 @@ def _open_manager(args: argparse.Namespace) -> Any:
         endpoint_url=getattr(args, "endpoint_url", None),
         profile=getattr(args, "profile", None),
         region=getattr(args, "region", None),
+        hash_scheme=getattr(args, "hash_scheme", None),
+        require_store=require_store,
     )
 
 
-def _open_store_manager(args: argparse.Namespace) -> Any:
+def _open_store_manager(args: argparse.Namespace) -> PetClassManager:
     """The manager, after checking the store exists: reading a missing store is an error."""
     manager = _open_manager(args)
-    manager.storage.check()
+    manager.check()
     return manager
 
 
 def _short(h: str | None) -> str:
-    return h[:12] if h else "-"
+    """A hash as people read it (``models.short_hash``), ``-`` for none."""
+    return short_hash(h) or "-"
 
 
 @handler("ls")
@@ -186,14 +243,12 @@ def _cmd_ls(args: argparse.Namespace) -> int:
 
 @handler("log")
 def _cmd_log(args: argparse.Namespace) -> int:
-    from petbrowser.core.errors import UsageError
-
     if args.all or args.cls is None:
         if args.cls is not None or not args.all:
             raise UsageError("name one CLASS, or pass --all for every class")
         return _log_all(args)
     manager = _open_store_manager(args)
-    info = manager.store.get_class(args.cls)
+    info = manager.class_info(args.cls)
     history = manager.history(args.cls)
     if args.since:
         since = manager.parse_time(args.since)
@@ -208,7 +263,7 @@ def _cmd_log(args: argparse.Namespace) -> int:
         star = "*" if v.hash == info.latest else " "
         lines.append(
             f"{star} {_short(v.hash)}  {v.pushed_at or '-':<27} {v.pushed_by or '-':<20} "
-            f"{v.size:>8} B  {', '.join(marks)}".rstrip()
+            f"{format_size(v.size):>9}  {', '.join(marks)}".rstrip()
         )
     lines += [f"! {p}" for p in info.problems]
     if history:
@@ -229,7 +284,7 @@ def _cmd_log(args: argparse.Namespace) -> int:
 
 @handler("rollback")
 def _cmd_rollback(args: argparse.Namespace) -> int:
-    from petbrowser.core.store import ANY
+    from petbrowser.core.manager import ANY
 
     manager = _open_store_manager(args)
     to_hash = manager.resolve(args.cls, args.to)
@@ -262,7 +317,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     if report.ok:
         return 0
     n = len(report.problems)
-    sys.stderr.write(f"petbrowser: verify found {n} problem{'s' if n != 1 else ''} in {manager.storage.url}\n")
+    sys.stderr.write(f"petbrowser: verify found {n} problem{'s' if n != 1 else ''} in {manager.store_url}\n")
     return 4
 
 
@@ -293,13 +348,8 @@ def _time_travel_parsers(sub: Any) -> None:
 
 
 def _local(at: str | None, fmt: str = "%a %Y-%m-%d %H:%M:%S") -> str:
-    """A store time (UTC) as this machine's local time, for people."""
-    from petbrowser.core.manager import PetClassManager
-
-    try:
-        return PetClassManager.parse_time(at or "").astimezone().strftime(fmt)
-    except PetBrowserError:
-        return at or "-"
+    """A store time (UTC) as this machine's local time (``models.local_time``), else as written."""
+    return local_time(at, fmt) or at or "-"
 
 
 def _log_all(args: argparse.Namespace) -> int:
@@ -333,7 +383,7 @@ def _log_all(args: argparse.Namespace) -> int:
     return 0
 
 
-def _restore_text(plan: Any, batch: Any | None) -> list[str]:
+def _restore_text(plan: RestorePlan, batch: MoveBatch | None) -> list[str]:
     lines = [f"restore to {_local(plan.at)} (local time; {plan.at[:19]}Z)"]
     width = max((len(s.class_name) for s in plan.steps + plan.skipped), default=5)
     for s in plan.steps:
@@ -374,7 +424,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     if not plan.steps:
         if plan.first_record_at is None:
             raise NotFoundError(
-                f"no pointer moves are recorded in {manager.storage.url} (LabChain keeps no "
+                f"no pointer moves are recorded in {manager.store_url} (LabChain keeps no "
                 "history): there is no record to restore from"
             )
         raise NotFoundError(
@@ -456,7 +506,7 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     import time
     from datetime import datetime
 
-    from petbrowser.core.errors import StorageError, UsageError
+    from petbrowser.core.errors import StorageError
 
     if not args.interval >= 0.1:
         raise UsageError("--interval must be at least 0.1 seconds")
@@ -465,7 +515,7 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     try:
         watcher.poll()  # the baseline
         sys.stderr.write(
-            f"petbrowser: watching {manager.storage.url} every {args.interval:g} s (Ctrl+C to stop)\n"
+            f"petbrowser: watching {manager.store_url} every {args.interval:g} s (Ctrl+C to stop)\n"
         )
         sys.stderr.flush()
         while True:
@@ -489,18 +539,6 @@ def _cmd_watch(args: argparse.Namespace) -> int:
 
 
 # -- class snapshots (hash, status, push, pull, demo) ----------------------------
-def _load_project(args: argparse.Namespace) -> Any:
-    """The project alone: hashing needs no store."""
-    from petbrowser.core.project import Project
-
-    return Project.load(
-        getattr(args, "project", None),
-        storage=getattr(args, "storage", None),
-        python=getattr(args, "python", None),
-        timeout=getattr(args, "timeout", None),
-    )
-
-
 def _table(rows: list[tuple[str, ...]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join(
@@ -510,19 +548,20 @@ def _table(rows: list[tuple[str, ...]]) -> str:
 
 @handler("hash")
 def _cmd_hash(args: argparse.Namespace) -> int:
-    from petbrowser.core import snapshots
-
-    classes = snapshots.scan(_load_project(args), args.module or None)
+    found = _open_manager(args, require_store=False).local_hashes(args.module or None)
+    if found.warning:
+        sys.stderr.write(f"petbrowser: warning: {found.warning}\n")
     rows = [("CLASS", "MODULE", "PB1", "LABCHAIN")]
-    rows += [(c.name, c.module, _short(c.hashes["pb1"]), _short(c.hashes["labchain"])) for c in classes]
-    text = _table(rows) if classes else "(no classes in the module(s))"
-    _emit(args, [c.to_json() for c in classes], text)
+    rows += [(c.name, c.module, _short(c.hashes["pb1"]), _short(c.hashes["labchain"])) for c in found.classes]
+    text = _table(rows) if found.classes else "(no classes in the module(s))"
+    text += f"\nhash scheme in effect: {found.scheme} ({found.why})"
+    _emit(args, found.to_json(), text)
     return 0
 
 
 @handler("status")
 def _cmd_status(args: argparse.Namespace) -> int:
-    entries = _open_store_manager(args).check_status(args.module or None)
+    entries = _open_store_manager(args).check_status(args.module or None, hash_scheme=args.hash_scheme)
     rows = [("STATUS", "CLASS", "LOCAL", "LATEST")]
     rows += [(e.status, e.name, _short(e.local_hash), _short(e.latest)) for e in entries]
     text = _table(rows) if entries else "(no classes, local or in the store)"
@@ -532,17 +571,44 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 @handler("push")
 def _cmd_push(args: argparse.Namespace) -> int:
-    from petbrowser.core.errors import UsageError
-
     if not args.classes and not args.all:
         raise UsageError("name the class(es) to push, or pass --all")
-    results = _open_manager(args).push(args.classes, args.module or None, all_=args.all)
+    results = _open_manager(args).push(
+        args.classes, args.module or None, all_=args.all, hash_scheme=args.hash_scheme
+    )
     lines = []
     for r in results:
         was = f" (latest was {_short(r.from_hash)})" if r.moved and r.from_hash else ""
-        lines.append(f"{r.name}: {r.status} {_short(r.hash)}{was}")
-    _emit(args, [r.to_json() for r in results], "\n".join(lines) or "nothing to push: all synced")
+        lines.append(f"{r.name}: {r.status} {_short(r.hash)} [{r.hash_scheme}]{was}")
+    for w in results.warnings:
+        sys.stderr.write(f"petbrowser: warning: {w}\n")
+    _emit(args, results.to_json(), "\n".join(lines) or "nothing to push: all synced")
     return 0
+
+
+@handler("repair")
+def _cmd_repair(args: argparse.Namespace) -> int:
+    """Each named (or every JSON) pointer rewritten as a recorded CAS move; one failure stops no other."""
+    manager = _open_store_manager(args)
+    names = list(dict.fromkeys(args.classes)) or manager.pointers_to_repair()
+    lines, data, code = [], [], 0
+    for name in names:
+        try:
+            entry = manager.repair_pointer(name)
+        except PetBrowserError as exc:
+            sys.stderr.write(f"petbrowser: {name}: {exc.message}\n")
+            data.append({"class": name, "changed": False, "error": exc.message})
+            code = max(code, exc.exit_code)
+            continue
+        if entry.key:
+            lines.append(f"{name}: latest {_short(entry.to_hash)} rewritten in LabChain's form (recorded: repair)")
+        else:
+            lines.append(f"{name}: latest {_short(entry.to_hash)} already is LabChain's form; nothing to do")
+        data.append({"class": name, **entry.to_json(), "changed": bool(entry.key)})
+    if not names:
+        lines.append("nothing to repair: LabChain can read every pointer")
+    _emit(args, data, "\n".join(lines))
+    return code
 
 
 @handler("pull")
@@ -567,17 +633,9 @@ def _cmd_pull(args: argparse.Namespace) -> int:
 
 @handler("demo")
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from petbrowser.core.manager import PetClassManager
 
-    from petbrowser.core.demo import create_demo
-
-    if args.dir:
-        dest = Path(args.dir)
-    else:
-        import platformdirs
-
-        dest = platformdirs.user_data_path("petbrowser") / "demo"
-    project = create_demo(dest)
+    project = PetClassManager.create_demo(args.dir or None)
     _emit(args, {"project": str(project), "store": str(project.parent / "store")}, str(project))
     return 0
 
@@ -585,41 +643,42 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 # -- inspection (diff, inspect) ----------------------------------------------------
 @handler("diff")
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from petbrowser.core import inspection
-
     manager = _open_store_manager(args)
-    result = inspection.diff_refs(manager, args.cls, args.a, args.b, modules=args.module or None)
+    result = manager.diff(args.cls, args.a, args.b, modules=args.module or None)
     text = result.format_text(source=not args.bytecode, bytecode=not args.source)
     _emit(args, result.to_json(), text)
     return 0
 
 
-def _inspect_text(res: Any) -> str:
+def _methods_text(desc: ClassDescription) -> list[str]:
+    """A description's methods, one line each (nested code is shown by the diff, not here)."""
+    lines = []
+    for key, m in desc.methods.items():
+        if m.kind == "code":
+            continue
+        kind = "" if m.kind == "function" else f"  [{m.kind}]"
+        lines.append(f"    {key}{m.signature or ''}{kind}")
+    return ["  methods:", *lines] if desc.methods else []
+
+
+def _inspect_text(res: InspectResult) -> str:
     desc = res.describe
-    lines = [f"{res.name} {res.hash}"]
-    where = f"{desc.get('module') or '?'}.{desc.get('qualname') or desc.get('class_name') or '?'}"
-    lines.append(f"  defined as: {where}")
-    lines.append(f"  python:     {desc.get('python_version') or 'unknown'}")
-    lines.append(f"  metadata:   {'yes' if res.meta is not None else 'none (inspected statically)'}")
+    lines = [f"{res.name} {res.hash}", f"  defined as: {desc.defined_as}"]
+    python = desc.python_version or "unknown"
+    if not res.has_meta and python != "unknown":
+        python += " (read from the bytecode)"
+    lines.append(f"  python:     {python}")
+    lines.append(f"  metadata:   {'yes' if res.has_meta else 'none (inspected statically)'}")
+    lines.append(f"  hash:       {res.hash_scheme or 'unknown'} scheme")
     if res.by_reference:
         lines.append("  BY REFERENCE - no code captured: loading imports the module as it is now")
-    bases = desc.get("bases") or []
-    lines.append(f"  bases:      {', '.join(bases) if bases else '-'}")
-    attrs = desc.get("attributes") or {}
-    if attrs:
+    lines.append(f"  bases:      {', '.join(desc.bases) if desc.bases else '-'}")
+    if desc.attributes:
         lines.append("  attributes:")
-        lines += [f"    {k} = {v}" for k, v in attrs.items()]
-    methods = desc.get("methods") or {}
-    if methods:
-        lines.append("  methods:")
-        for key, m in methods.items():
-            if m.get("kind") == "code":
-                continue
-            kind = "" if m.get("kind") == "function" else f"  [{m.get('kind')}]"
-            lines.append(f"    {key}{m.get('signature') or ''}{kind}")
-    deps = desc.get("globals") or []
-    if deps:
-        lines.append("  references: " + ", ".join(deps))
+        lines += [f"    {k} = {v}" for k, v in desc.attributes.items()]
+    lines += _methods_text(desc)
+    if desc.globals:
+        lines.append("  references: " + ", ".join(desc.globals))
     for p in res.problems:
         lines.append(f"  PROBLEM: {p}")
     if res.unsafe:
@@ -646,6 +705,35 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- the window -----------------------------------------------------------------
+def _run_gui(args: argparse.Namespace) -> int:
+    """Open the window, after checking that Qt can: Qt aborts (exit 134) when it cannot.
+
+    The check (``gui/platform_check.py``, no Qt import) asks the dynamic loader
+    about the platform plugin in a child process while Qt's modules load here.
+    ``PETBROWSER_NO_PLATFORM_CHECK=1`` skips it.
+    """
+    check = None
+    if not os.environ.get("PETBROWSER_NO_PLATFORM_CHECK"):
+        from petbrowser.gui.platform_check import start_check
+
+        check = start_check()
+    try:
+        from petbrowser.gui.app import run_gui  # Qt is imported only for the GUI
+    except ImportError as exc:  # QtGui itself failed to load (a library it links is missing)
+        problem = check.message() if check is not None else None
+        sys.stderr.write(f"petbrowser: {problem or f'cannot load Qt: {exc}'}\n")
+        return 1
+    problem = check.message() if check is not None else None
+    if problem:
+        sys.stderr.write(f"petbrowser: {problem}\n")
+        return 1
+    if args.timeout is not None:
+        # the window opens stores and projects in many places: the environment reaches them all
+        os.environ["PETBROWSER_TIMEOUT"] = repr(args.timeout)
+    return run_gui(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -655,10 +743,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv and argv[0] in ("-h", "--help"):
             build_parser().print_help()
             return 0
-        args = build_gui_parser().parse_args(argv)
-        from petbrowser.gui.app import run_gui  # Qt is imported only for the GUI
-
-        return run_gui(args)
+        return _run_gui(build_gui_parser().parse_args(argv))
     except PetBrowserError as exc:
         sys.stderr.write(f"petbrowser: {exc.message}\n")
         if exc.detail and os.environ.get("PETBROWSER_DEBUG"):

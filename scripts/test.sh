@@ -17,4 +17,10 @@ echo "== ruff"
 echo "== import contracts (lint-imports)"
 .venv/bin/lint-imports
 echo "== pytest"
+# The slow adversarial and soak suites (crash loops, fault storms, 200 MB files)
+# carry the `slow` marker: .ci/run runs them after this; `bash scripts/test.sh -m slow`
+# runs them here.  Extra arguments replace the default selection.
+if [ $# -eq 0 ]; then
+    set -- -m "not slow"
+fi
 .venv/bin/python -m pytest -q -p no:cacheprovider tests "$@"

@@ -10,6 +10,7 @@ import pytest
 from petbrowser.core import diff as diff_mod
 from petbrowser.core.agent import disasm
 from petbrowser.core.diff import diff_describe, method_sources, side_by_side
+from petbrowser.core.models import ClassDescription
 
 BASE_MODULE = """
 class Base:
@@ -20,8 +21,8 @@ class Other:
 """
 
 
-def describe(src: str, name: str = "Model", python_version: str = "3.11.7") -> dict:
-    """A describe dict built from a real class compiled from ``src``."""
+def describe(src: str, name: str = "Model", python_version: str = "3.11.7") -> ClassDescription:
+    """The description of a real class compiled from ``src``."""
     src = textwrap.dedent(src)
     ns: dict = {"__name__": "pb_diff_test"}
     exec(compile(BASE_MODULE + src, "model.py", "exec"), ns)
@@ -33,7 +34,7 @@ def describe(src: str, name: str = "Model", python_version: str = "3.11.7") -> d
         and not callable(v)
         and not isinstance(v, (property, staticmethod, classmethod))
     }
-    return {
+    return ClassDescription.from_json({
         "class_name": name,
         "module": cls.__module__,
         "qualname": cls.__qualname__,
@@ -42,7 +43,7 @@ def describe(src: str, name: str = "Model", python_version: str = "3.11.7") -> d
         "source": src,
         "methods": disasm.method_table(cls),
         "attributes": attrs,
-    }
+    })  # fmt: skip
 
 
 V1 = """
@@ -209,3 +210,25 @@ def test_only_changed_methods_are_diffed(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_unparsable_python_versions_still_explain_a_mismatch() -> None:
     d = diff_describe(describe(V1, python_version="3.11+ (not 3.11)"), describe(V1))
     assert d.python_mismatch and "3.11+ (not 3.11)" in d.python_mismatch
+
+
+def test_versions_read_from_bytecode_say_as_much_as_is_known() -> None:
+    """Static inspection may name a range ("3.11 or 3.12"); the diff is as sure as that."""
+
+    def mismatch(a: str, b: str) -> str | None:
+        return diff_describe(describe(V1, python_version=a), describe(V1, python_version=b),
+                             a_label="A", b_label="B").python_mismatch  # fmt: skip
+
+    assert mismatch("3.11", "3.12") == (
+        "A was made by Python 3.11, B by 3.12: bytecode differs for that reason alone"
+    )
+    assert mismatch("3.8 or 3.9", "3.12.1") == (
+        "A was made by Python 3.8 or 3.9, B by 3.12: bytecode differs for that reason alone"
+    )
+    assert mismatch("3.11 or 3.12", "3.11.7") == (
+        "A was made by Python 3.11 or 3.12, B by 3.11: they may come from different "
+        "Pythons, whose bytecode differs"
+    )
+    assert mismatch("3.11", "3.11.7") is None
+    assert mismatch("3.11 or 3.12", "3.11 or 3.12") is None
+    assert mismatch("unknown", "3.12") is None

@@ -124,10 +124,10 @@ def test_scan_sees_same_second_edits_of_the_module_and_of_a_sibling_it_imports(
     second = next(c for c in snapshots.scan(project) if c.name == "Clip")
     assert second.hashes["pb1"] != first["pb1"]
     assert second.hashes["labchain"] != first["labchain"]
-    assert "min(v, 11)" in second.describe["source"]
+    assert "min(v, 11)" in second.describe.source
     edit_same_second(root / "helpers.py", "LIMIT = 5", "LIMIT = 6")
     third = next(c for c in snapshots.scan(project) if c.name == "Clip")
-    assert third.describe["attributes"]["limit"] == "6"
+    assert third.describe.attributes["limit"] == "6"
     assert third.hashes["pb1"] != second.hashes["pb1"]
 
 
@@ -205,7 +205,7 @@ def test_a_stale_pyc_left_in_the_project_is_never_read(
     edit_same_second(source, "min(v, 10)", "min(v, 12)")
     before = tree_state(root)
     got = next(c for c in snapshots.scan(project) if c.name == "Clip")
-    assert "min(v, 12)" in got.describe["source"]
+    assert "min(v, 12)" in got.describe.source
     copy = tmp_path / "copy"
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("__pycache__"))
     assert got.hashes == _hashes(Project.load(copy, python=sys.executable))
@@ -230,8 +230,8 @@ def test_the_source_kept_with_the_code_is_the_source_compiled(
     )
     clip = next(c for c in snapshots.scan(project) if c.name == "Clip")
     assert "max(v, 99)" in (root / "filters.py").read_text()
-    assert "min(v, 10)" in clip.describe["source"]
-    code = clip.describe["methods"]["apply"]["disassembly"]
+    assert "min(v, 10)" in clip.describe.source
+    code = clip.describe.methods["apply"].disassembly
     assert "min" in code and "max" not in code
 
 
@@ -350,7 +350,7 @@ def test_a_virtualenv_inside_the_project_is_left_as_it_was(root: Path, tmp_path:
     assert project.python == str(root / ".venv" / "bin" / "python")
     before = tree_state(root)
     (found,) = snapshots.scan(project)
-    assert found.describe["attributes"] == {"base": "7"}
+    assert found.describe.attributes == {"base": "7"}
     assert tree_state(root) == before
 
 

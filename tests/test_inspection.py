@@ -16,7 +16,7 @@ from petbrowser.core import inspection
 from petbrowser.core.agent import disasm
 from petbrowser.core.errors import ProjectError
 from petbrowser.core.manager import PetClassManager
-from petbrowser.core.snapshots import LocalClass
+from petbrowser.core.models import ClassDescription, LocalClass
 from petbrowser.core.storage import open_storage
 from petbrowser.core.store import Store
 
@@ -58,9 +58,9 @@ def test_meta_less_version_is_described_from_its_pickle(tmp_path: Path) -> None:
     h = hexhash("v1")
     write_version(tmp_path, "Scaler", h, cloudpickle.dumps(cls))
     res = inspection.inspect_version(Store(open_storage(tmp_path)), "Scaler", h)
-    assert res.meta is None and res.safe and res.ok and not res.by_reference
-    assert res.describe["methods"] == disasm.method_table(cls)
-    assert res.describe["attributes"] == {"factor": "2"}
+    assert not res.has_meta and res.safe and res.ok and not res.by_reference
+    assert res.describe.to_json()["methods"] == disasm.method_table(cls)
+    assert res.describe.attributes == {"factor": "2"}
     data = json.loads(json.dumps(res.to_json()))
     assert data["has_meta"] is False and data["unsafe"] == [] and data["safe"] is True
 
@@ -83,7 +83,7 @@ def test_unsafe_is_from_the_pickle_even_when_meta_looks_harmless(tmp_path: Path)
     }
     write_version(tmp_path, "Scaler", h, pkl, meta)
     res = inspection.inspect_version(Store(open_storage(tmp_path)), "Scaler", h)
-    assert res.describe["methods"] == meta["methods"]  # browsing uses the sidecar...
+    assert res.describe.to_json()["methods"] == meta["methods"]  # browsing uses the sidecar...
     assert "posix.system" in res.unsafe and not res.safe  # ...safety uses the bytes
     assert not canary.exists()
 
@@ -121,7 +121,9 @@ def local_class(cls: type) -> LocalClass:
         "methods": disasm.method_table(cls),
         "attributes": {"factor": "2"},
     }
-    return LocalClass(cls.__name__, cls.__module__, cls.__qualname__, None, "0" * 64, {}, desc)
+    return LocalClass(
+        cls.__name__, cls.__module__, cls.__qualname__, None, "0" * 64, {}, ClassDescription.from_json(desc)
+    )
 
 
 def test_diff_refs_between_versions_and_local(tmp_path: Path) -> None:
@@ -140,8 +142,8 @@ def test_diff_refs_between_versions_and_local(tmp_path: Path) -> None:
     d = inspection.diff_refs(mgr, "Scaler", h1)  # b defaults to local with a project
     assert d.b_label == "local" and not d.has_changes
 
-    desc, label = inspection.describe_ref(mgr, "Scaler", "local")
-    assert label == "local" and desc["methods"] == disasm.method_table(v1)
+    side = inspection.describe_ref(mgr, "Scaler", "local")
+    assert side.label == "local" and side.describe.to_json()["methods"] == disasm.method_table(v1)
     with pytest.raises(ProjectError):
         inspection.describe_ref(mgr, "Missing", "local")
 
@@ -172,4 +174,4 @@ def test_inspect_on_s3(s3_url: str, s3_bucket: str, s3_endpoint: str) -> None:
     mgr = PetClassManager(open_storage(s3_url, endpoint_url=s3_endpoint))
     res = mgr.inspect("Scaler", "latest")
     assert res.hash == h and res.safe
-    assert res.describe["methods"]["apply"]["signature"] == "(self, x, k=1)"
+    assert res.describe.methods["apply"].signature == "(self, x, k=1)"

@@ -77,7 +77,7 @@ def test_unsafe_call_hidden_in_a_class_attribute_is_flagged(tmp_path: Path) -> N
     report = scan_pickle(cloudpickle.dumps(carrier))
     assert report.class_name == "Carrier"
     assert "posix.system" in report.unsafe
-    assert "run" in report.describe["methods"]
+    assert "run" in report.describe.methods
     assert not canary.exists()
 
 
@@ -89,7 +89,7 @@ def test_by_reference_pickle() -> None:
         "OrderedDict",
         "OrderedDict",
     )
-    assert report.describe["methods"] == {}
+    assert report.describe.methods == {}
     assert report.unsafe == []
 
 
@@ -135,9 +135,9 @@ def test_in_process_class_round_trips_its_method_table() -> None:
     cls = ns["Shifter"]
     report = scan_pickle(cloudpickle.dumps(cls))
     assert report.python_version == disasm.python_tag()
-    assert report.describe["methods"] == disasm.method_table(cls)
-    assert report.describe["attributes"] == {"limit": "10"}
-    assert "math" in report.describe["globals"]
+    assert report.describe.to_json()["methods"] == disasm.method_table(cls)
+    assert report.describe.attributes == {"limit": "10"}
+    assert "math" in report.describe.globals
     assert report.unsafe == []
 
 
@@ -206,37 +206,37 @@ def test_labchain_style_pickle_is_read_where_labchain_is_absent(tmp_path: Path) 
     assert not report.by_reference
     assert report.bases == ["labchain.base.BaseFilter"]
     assert "labchain.base.BaseFilter" in report.globals
-    assert "labchain.base.BaseFilter" in report.describe["globals"]
+    assert "labchain.base.BaseFilter" in report.describe.globals
     assert report.unsafe == []
     live = json.loads(table.read_text())
-    assert report.describe["methods"] == live
+    assert report.describe.to_json()["methods"] == live
     assert (
         "LOAD_GLOBAL NULL + scale_of"
-        in report.describe["methods"]["predict/<listcomp>"]["disassembly"]
+        in report.describe.methods["predict/<listcomp>"].disassembly
     )
-    assert report.describe["methods"]["__init__"]["signature"] == "(self, k: int = 3)"
+    assert report.describe.methods["__init__"].signature == "(self, k: int = 3)"
 
 
-def test_pickle_from_python_310_is_read_without_claiming_our_bytecode() -> None:
+def test_pickle_from_python_310_is_read_with_310s_instruction_set() -> None:
     report = scan_pickle((PICKLES / "foreign_py310.pkl").read_bytes())
     assert report.class_name == "Foo" and report.unsafe == [] and report.error is None
-    assert report.python_version == "3.8-3.10"
-    text = report.describe["methods"]["g"]["disassembly"]
-    assert text.startswith("(read with the 3.10 opcode table, via xdis)") or text.startswith(
-        "bytecode from Python 3.8-3.10 cannot be disassembled here"
-    )
+    assert report.python_version == "3.10"
+    methods = report.describe.methods
+    assert set(methods) == {"f", "f/<listcomp>", "g"}
+    assert "CALL_FUNCTION 1" in methods["f"].disassembly.splitlines()[-2]
+    assert "  JUMP_ABSOLUTE to L1" in methods["f/<listcomp>"].disassembly
+    assert methods["f"].signature == "(self, x, k=2)"
+    assert methods["g"].disassembly == "  LOAD_FAST a\n  RETURN_VALUE"
 
 
-def test_pickle_from_python_312_says_its_bytecode_cannot_be_read_here() -> None:
-    if disasm.python_tag() != "3.11":
-        pytest.skip("the fixture's foreignness is relative to 3.11")
+def test_pickle_from_python_312_is_read_with_312s_instruction_set() -> None:
     report = scan_pickle((PICKLES / "foreign_py312.pkl").read_bytes())
     assert report.class_name == "Foo" and report.unsafe == []
-    assert report.python_version == "3.11+ (not 3.11)"
-    assert set(report.describe["methods"]) == {"f", "g"}
-    assert report.describe["methods"]["f"]["disassembly"].startswith(
-        "bytecode from Python 3.11+ (not 3.11) cannot be disassembled here"
-    )
+    assert report.python_version == "3.12"  # on every Python petbrowser runs on
+    assert set(report.describe.methods) == {"f", "g"}  # 3.12 inlines comprehensions
+    f = report.describe.methods["f"].disassembly
+    assert "  LOAD_FAST_AND_CLEAR v" in f and "  END_FOR" in f and "ExceptionTable:" in f
+    assert report.describe.methods["g"].disassembly == "  RESUME 0\n  LOAD_FAST a\n  RETURN_VALUE"
 
 
 ANNOTATED = """
@@ -264,8 +264,8 @@ def test_type_annotations_and_regexes_are_not_unsafe_and_render_like_inspect() -
     assert report.unsafe == []
     live = disasm.method_table(cls)
     for name in ("f", "g"):
-        assert report.describe["methods"][name]["signature"] == live[name]["signature"]
-    assert report.describe["attributes"]["PAT"] == repr(cls.PAT)
+        assert report.describe.methods[name].signature == live[name]["signature"]
+    assert report.describe.attributes["PAT"] == repr(cls.PAT)
 
 
 def test_getitem_and_reduce_outside_annotations_are_flagged() -> None:

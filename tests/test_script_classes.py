@@ -159,7 +159,7 @@ def test_script_classes_hash_as_main_in_both_schemes_without_running_the_main_bl
         assert local[name].main_hashes == want
         # Imported under its file name it is another module, with other hashes.
         assert local[name].module == "train"
-        assert local[name].describe["module"] == "train"
+        assert local[name].describe.module == "train"
         assert local[name].hashes["labchain"] != want["labchain"]
     assert lab["ran"].read_text() == "ran\n"  # the __main__ block did not run again
 

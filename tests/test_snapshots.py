@@ -200,7 +200,7 @@ def test_push_all_pushes_only_what_is_not_synced(store: Store, project: Project)
     results = snapshots.push(store, project, all_=True)
     assert [r.name for r in results] == ["Energy"]
     assert _statuses(store, project) == {"Energy": "synced", "Gate": "synced"}
-    assert snapshots.push(store, project, all_=True) == []
+    assert snapshots.push(store, project, all_=True).results == ()
 
 
 def test_push_moves_latest_back_to_an_existing_version(store: Store, project: Project) -> None:
@@ -222,7 +222,7 @@ def test_persist_class_stores_without_moving_latest(store: Store, project: Proje
     assert h2 != v1.hash
     assert store.read_meta("Energy", h2) is not None
     assert store.read_pointer("Energy").hash == v1.hash  # type: ignore[union-attr]
-    assert _statuses(store, project)["Energy"] == "behind"
+    assert _statuses(store, project)["Energy"] == "ahead"  # stored after latest, not latest
 
 
 def test_push_needs_a_name_or_all_and_a_known_class(store: Store, project: Project) -> None:

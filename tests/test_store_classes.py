@@ -120,8 +120,9 @@ def test_move_latest_and_history(store, any_storage):
     assert [e.key for e in hist] == [e1.key, e2.key, e3.key, e4.key]
     assert {e.by for e in hist} == {"ana@lab"}
     assert hist[0].to_json().keys() == {"at", "action", "from", "to", "by"}
-    raw = json.loads(any_storage.read(layout.latest_key("Alpha")))
+    raw = pickle.loads(any_storage.read(layout.latest_key("Alpha")))  # LabChain's read
     assert raw["hash"] == H2 and raw["previous"] == H1 and raw["updated_by"] == "ana@lab"
+    assert raw["action"] == "undo" and all(isinstance(v, str) for v in raw.values())
     again = store.move_latest("Alpha", H2, H2)
     assert again.key == "" and len(store.history("Alpha")) == 4  # already there: nothing written
     with pytest.raises(UsageError):
@@ -220,8 +221,8 @@ def test_labchain_store_opens_and_rollback_keeps_pickle(store, any_storage):
     assert {(v.has_meta, v.by_reference) for v in info.versions} == {(False, True)}
     assert store.history("JSONDecoder") == []
     store.move_latest("JSONDecoder", H1, H2)
-    raw = any_storage.read(layout.latest_key("JSONDecoder"))
-    assert pickle.loads(raw) == {"hash": H1, "class_name": "JSONDecoder"}
+    raw = pickle.loads(any_storage.read(layout.latest_key("JSONDecoder")))
+    assert (raw["hash"], raw["class_name"], raw["previous"]) == (H1, "JSONDecoder", H2)
     assert [e.to_hash for e in store.history("JSONDecoder")] == [H1]
 
 

@@ -12,7 +12,7 @@ from petbrowser.core import layout
 from petbrowser.core.errors import CorruptPointerError, InvalidNameError
 from petbrowser.core.models import Pointer
 from petbrowser.core.names import validate_class_name, validate_hash
-from petbrowser.core.pointer import encode_pointer, parse_pointer
+from petbrowser.core.pointer import encode_pointer, parse_pointer, written_by_petbrowser
 
 H1 = "1" * 64
 H2 = "2" * 64
@@ -43,12 +43,20 @@ def test_json_pointer_round_trip():
     )
 
 
-def test_labchain_pickled_dict_pointer_keeps_its_encoding():
+def test_labchain_pickled_dict_pointer_is_read_and_written_as_a_plain_dict_of_strings():
     data = pickle.dumps({"hash": H1, "class_name": "A"})
     ptr = parse_pointer(data, "A")
     assert (ptr.hash, ptr.encoding) == (H1, "pickle")
-    out = encode_pointer(Pointer(H2, "A", ptr.encoding, updated_at="t", previous=H1))
-    assert pickle.loads(out) == {"hash": H2, "class_name": "A"}  # what LabChain reads
+    assert not written_by_petbrowser(ptr)  # LabChain's bare pointer
+    moved = Pointer(H2, "A", ptr.encoding, updated_at="t", updated_by="u@h", extra={"action": "push"})
+    out = encode_pointer(moved)
+    # what LabChain reads (plain pickle.loads): text only, no None for the missing 'previous'
+    assert pickle.loads(out) == {
+        "hash": H2, "class_name": "A", "updated_at": "t", "updated_by": "u@h", "action": "push"
+    }  # fmt: skip
+    again = parse_pointer(out, "A")
+    assert (again.encoding, again.updated_by, again.extra) == ("pickle", "u@h", {"action": "push"})
+    assert written_by_petbrowser(again)
 
 
 def test_pickled_pointer_with_a_global_is_refused_without_running_it(tmp_path):

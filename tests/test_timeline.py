@@ -10,7 +10,7 @@ import pytest
 from petbrowser.core.store import Store
 from petbrowser.core.timeline import build_timeline, causal_order, pointer_at
 from petbrowser.core.times import parse_utc
-from tests.timetravel_helpers import moves, set_pointer, version
+from tests.timetravel_helpers import moves, set_pointer, slow_clock_chain, version
 
 
 def utc(text: str) -> datetime:
@@ -61,13 +61,7 @@ def test_two_moves_stamped_the_same_microsecond_keep_their_chain_order(store):
 
 def test_a_writer_with_a_slow_clock_does_not_reorder_the_chain(store):
     """carol's clock is 5 minutes slow: her move after bob's is stamped before it."""
-    a1, a2, a3 = (version(store, "Skewed", n) for n in (1, 2, 3))
-    moves(
-        store, "Skewed",
-        ("2026-03-02T10:00:00.000000Z", "push", None, a1, "alice@lab"),
-        ("2026-03-02T12:00:00.000000Z", "push", a1, a2, "bob@lab"),
-        ("2026-03-02T11:57:00.000000Z", "push", a2, a3, "carol@lab"),  # really 12:02
-    )  # fmt: skip
+    a1, a2, a3 = slow_clock_chain(store, "Skewed")
     hist = store.history("Skewed")
     assert [e.by for e in hist] == ["alice@lab", "bob@lab", "carol@lab"]
     # After both moves the pointer is a3, as it really is (time order alone says a2).

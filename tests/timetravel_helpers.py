@@ -49,3 +49,16 @@ def moves(store: Store, name: str, *steps: tuple[str, str, str | None, str, str]
     for at, action, frm, to, by in steps:
         record(store, name, at, action, frm, to, by)
     set_pointer(store, name, steps[-1][3])
+
+
+def slow_clock_chain(store: Store, name: str) -> tuple[str, str, str]:
+    """Three pushes of ``name`` where carol's clock is 5 minutes slow: her move after
+    bob's is stamped before it (key order alone puts it second).  The three versions."""
+    a1, a2, a3 = (version(store, name, n) for n in (1, 2, 3))
+    moves(
+        store, name,
+        ("2026-03-02T10:00:00.000000Z", "push", None, a1, "alice@lab"),
+        ("2026-03-02T12:00:00.000000Z", "push", a1, a2, "bob@lab"),
+        ("2026-03-02T11:57:00.000000Z", "push", a2, a3, "carol@lab"),  # really 12:02
+    )  # fmt: skip
+    return a1, a2, a3

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from petbrowser.core.errors import NotFoundError, PetBrowserError
-from petbrowser.core.models import Blame, MethodChange, MethodHistory, VersionInfo
+from petbrowser.core.models import Blame, ClassDescription, MethodChange, MethodHistory, VersionInfo
 from petbrowser.core.store.common import short
 from petbrowser.core.times import parse_utc
 
@@ -46,19 +46,17 @@ class _Lineage:
     present: bool = True
 
 
-def _methods(describe: dict[str, Any]) -> dict[str, _Method]:
-    """The describe dict's methods by top-level name, nested code folded in."""
-    raw: dict[str, dict[str, Any]] = {
-        k: v for k, v in (describe.get("methods") or {}).items() if isinstance(v, dict)
-    }
+def _methods(describe: ClassDescription) -> dict[str, _Method]:
+    """The description's methods by top-level name, nested code folded in."""
+    raw = describe.methods
     out: dict[str, _Method] = {}
     for key in sorted(k for k in raw if "/" not in k):
         m = raw[key]
-        parts = [str(m.get("disassembly") or "")]
+        parts = [m.disassembly or ""]
         for sub in sorted(k for k in raw if k.startswith(key + "/")):
-            parts.append(f"# {sub[len(key) :]}\n{raw[sub].get('disassembly') or ''}")
+            parts.append(f"# {sub[len(key) :]}\n{raw[sub].disassembly or ''}")
         code = "\n".join(parts).replace(f"{key}/", "/")
-        out[key] = _Method(m.get("kind"), m.get("signature"), code)
+        out[key] = _Method(m.kind, m.signature, code)
     return out
 
 
@@ -118,14 +116,7 @@ def blame(store: Any, name: str, method: str | None = None) -> Blame:
 
     info = store.get_class(name)
     versions = _order(info.versions)
-    described: dict[str, Any] = {}
-
-    def on_done(h: str, result: Any, error: PetBrowserError | None) -> None:
-        described[h] = result if error is None else error
-
-    store._run(
-        [(v.hash, lambda h=v.hash: inspect_version(store, name, h)) for v in versions], on_done
-    )
+    described = store.gather((v.hash, lambda h=v.hash: inspect_version(store, name, h)) for v in versions)
 
     notes: list[str] = []
     lineages: list[_Lineage] = []
@@ -143,11 +134,11 @@ def blame(store: Any, name: str, method: str | None = None) -> Blame:
         if res.by_reference:
             notes.append(f"{short(v.hash)}: pickled by reference, holds no code; skipped")
             continue
-        if res.report.error and not (res.describe.get("methods")):
+        if res.report.error and not res.describe.methods:
             notes.append(f"{short(v.hash)}: {res.report.error}; skipped")
             continue
         cur = _methods(res.describe)
-        python = _minor(res.describe.get("python_version"))
+        python = _minor(res.describe.python_version)
         python_changed = bool(prev_python and python and prev_python != python)
         if python_changed:
             notes.append(

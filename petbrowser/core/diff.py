@@ -1,4 +1,4 @@
-"""Structural diff of two class descriptions (the "describe" dicts of docs/internals.md).
+"""Structural diff of two class descriptions (``core.models.ClassDescription``).
 
 A text diff of two whole disassemblies says *that* something changed; this
 says *what*: bases, class attributes, and per method whether it was added,
@@ -18,26 +18,46 @@ import ast
 import difflib
 import re
 import textwrap
-from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ClassDiff", "MethodDiff", "Row", "diff_describe", "method_sources", "side_by_side"]
+from petbrowser.core.models import ClassDescription, ClassDiff, MethodDiff, MethodInfo, Row
+
+__all__ = [
+    "RUNTIME_ATTRIBUTES",
+    "ClassDiff",
+    "MethodDiff",
+    "Row",
+    "diff_describe",
+    "method_sources",
+    "side_by_side",
+]
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.\d+)?(?:(?:a|b|rc)\d+)?$")
 
+#: Class attributes the interpreter (or ``abc``) creates at run time: a live
+#: class has them, a pickle rebuilds them empty, and none of them is code.
+RUNTIME_ATTRIBUTES = frozenset(
+    {
+        "_abc_impl",  # ABCMeta's C cache (3.7+)
+        "_abc_registry",  # _py_abc's caches
+        "_abc_cache",
+        "_abc_negative_cache",
+        "_abc_negative_cache_version",
+        "__abstractmethods__",
+        "__dict__",
+        "__weakref__",
+    }
+)
+#: LabChain stamps ``cls._hash = "<its hash>"`` on a class it pushes or pulls.
+_LABCHAIN_STAMP = re.compile(r"^'[0-9a-f]{64}'$")
+
+
+def _runtime_only(name: str, value: str) -> bool:
+    """True for an attribute that says nothing about the class's code."""
+    return name in RUNTIME_ATTRIBUTES or (name == "_hash" and bool(_LABCHAIN_STAMP.match(value)))
+
 
 # --------------------------------------------------------------- side by side
-@dataclass(frozen=True)
-class Row:
-    """One row of a side-by-side view; spans are ``(start, end)`` character ranges."""
-
-    kind: str  # equal | replace | insert | delete
-    left: str | None
-    right: str | None
-    left_spans: list[tuple[int, int]] = field(default_factory=list)
-    right_spans: list[tuple[int, int]] = field(default_factory=list)
-
-
 def _char_spans(left: str, right: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     sm = difflib.SequenceMatcher(None, left, right, autojunk=True)
     ls: list[tuple[int, int]] = []
@@ -115,134 +135,38 @@ def method_sources(class_source: str | None) -> dict[str, str]:
 
 
 # -------------------------------------------------------------------- diffs
-@dataclass
-class MethodDiff:
-    """One method across the two sides."""
-
-    name: str
-    status: str  # added | removed | changed | unchanged
-    kind: str | None
-    kind_change: tuple[str | None, str | None] | None = None
-    signature_change: tuple[str | None, str | None] | None = None
-    bytecode_diff: list[str] = field(default_factory=list)
-    source_diff: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "status": self.status,
-            "kind": self.kind,
-            "kind_change": list(self.kind_change) if self.kind_change else None,
-            "signature_change": list(self.signature_change) if self.signature_change else None,
-            "bytecode_diff": list(self.bytecode_diff),
-            "source_diff": list(self.source_diff),
-        }
-
-
-@dataclass
-class ClassDiff:
-    """What changed between two versions of a class; see :func:`diff_describe`."""
-
-    class_name: str | None
-    a_label: str
-    b_label: str
-    python_mismatch: str | None = None
-    identity_changes: list[str] = field(default_factory=list)  # module / qualname moves
-    bases_changed: tuple[list[str], list[str]] | None = None
-    attributes_changed: dict[str, tuple[str, str]] = field(default_factory=dict)
-    attributes_added: dict[str, str] = field(default_factory=dict)
-    attributes_removed: dict[str, str] = field(default_factory=dict)
-    methods: list[MethodDiff] = field(default_factory=list)
-    source_diff: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # e.g. "B is flagged unsafe: ..."
-
-    @property
-    def changed_methods(self) -> list[MethodDiff]:
-        return [m for m in self.methods if m.status != "unchanged"]
-
-    @property
-    def has_changes(self) -> bool:
-        """True when the code differs; a source diff of formatting alone does not count."""
-        return bool(
-            self.identity_changes
-            or self.bases_changed
-            or self.attributes_changed
-            or self.attributes_added
-            or self.attributes_removed
-            or self.changed_methods
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "class_name": self.class_name,
-            "a": self.a_label,
-            "b": self.b_label,
-            "has_changes": self.has_changes,
-            "python_mismatch": self.python_mismatch,
-            "identity_changes": list(self.identity_changes),
-            "bases_changed": (
-                {"old": self.bases_changed[0], "new": self.bases_changed[1]}
-                if self.bases_changed
-                else None
-            ),
-            "attributes": {
-                "changed": {
-                    k: {"old": o, "new": n} for k, (o, n) in self.attributes_changed.items()
-                },
-                "added": dict(self.attributes_added),
-                "removed": dict(self.attributes_removed),
-            },
-            "methods": [m.to_json() for m in self.methods],
-            "source_diff": list(self.source_diff),
-            "notes": list(self.notes),
-        }
-
-    def format_text(self, source: bool = True, bytecode: bool = True) -> str:
-        """Human-readable report; ``"no changes"`` when the code is the same."""
-        out = [f"{self.class_name or '?'}: {self.a_label} -> {self.b_label}"]
-        if self.python_mismatch:
-            out.append(f"note: {self.python_mismatch}")
-        out.extend(f"note: {n}" for n in self.notes)
-        if not self.has_changes:
-            suffix = (
-                " (the source differs only in formatting, comments or docstrings)"
-                if self.source_diff
-                else ""
-            )
-            out.append("no changes" + suffix)
-            return "\n".join(out)
-        out.extend(f"changed: {c}" for c in self.identity_changes)
-        if self.bases_changed:
-            old, new = self.bases_changed
-            out.append(f"bases: ({', '.join(old)}) -> ({', '.join(new)})")
-        for name, (old, new) in self.attributes_changed.items():
-            out.append(f"~ attribute {name}: {old} -> {new}")
-        out.extend(f"+ attribute {n} = {v}" for n, v in self.attributes_added.items())
-        out.extend(f"- attribute {n} = {v}" for n, v in self.attributes_removed.items())
-        for m in self.changed_methods:
-            mark = {"added": "+", "removed": "-", "changed": "~"}[m.status]
-            out.append(f"{mark} {m.kind or 'method'} {m.name} ({m.status})")
-            if m.kind_change:
-                out.append(f"    kind: {m.kind_change[0]} -> {m.kind_change[1]}")
-            if m.signature_change:
-                out.append(f"    signature: {m.signature_change[0]} -> {m.signature_change[1]}")
-            if source and m.source_diff:
-                out.append("    source:")
-                out.extend("      " + line for line in m.source_diff)
-            if bytecode and m.bytecode_diff:
-                out.append("    bytecode:")
-                out.extend("      " + line for line in m.bytecode_diff)
-        if source and self.source_diff and not any(m.source_diff for m in self.methods):
-            out.append("class source:")
-            out.extend("  " + line for line in self.source_diff)
-        return "\n".join(out)
-
-
 def _minor(version: Any) -> str | None:
     if not isinstance(version, str):
         return None
     m = _VERSION.match(version.strip())
     return f"{m.group(1)}.{m.group(2)}" if m else None
+
+
+#: What static inspection says when the bytecode fits several versions: "3.11 or 3.12".
+_RANGE = re.compile(r"^\d+\.\d+(?:, \d+\.\d+)* or \d+\.\d+$")
+
+
+def _python_mismatch(raw_a: Any, raw_b: Any, a_label: str, b_label: str) -> str | None:
+    """Whether two versions come from different Pythons, said as surely as it is known."""
+    if raw_a in (None, "", "unknown") or raw_b in (None, "", "unknown"):
+        return None
+    va, vb = _minor(raw_a) or raw_a, _minor(raw_b) or raw_b
+    sets = []
+    for v in (va, vb):
+        if isinstance(v, str) and _RANGE.match(v):
+            sets.append(set(re.findall(r"\d+\.\d+", v)))
+        else:
+            sets.append({v})
+    if sets[0] == sets[1] and len(sets[0]) == 1:
+        return None
+    if not sets[0] & sets[1]:
+        return f"{a_label} was made by Python {va}, {b_label} by {vb}: bytecode differs for that reason alone"
+    if sets[0] == sets[1]:
+        return None  # the same range on both sides: nothing to say either way
+    return (
+        f"{a_label} was made by Python {va}, {b_label} by {vb}: they may come from "
+        "different Pythons, whose bytecode differs"
+    )
 
 
 def _udiff(a: str | None, b: str | None, a_label: str, b_label: str) -> list[str]:
@@ -260,47 +184,34 @@ def _udiff(a: str | None, b: str | None, a_label: str, b_label: str) -> list[str
 
 def _method_diff(
     name: str,
-    old: dict[str, Any] | None,
-    new: dict[str, Any] | None,
+    old: MethodInfo | None,
+    new: MethodInfo | None,
     src_a: dict[str, str],
     src_b: dict[str, str],
     a_label: str,
     b_label: str,
 ) -> MethodDiff:
+    labels = (f"{name} ({a_label})", f"{name} ({b_label})")
     if old is None or new is None:
         entry = new if old is None else old
-        status = "added" if old is None else "removed"
-        dis_a = None if old is None else old.get("disassembly")
-        dis_b = None if new is None else new.get("disassembly")
+        assert entry is not None
         return MethodDiff(
             name,
-            status,
-            (entry or {}).get("kind"),
+            "added" if old is None else "removed",
+            entry.kind,
             signature_change=(
-                (
-                    None if old is None else old.get("signature"),
-                    None if new is None else new.get("signature"),
-                )
-                if (entry or {}).get("signature") is not None
-                else None
+                (old and old.signature, new and new.signature) if entry.signature is not None else None
             ),
-            bytecode_diff=_udiff(dis_a, dis_b, f"{name} ({a_label})", f"{name} ({b_label})"),
-            source_diff=_udiff(
-                src_a.get(name), src_b.get(name), f"{name} ({a_label})", f"{name} ({b_label})"
-            )
+            bytecode_diff=_udiff(old and old.disassembly, new and new.disassembly, *labels),
+            source_diff=_udiff(src_a.get(name), src_b.get(name), *labels)
             if (name in src_a or name in src_b)
             else [],
         )
-    kind_change = (old.get("kind"), new.get("kind")) if old.get("kind") != new.get("kind") else None
-    sig_change = (
-        (old.get("signature"), new.get("signature"))
-        if old.get("signature") != new.get("signature")
-        else None
-    )
-    same_code = old.get("disassembly") == new.get("disassembly")
+    kind_change = (old.kind, new.kind) if old.kind != new.kind else None
+    sig_change = (old.signature, new.signature) if old.signature != new.signature else None
+    same_code = old.disassembly == new.disassembly
     if same_code and not kind_change and not sig_change:
-        return MethodDiff(name, "unchanged", new.get("kind"))
-    labels = (f"{name} ({a_label})", f"{name} ({b_label})")
+        return MethodDiff(name, "unchanged", new.kind)
     source_diff: list[str] = []
     skey = name.split("/", 1)[0]  # nested code (a lambda...) shows its method's source
     if skey in src_a and skey in src_b and src_a[skey] != src_b[skey]:
@@ -308,37 +219,44 @@ def _method_diff(
     return MethodDiff(
         name,
         "changed",
-        new.get("kind"),
+        new.kind,
         kind_change=kind_change,
         signature_change=sig_change,
-        bytecode_diff=[]
-        if same_code
-        else _udiff(old.get("disassembly"), new.get("disassembly"), *labels),
+        bytecode_diff=[] if same_code else _udiff(old.disassembly, new.disassembly, *labels),
         source_diff=source_diff,
     )
 
 
 def diff_describe(
-    a: dict[str, Any], b: dict[str, Any], *, a_label: str = "A", b_label: str = "B"
+    a: ClassDescription,
+    b: ClassDescription,
+    *,
+    a_label: str = "A",
+    b_label: str = "B",
+    notes: tuple[str, ...] | list[str] = (),
 ) -> ClassDiff:
-    """Compare two describe dicts: ``a`` is the old side, ``b`` the new one."""
-    result = ClassDiff(b.get("class_name") or a.get("class_name"), a_label, b_label)
-    raw_a, raw_b = a.get("python_version"), b.get("python_version")
-    va, vb = _minor(raw_a) or raw_a, _minor(raw_b) or raw_b
-    if va and vb and va != vb:
-        result.python_mismatch = (
-            f"{a_label} was made by Python {va}, {b_label} by {vb}: "
-            "bytecode differs for that reason alone"
-        )
-    for key in ("module", "qualname"):
-        if a.get(key) and b.get(key) and a.get(key) != b.get(key):
-            result.identity_changes.append(f"{key} {a.get(key)} -> {b.get(key)}")
-    bases_a, bases_b = list(a.get("bases") or []), list(b.get("bases") or [])
-    if bases_a != bases_b:
-        result.bases_changed = (bases_a, bases_b)
+    """Compare two descriptions: ``a`` is the old side, ``b`` the new one.
 
-    attrs_a: dict[str, str] = dict(a.get("attributes") or {})
-    attrs_b: dict[str, str] = dict(b.get("attributes") or {})
+    ``notes`` (what the code alone does not say: unsafe, by reference, a
+    digest mismatch) are kept on the result, each once.
+    """
+    result = ClassDiff(b.class_name or a.class_name, a_label, b_label)
+    result.notes.extend(dict.fromkeys(notes))
+    result.python_mismatch = _python_mismatch(a.python_version, b.python_version, a_label, b_label)
+    for key, old, new in (("module", a.module, b.module), ("qualname", a.qualname, b.qualname)):
+        if old and new and old != new:
+            result.identity_changes.append(f"{key} {old} -> {new}")
+    for side, label in ((a, a_label), (b, b_label)):
+        if side.by_reference:
+            result.no_code.append(f"{label}: this version holds no code: it names {side.defined_as}")
+    if result.no_code:
+        # Nothing to compare: listing the other side's methods as "added" would be a lie.
+        return result
+    if a.bases != b.bases:
+        result.bases_changed = (list(a.bases), list(b.bases))
+
+    attrs_a = {k: v for k, v in a.attributes.items() if not _runtime_only(k, v)}
+    attrs_b = {k: v for k, v in b.attributes.items() if not _runtime_only(k, v)}
     for name in sorted(attrs_a.keys() | attrs_b.keys()):
         if name not in attrs_b:
             result.attributes_removed[name] = attrs_a[name]
@@ -347,13 +265,11 @@ def diff_describe(
         elif attrs_a[name] != attrs_b[name]:
             result.attributes_changed[name] = (attrs_a[name], attrs_b[name])
 
-    meth_a: dict[str, dict[str, Any]] = dict(a.get("methods") or {})
-    meth_b: dict[str, dict[str, Any]] = dict(b.get("methods") or {})
-    src_a_text, src_b_text = a.get("source"), b.get("source")
+    meth_a, meth_b = a.methods, b.methods
     # Per-method sources are extracted lazily: only when some method changed.
     needs_src = any(meth_a.get(n) != meth_b.get(n) for n in meth_a.keys() | meth_b.keys())
-    src_a = method_sources(src_a_text) if needs_src else {}
-    src_b = method_sources(src_b_text) if needs_src else {}
+    src_a = method_sources(a.source) if needs_src else {}
+    src_b = method_sources(b.source) if needs_src else {}
     shown: set[str] = set()
     for name in sorted(meth_a.keys() | meth_b.keys()):
         md = _method_diff(name, meth_a.get(name), meth_b.get(name), src_a, src_b, a_label, b_label)
@@ -363,6 +279,6 @@ def diff_describe(
                 md.source_diff = []  # the enclosing method's source diff already shows it
             shown.add(root)
         result.methods.append(md)
-    if src_a_text and src_b_text and src_a_text != src_b_text:
-        result.source_diff = _udiff(src_a_text, src_b_text, a_label, b_label)
+    if a.source and b.source and a.source != b.source:
+        result.source_diff = _udiff(a.source, b.source, a_label, b_label)
     return result

@@ -11,133 +11,104 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
-from petbrowser.core.diff import ClassDiff, diff_describe
+from petbrowser.core.diff import diff_describe
 from petbrowser.core.errors import ProjectError
+from petbrowser.core.models import ClassDescription, ClassDiff, InspectResult, short_hash
 from petbrowser.core.safe_pickle import PickleReport
 from petbrowser.core.scan_worker import scan_one
 
-__all__ = ["InspectResult", "inspect_version", "describe_ref", "diff_refs", "LOCAL"]
+if TYPE_CHECKING:
+    from petbrowser.core.manager import PetClassManager
+    from petbrowser.core.store import Store
+
+__all__ = [
+    "LOCAL",
+    "DescribedRef",
+    "InspectResult",
+    "describe_ref",
+    "diff_refs",
+    "digest_mismatch",
+    "inspect_version",
+]
 
 LOCAL = "local"
-_DESCRIBE_KEYS = (
-    "class_name",
-    "module",
-    "qualname",
-    "bases",
-    "python_version",
-    "source",
-    "methods",
-    "attributes",
-)
 
 
-@dataclass
-class InspectResult:
-    """What one stored version holds, and whether loading it would be safe."""
-
-    name: str
-    hash: str
-    meta: dict[str, Any] | None
-    report: PickleReport
-    describe: dict[str, Any]
-    by_reference: bool
-    unsafe: list[str]
-    problems: list[str] = field(default_factory=list)  # digest mismatch, unreadable pickle
-
-    @property
-    def safe(self) -> bool:
-        """Loading would call nothing beyond cloudpickle's machinery and the allowlist."""
-        return not self.unsafe
-
-    @property
-    def ok(self) -> bool:
-        return self.safe and not self.problems
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "hash": self.hash,
-            "has_meta": self.meta is not None,
-            "by_reference": self.by_reference,
-            "safe": self.safe,
-            "unsafe": list(self.unsafe),
-            "problems": list(self.problems),
-            "globals": list(self.report.globals),
-            "python_version": self.describe.get("python_version"),
-            "pickle": self.report.to_json(),
-            "describe": self.describe,
-        }
+def digest_mismatch(data: bytes, meta: dict[str, Any] | None) -> str | None:
+    """Why ``data`` is not the ``.pkl`` its sidecar recorded (None: it is, or nothing was recorded)."""
+    recorded = (meta or {}).get("pkl_sha256")
+    if not recorded:
+        return None
+    actual = hashlib.sha256(data).hexdigest()
+    if actual == recorded:
+        return None
+    return f"the .pkl digest {short_hash(actual)} does not match its metadata ({short_hash(str(recorded))})"
 
 
-def _describe_from(meta: dict[str, Any] | None, report: PickleReport) -> dict[str, Any]:
+def _describe_from(name: str, meta: dict[str, Any] | None, report: PickleReport) -> ClassDescription:
+    """The sidecar's description when it has one (with the names the walk found), else the walk's."""
+    walked = report.describe
     if meta and isinstance(meta.get("methods"), dict):
-        desc = {k: meta.get(k) for k in _DESCRIBE_KEYS}
-        desc["globals"] = list(report.describe.get("globals") or [])
-        return desc
-    return dict(report.describe)
+        found = walked.globals if walked is not None else None
+        return replace(ClassDescription.from_json(meta), globals=found or ())
+    return walked if walked is not None else ClassDescription(class_name=name)
 
 
-def inspect_version(store: Any, name: str, full_hash: str) -> InspectResult:
+def inspect_version(store: Store, name: str, full_hash: str) -> InspectResult:
     """Read a version's pickle (and metadata) and inspect it statically."""
     data = store.read_pkl(name, full_hash)
     meta = store.read_meta(name, full_hash)
     report = scan_one(data)  # in a short-lived, limited worker process
-    problems: list[str] = []
-    if report.error:
-        problems.append(report.error)
-    if meta and meta.get("pkl_sha256"):
-        actual = hashlib.sha256(data).hexdigest()
-        if actual != meta["pkl_sha256"]:
-            problems.append(
-                f"the .pkl digest {actual[:12]} does not match its metadata "
-                f"({str(meta['pkl_sha256'])[:12]})"
-            )
-    describe = _describe_from(meta, report)
-    if not describe:
-        describe = {"class_name": name, "methods": {}, "attributes": {}, "bases": []}
+    problems = [p for p in (report.error, digest_mismatch(data, meta)) if p]
     by_reference = report.by_reference or (
         report.error is not None and bool((meta or {}).get("by_reference"))
     )
+    scheme = (meta or {}).get("hash_scheme") if meta is not None else "labchain"
+    cloudpickle = (meta or {}).get("cloudpickle_version")
     return InspectResult(
         name=name,
         hash=full_hash,
-        meta=meta,
+        describe=_describe_from(name, meta, report),
         report=report,
-        describe=describe,
         by_reference=by_reference,
-        unsafe=list(report.unsafe),
-        problems=problems,
+        unsafe=tuple(report.unsafe),
+        problems=tuple(problems),
+        has_meta=meta is not None,
+        hash_scheme=scheme if isinstance(scheme, str) else None,
+        cloudpickle_version=str(cloudpickle) if cloudpickle else None,
     )
 
 
+@dataclass(frozen=True)
+class DescribedRef:
+    """One side of a comparison: its description, the label it is shown with, and
+    what must be said about it besides the code (unsafe, problems, by reference)."""
+
+    describe: ClassDescription
+    label: str
+    notes: tuple[str, ...] = ()
+
+
 def describe_ref(
-    manager: Any, name: str, ref: str, *, modules: Sequence[str] | None = None
-) -> tuple[dict[str, Any], str]:
-    """The describe dict of ``ref`` (hash, prefix, ``latest`` or ``local``) and a label for it."""
+    manager: PetClassManager, name: str, ref: str, *, modules: Sequence[str] | None = None
+) -> DescribedRef:
+    """The description of ``ref`` (hash, prefix, ``latest`` or ``local``) and a label for it."""
     if ref == LOCAL:
         local = [c for c in manager.scan(modules or None) if c.name == name]
         if not local:
             raise ProjectError(f"class '{name}' is not defined in the project's local module(s)")
-        return dict(local[0].describe), LOCAL
+        return DescribedRef(local[0].describe, LOCAL)
     full = manager.resolve(name, ref)
     result = inspect_version(manager.store, name, full)
-    label = f"latest ({full[:12]})" if ref == "latest" else full[:12]
-    desc = dict(result.describe)
-    notes = [f"{label} is flagged unsafe: loading it would call {'; '.join(result.unsafe[:6])}"]
-    notes = notes if result.unsafe else []
-    notes += [f"{label}: {p}" for p in result.problems]
-    if result.by_reference:
-        notes.append(f"{label} is pickled by reference: no code captured")
-    if notes:
-        desc["_notes"] = notes
-    return desc, label
+    label = f"latest ({short_hash(full)})" if ref == "latest" else short_hash(full)
+    return DescribedRef(result.describe, label, tuple(result.notes(label)))
 
 
 def diff_refs(
-    manager: Any,
+    manager: PetClassManager,
     name: str,
     a: str,
     b: str | None = None,
@@ -150,12 +121,14 @@ def diff_refs(
     ``a`` is not ``local`` itself), else ``latest``.
     """
     if b is None:
-        project = getattr(manager, "project", None)
-        has_local = project is not None and bool(modules or getattr(project, "modules", None))
+        has_local = manager.project is not None and (bool(modules) or manager.has_modules)
         b = LOCAL if has_local and a != LOCAL else "latest"
-    desc_a, label_a = describe_ref(manager, name, a, modules=modules)
-    desc_b, label_b = describe_ref(manager, name, b, modules=modules)
-    result = diff_describe(desc_a, desc_b, a_label=label_a, b_label=label_b)
-    result.notes.extend(desc_a.get("_notes", []))
-    result.notes.extend(n for n in desc_b.get("_notes", []) if n not in result.notes)
-    return result
+    side_a = describe_ref(manager, name, a, modules=modules)
+    side_b = describe_ref(manager, name, b, modules=modules)
+    return diff_describe(
+        side_a.describe,
+        side_b.describe,
+        a_label=side_a.label,
+        b_label=side_b.label,
+        notes=side_a.notes + side_b.notes,
+    )

@@ -14,34 +14,73 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+# Every result type the facade returns is a dataclass of core.models (imported
+# here at run time, so ``from petbrowser.core.manager import X`` names them too).
 from petbrowser.core.models import (
+    Blame,
+    ClassDescription,
+    ClassDiff,
     ClassInfo,
     DiffResult,
     HistoryEntry,
+    InspectResult,
+    LocalClass,
+    LocalHashes,
     LocalStatus,
+    MoveBatch,
+    PullResult,
+    PushResult,
+    PushResults,
+    RestorePlan,
+    Row,
+    SchemeChoice,
     StatusEntry,
+    Timeline,
+    UndoState,
     VerifyReport,
+    VersionFlags,
     VersionInfo,
 )
 from petbrowser.core.storage.base import Storage
 from petbrowser.core.store import ANY, Store
 
-if TYPE_CHECKING:  # result types of the facade, for the callers' annotations
-    from datetime import datetime
-
-    from petbrowser.core.diff import ClassDiff, Row
-    from petbrowser.core.inspection import InspectResult
-    from petbrowser.core.models import Blame, MoveBatch, RestorePlan, Timeline, UndoState
+if TYPE_CHECKING:
     from petbrowser.core.project import Project
-    from petbrowser.core.snapshots import LocalClass, PullResult, PushResult  # noqa: F401 - for callers
     from petbrowser.core.watch import StoreWatcher
 
-__all__ = ["PetClassManager", "Opening", "ANY"]
+__all__ = [
+    "ANY",
+    "Blame",
+    "ClassDescription",
+    "ClassDiff",
+    "ClassInfo",
+    "DiffResult",
+    "HistoryEntry",
+    "InspectResult",
+    "LocalClass",
+    "LocalHashes",
+    "LocalStatus",
+    "MoveBatch",
+    "Opening",
+    "PetClassManager",
+    "PullResult",
+    "PushResult",
+    "PushResults",
+    "RestorePlan",
+    "Row",
+    "SchemeChoice",
+    "StatusEntry",
+    "Timeline",
+    "UndoState",
+    "VerifyReport",
+    "VersionFlags",
+    "VersionInfo",
+]
 
 
-def _module_files(project: Any, scanned: Sequence[str]) -> tuple[str, ...]:
+def _module_files(project: Project, scanned: Sequence[str]) -> tuple[str, ...]:
     """The files a status depends on: what the scan imported, plus the configured
     module paths (so a module that currently fails to import is still watched)."""
     files = {str(Path(f).resolve()) for f in scanned if f}
@@ -54,6 +93,14 @@ def _module_files(project: Any, scanned: Sequence[str]) -> tuple[str, ...]:
             candidates = [root / f"{rel}.py", root / rel / "__init__.py", root / "src" / f"{rel}.py"]
         files.update(str(c.resolve()) for c in candidates if c.is_file())
     return tuple(sorted(files))
+
+
+def _no_store() -> Exception:
+    """The error of a store call on a manager opened without one: what opening would have said."""
+    from petbrowser.core.errors import ConfigError
+    from petbrowser.core.storage import NO_STORE_MESSAGE
+
+    return ConfigError(NO_STORE_MESSAGE)
 
 
 @dataclass(frozen=True)
@@ -81,12 +128,33 @@ class Opening:
 
 
 class PetClassManager:
-    """Browse and steer one store, optionally against one local project."""
+    """Browse and steer one store, optionally against one local project.
 
-    def __init__(self, storage: Storage, project: Any | None = None, *, user: str | None = None) -> None:
-        self.storage = storage
-        self.store = Store(storage, user=user)
+    Without a store (``open(..., require_store=False)`` on a project that
+    configures none) the local side still works (``scan``, ``local_hashes``);
+    anything that reads the store raises the ConfigError opening would have.
+    """
+
+    def __init__(
+        self, storage: Storage | None, project: Project | None = None, *, user: str | None = None
+    ) -> None:
+        self._storage = storage
+        self._store = Store(storage, user=user) if storage is not None else None
         self.project = project
+
+    @property
+    def storage(self) -> Storage:
+        """The byte-level store (a folder or an S3 prefix)."""
+        if self._storage is None:
+            raise _no_store()
+        return self._storage
+
+    @property
+    def store(self) -> Store:
+        """Classes, versions, pointers and history on top of :attr:`storage`."""
+        if self._store is None:
+            raise _no_store()
+        return self._store
 
     # ------------------------------------------------------------ opening
     @classmethod
@@ -101,16 +169,33 @@ class PetClassManager:
         endpoint_url: str | None = None,
         profile: str | None = None,
         region: str | None = None,
+        hash_scheme: str | None = None,
+        require_store: bool = True,
     ) -> PetClassManager:
-        """Open the project's store, flags overriding the project's settings."""
+        """Open the project's store, flags overriding the project's settings.
+
+        ``require_store=False``: a project that configures no store still opens,
+        for what needs only its classes (``local_hashes``).
+        """
         from petbrowser.core.project import Project
         from petbrowser.core.storage import open_storage
 
         project = Project.load(
-            project_dir, storage=storage, modules=modules, python=python, timeout=timeout
+            project_dir,
+            storage=storage,
+            modules=modules,
+            python=python,
+            timeout=timeout,
+            hash_scheme=hash_scheme,
         )
+        if project.storage_url is None and not require_store:
+            return cls(None, project)
         st = open_storage(
-            project.storage_url, endpoint_url=endpoint_url, profile=profile, region=region
+            project.storage_url,
+            endpoint_url=endpoint_url,
+            profile=profile,
+            region=region,
+            timeout=project.storage_timeout,
         )
         return cls(st, project)
 
@@ -156,26 +241,35 @@ class PetClassManager:
 
         st = open_storage(url, endpoint_url=endpoint_url, profile=profile, region=region)
         st.check()
-        return str(getattr(st, "url", url))
+        return st.url
 
     @staticmethod
-    def create_demo(dest: str | Path) -> Path:
-        """Create (once) the demo project and store under ``dest``; its project folder."""
+    def demo_dir() -> Path:
+        """Where the demo lives unless told otherwise: the user data folder."""
+        from platformdirs import user_data_dir
+
+        return Path(user_data_dir("petbrowser", "petbrowser")) / "demo"
+
+    @staticmethod
+    def create_demo(dest: str | Path | None = None) -> Path:
+        """Create (once) the demo project and store under ``dest`` (default :meth:`demo_dir`);
+        its project folder."""
         from petbrowser.core.demo import create_demo
 
-        return create_demo(Path(dest))
+        return create_demo(Path(dest) if dest is not None else PetClassManager.demo_dir())
 
     # ------------------------------------------------------------ naming
     @property
     def name(self) -> str:
         """What a title bar calls this: the project's name, else the store's URL."""
-        if self.project is not None and getattr(self.project, "name", None):
-            return str(self.project.name)
+        if self.project is not None and self.project.name:
+            return self.project.name
         return self.store_url
 
     @property
     def store_url(self) -> str:
-        return str(getattr(self.storage, "url", "") or "")
+        """The store's URL as shown to people (credentials stripped)."""
+        return self._storage.url if self._storage is not None else ""
 
     @property
     def project_root(self) -> Path | None:
@@ -184,7 +278,7 @@ class PetClassManager:
     @property
     def has_modules(self) -> bool:
         """Whether there are local classes to hash: a project naming its module(s)."""
-        return self.project is not None and bool(getattr(self.project, "modules", None))
+        return self.project is not None and bool(self.project.modules)
 
     @staticmethod
     def parse_stamp(text: str | None) -> datetime | None:
@@ -192,6 +286,11 @@ class PetClassManager:
         from petbrowser.core.times import parse_utc
 
         return parse_utc(text)
+
+    def check(self) -> None:
+        """Raise unless the store exists and can be read: reading a missing store is an error
+        (DESIGN), while a push may create it."""
+        self.storage.check()
 
     # ------------------------------------------------------ storage side
     def _get_remote_latest_meta(self, class_name: str) -> dict[str, str] | None:
@@ -204,8 +303,12 @@ class PetClassManager:
     def list_classes(self, on_class: Callable[[ClassInfo], None] | None = None) -> list[ClassInfo]:
         return self.store.list_classes(on_class=on_class)
 
+    def class_info(self, name: str) -> ClassInfo:
+        """One class of the store: its versions (newest first), pointer and problems."""
+        return self.store.get_class(name)
+
     def list_versions(self, name: str) -> list[VersionInfo]:
-        return list(self.store.get_class(name).versions)
+        return list(self.class_info(name).versions)
 
     def history(self, name: str) -> list[HistoryEntry]:
         return self.store.history(name)
@@ -217,6 +320,28 @@ class PetClassManager:
 
     def resolve(self, name: str, ref: str) -> str:
         return self.store.resolve(name, ref)
+
+    # ------------------------------------------------ LabChain round trip
+    def pointers_to_repair(self) -> list[str]:
+        """Classes whose ``latest.json`` LabChain cannot read (petbrowser 0.1.0's JSON)."""
+        return [
+            c.name
+            for c in self.store.list_classes(with_meta=False)
+            if c.pointer is not None and c.pointer.encoding == "json"
+        ]
+
+    def repair_pointer(self, name: str, expected: str | None | object = ANY) -> HistoryEntry:
+        """Rewrite ``name``'s JSON pointer as LabChain's pickled dict (CAS, action ``repair``).
+
+        ``key == ""`` in the result: the pointer already was readable, nothing written.
+        """
+        return self.store.repair_pointer(name, expected)
+
+    def hash_scheme(self, explicit: str | None = None) -> SchemeChoice:
+        """The scheme that names new versions in this store, and why (``snapshots.choose_scheme``)."""
+        from petbrowser.core import snapshots
+
+        return snapshots.choose_scheme(self.store, self._require_project(), explicit)
 
     def verify(self, on_progress: Callable[[int, int], None] | None = None) -> VerifyReport:
         return self.store.verify(on_progress=on_progress)
@@ -284,7 +409,7 @@ class PetClassManager:
         return StoreWatcher(self.store)
 
     # -------------------------------------------------------- class side
-    def _require_project(self) -> Any:
+    def _require_project(self) -> Project:
         if self.project is None:
             from petbrowser.core.errors import ConfigError
 
@@ -303,12 +428,39 @@ class PetClassManager:
 
         return snapshots.get_class_hash(self._require_project(), class_name, modules)
 
+    def local_hashes(self, modules: Sequence[str] | None = None) -> LocalHashes:
+        """The local classes hashed under both schemes, and the scheme a push would name
+        them by now, with why.  Hashing needs no store: one that cannot be read only
+        costs the answer its scheme (pb1, with a warning)."""
+        from petbrowser.core.errors import PetBrowserError
+
+        project = self._require_project()
+        classes = tuple(self.scan(modules))
+        if project.hash_scheme_set:
+            why = "chosen by --hash-scheme or the project's hash_scheme"
+            return LocalHashes(classes, project.hash_scheme, why)
+        if self._storage is None:
+            return LocalHashes(classes, "pb1", "no store configured")
+        try:
+            choice = self.hash_scheme()
+        except PetBrowserError as exc:
+            warning = f"the store could not be read ({exc.message}); showing pb1"
+            return LocalHashes(classes, "pb1", "the store could not be read", warning)
+        if choice.labchain_store:
+            return LocalHashes(classes, choice.scheme, f"a store LabChain also writes: {choice.labchain_store}")
+        return LocalHashes(classes, choice.scheme, "a store only petbrowser writes")
+
     def check_status(
-        self, modules: Sequence[str] | None = None, classes: Sequence[ClassInfo] | None = None
+        self,
+        modules: Sequence[str] | None = None,
+        classes: Sequence[ClassInfo] | None = None,
+        hash_scheme: str | None = None,
     ) -> list[StatusEntry]:
         from petbrowser.core import snapshots
 
-        return snapshots.check_status(self.store, self._require_project(), modules, classes)
+        return snapshots.check_status(
+            self.store, self._require_project(), modules, classes, hash_scheme=hash_scheme
+        )
 
     def local_status(self, classes: Sequence[ClassInfo] | None = None) -> LocalStatus:
         """Statuses plus the files they were computed from, in one scan (one child process)."""
@@ -330,11 +482,18 @@ class PetClassManager:
         return snapshots.persist_class(self.store, self._require_project(), class_name, modules)
 
     def push(
-        self, names: Sequence[str] | None = None, modules: Sequence[str] | None = None, all_: bool = False
-    ) -> list[Any]:
+        self,
+        names: Sequence[str] | None = None,
+        modules: Sequence[str] | None = None,
+        all_: bool = False,
+        hash_scheme: str | None = None,
+    ) -> PushResults:
+        """One result per class, plus ``warnings`` said once (e.g. pb1 into LabChain's store)."""
         from petbrowser.core import snapshots
 
-        return snapshots.push(self.store, self._require_project(), names, modules, all_=all_)
+        return snapshots.push(
+            self.store, self._require_project(), names, modules, all_=all_, hash_scheme=hash_scheme
+        )
 
     def pull(
         self,
@@ -357,7 +516,7 @@ class PetClassManager:
             allow_unsafe=allow_unsafe,
         )
 
-    def recover_class(self, class_name: str, code_hash: str) -> Any:
+    def recover_class(self, class_name: str, code_hash: str) -> PullResult:
         return self.pull(class_name, code_hash)
 
     # -------------------------------------------------- inspection, diff
@@ -367,11 +526,14 @@ class PetClassManager:
 
         return inspection.inspect_version(self.store, class_name, self.resolve(class_name, ref))
 
-    def diff(self, class_name: str, a: str, b: str | None = None) -> ClassDiff:
-        """Structural diff between two refs (hash, prefix, ``latest``, ``local``)."""
+    def diff(
+        self, class_name: str, a: str, b: str | None = None, *, modules: Sequence[str] | None = None
+    ) -> ClassDiff:
+        """Structural diff between two refs (hash, prefix, ``latest``, ``local``); ``b``
+        defaults to ``local`` when there are local classes, else ``latest``."""
         from petbrowser.core import inspection
 
-        return inspection.diff_refs(self, class_name, a, b)
+        return inspection.diff_refs(self, class_name, a, b, modules=modules)
 
     def compare(self, class_name: str, a: str, b: str) -> DiffResult:
         """Two refs compared (``a`` the old side) with the rows a side-by-side view paints."""
@@ -381,9 +543,9 @@ class PetClassManager:
 
     @staticmethod
     def compare_describes(
-        a: dict[str, Any], b: dict[str, Any], a_label: str = "A", b_label: str = "B"
+        a: ClassDescription, b: ClassDescription, a_label: str = "A", b_label: str = "B"
     ) -> DiffResult:
-        """Two describe dicts compared, as :meth:`compare` does for stored versions."""
+        """Two descriptions compared, as :meth:`compare` does for stored versions."""
         from petbrowser.core.compare import compare_describes
 
         return compare_describes(a, b, a_label, b_label)
@@ -398,12 +560,11 @@ class PetClassManager:
     def check_pickles(
         self,
         versions: Sequence[tuple[str, str]],
-        on_flags: Callable[[tuple[str, str, bool, bool]], None] | None = None,
-    ) -> list[tuple[str, str, bool, bool]]:
-        """Walk the pickles of ``(class, hash)`` statically: ``(class, hash, unsafe, by_reference)``.
-
-        A version that cannot be read is skipped (its own inspection reports why).
-        """
+        on_flags: Callable[[VersionFlags], None] | None = None,
+    ) -> list[VersionFlags]:
+        """Walk the pickles of ``(class, hash)`` statically, for the tree's badges and
+        Python column.  A version that cannot be read is skipped (its own inspection
+        reports why)."""
         from petbrowser.core.errors import PetBrowserError
 
         out = []
@@ -412,7 +573,9 @@ class PetClassManager:
                 result = self.inspect(name, h)
             except PetBrowserError:
                 continue
-            flags = (name, h, bool(result.unsafe), bool(result.by_reference))
+            flags = VersionFlags(
+                name, h, bool(result.unsafe), result.by_reference, result.describe.python_version
+            )
             out.append(flags)
             if on_flags is not None:
                 on_flags(flags)

@@ -1,11 +1,14 @@
 """Reading and writing ``latest.json``, in both encodings found in the wild.
 
-petbrowser writes JSON.  LabChain 1.2.11 pickles everything it uploads, so its
-``latest.json`` is a *pickled dict*.  Such a pointer is read without running
-anything: the unpickler refuses every global, so the only things it can build
-are the plain containers and strings a pointer is made of.  When a pointer
-moves, it keeps the encoding the class already uses, so LabChain can still
-read it.
+LabChain 1.2.11 reads every pointer with plain ``pickle.load``, so every
+pointer petbrowser writes is a *pickled plain dict of strings*:
+``{"hash", "class_name"}`` plus petbrowser's optional ``updated_at``,
+``updated_by``, ``previous`` and ``action`` (LabChain only reads ``hash``).
+Pickled pointers are read without running anything: the unpickler refuses
+every global, so the only things it can build are the plain containers and
+strings a pointer is made of.  petbrowser 0.1.0 wrote JSON pointers; they are
+still read (LabChain cannot read them: ``verify`` warns, ``repair`` rewrites
+them, and any move writes the pickled form).
 """
 
 from __future__ import annotations
@@ -20,13 +23,22 @@ from petbrowser.core.errors import CorruptPointerError
 from petbrowser.core.models import Pointer
 from petbrowser.core.names import is_hash
 
-__all__ = ["ENCODINGS", "encode_pointer", "parse_pointer", "sniff_encoding"]
+__all__ = [
+    "ENCODINGS",
+    "WRITE_ENCODING",
+    "encode_pointer",
+    "parse_pointer",
+    "sniff_encoding",
+    "written_by_petbrowser",
+]
 
 ENCODINGS = ("json", "pickle")
 #: A pointer is a few hundred bytes; anything far bigger is not one (and is not unpickled).
 MAX_POINTER_BYTES = 64 * 1024
 #: LabChain reads the pickled dict with plain ``pickle``; protocol 4 works on every Python 3.8+.
 PICKLE_PROTOCOL = 4
+#: What every pointer petbrowser writes is encoded as: what LabChain can read.
+WRITE_ENCODING = "pickle"
 _KNOWN = ("hash", "class_name", "updated_at", "updated_by", "previous")
 
 
@@ -121,29 +133,35 @@ def parse_pointer(data: bytes, class_name: str) -> Pointer:
     )
 
 
+def written_by_petbrowser(pointer: Pointer) -> bool:
+    """True for a pointer petbrowser wrote: it records when and by whom it moved.
+
+    LabChain's own pointers are the bare ``{"hash", "class_name"}`` dict, so a
+    pickled pointer without ``updated_at``/``updated_by`` tells that LabChain
+    (also) writes this store.
+    """
+    return pointer.encoding == "json" or bool(pointer.updated_at and pointer.updated_by)
+
+
 def encode_pointer(pointer: Pointer, encoding: str | None = None) -> bytes:
     """The bytes of ``latest.json`` for ``pointer``, in ``encoding`` (default: its own).
 
-    JSON carries ``updated_at``/``updated_by``/``previous``; the pickle form is
-    the plain ``{"hash", "class_name"}`` dict LabChain writes (plus any extra
-    text fields it already had), pickled with protocol 4.
+    Both forms carry the same fields: ``hash``, ``class_name``, then
+    ``updated_at``/``updated_by``/``previous``/``action`` when set, then any
+    extra text fields the pointer already had.  The pickle form is a plain
+    dict of strings (no ``None``: LabChain expects text), protocol 4, which
+    plain ``pickle.loads`` reads on every Python 3.8+.  JSON is only kept for
+    reading 0.1.0 stores and for tests that build one.
     """
     encoding = encoding or pointer.encoding
+    doc: dict[str, Any] = {"hash": pointer.hash, "class_name": pointer.class_name}
+    for k in ("updated_at", "updated_by", "previous"):
+        if getattr(pointer, k) is not None:
+            doc[k] = getattr(pointer, k)
+    doc.update({k: v for k, v in pointer.extra.items() if k not in doc})
     if encoding == "json":
-        doc: dict[str, Any] = {"hash": pointer.hash, "class_name": pointer.class_name}
-        for k in ("updated_at", "updated_by", "previous"):
-            if getattr(pointer, k) is not None:
-                doc[k] = getattr(pointer, k)
-        doc.update({k: v for k, v in pointer.extra.items() if k not in doc})
         return (json.dumps(doc, indent=2) + "\n").encode("utf-8")
     if encoding == "pickle":
-        plain: dict[str, Any] = {"hash": pointer.hash, "class_name": pointer.class_name}
-        plain.update(
-            {
-                k: v
-                for k, v in pointer.extra.items()
-                if k not in plain and (v is None or isinstance(v, str))
-            }
-        )
+        plain = {k: v for k, v in doc.items() if isinstance(v, str)}
         return pickle.dumps(plain, protocol=PICKLE_PROTOCOL)
     raise ValueError(f"unknown pointer encoding {encoding!r}")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from petbrowser.core.errors import ConfigError
+from petbrowser.core.storage import DEFAULT_STORAGE_TIMEOUT, timeout_from_env
 
 __all__ = ["Project", "HASH_SCHEMES", "DEFAULT_TIMEOUT"]
 
@@ -118,6 +119,10 @@ class Project:
     python: str = sys.executable
     hash_scheme: str = "pb1"
     timeout: float = DEFAULT_TIMEOUT
+    #: one store operation, retries included (``storage_timeout``; ``timeout`` is the child's)
+    storage_timeout: float = DEFAULT_STORAGE_TIMEOUT
+    #: False when nobody chose ``hash_scheme``: a push then picks it per store.
+    hash_scheme_set: bool = False
     config_file: Path | None = None
 
     @classmethod
@@ -130,6 +135,7 @@ class Project:
         python: str | None = None,
         hash_scheme: str | None = None,
         timeout: float | None = None,
+        storage_timeout: float | None = None,
     ) -> Project:
         """Read the project's settings; flags override the environment, which overrides the file."""
         root = Path(path).expanduser() if path is not None else Path.cwd()
@@ -182,10 +188,18 @@ class Project:
                 f"unknown hash scheme {scheme!r} (choose {' or '.join(HASH_SCHEMES)})"
             )
 
+        # timeouts: the --timeout flag, then PETBROWSER_TIMEOUT, set both the child's
+        # ('timeout' in the file) and the store's ('storage_timeout')
+        env_timeout = timeout_from_env()
+        if storage_timeout is None:
+            storage_timeout = timeout if timeout is not None else env_timeout
         if timeout is None:
-            timeout = settings.get("timeout", DEFAULT_TIMEOUT)
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise ConfigError(f"{origin}: 'timeout' must be a positive number of seconds")
+            timeout = env_timeout if env_timeout is not None else settings.get("timeout", DEFAULT_TIMEOUT)
+        if storage_timeout is None:
+            storage_timeout = settings.get("storage_timeout", DEFAULT_STORAGE_TIMEOUT)
+        for key, value in (("timeout", timeout), ("storage_timeout", storage_timeout)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1e9:
+                raise ConfigError(f"{origin}: '{key}' must be a positive number of seconds")
 
         return cls(
             root=root,
@@ -195,7 +209,9 @@ class Project:
             python=interpreter,
             hash_scheme=scheme,
             timeout=float(timeout),
+            storage_timeout=float(storage_timeout),
             config_file=config_file,
+            hash_scheme_set=bool(hash_scheme or settings.get("hash_scheme")),
         )
 
     def find_local_stores(self) -> list[Path]:

@@ -118,30 +118,20 @@ def plan_restore(
 
 
 def _read_pointers(store: Any, names: list[str]) -> dict[str, Pointer | PetBrowserError | None]:
-    out: dict[str, Pointer | PetBrowserError | None] = {}
-
-    def on_done(name: str, result: Any, error: PetBrowserError | None) -> None:
-        out[name] = error if error is not None else result
-
-    store._run([(n, lambda n=n: store.read_pointer(n)) for n in names], on_done)
-    return out
+    return store.gather((n, lambda n=n: store.read_pointer(n)) for n in names)
 
 
 def _with_changes(store: Any, steps: list[RestoreStep]) -> list[RestoreStep]:
     """Each moving step with what it changes, described concurrently."""
-    moving = [s for s in steps if s.moves]
-    changes: dict[str, CodeChanges] = {}
-
-    def on_done(name: str, result: Any, error: PetBrowserError | None) -> None:
-        changes[name] = result if error is None else CodeChanges(note=error.message)
-
-    store._run(
-        [
-            (s.class_name, lambda s=s: code_changes(store, s.class_name, s.now, s.then))
-            for s in moving
-        ],
-        on_done,
+    found = store.gather(
+        (s.class_name, lambda s=s: code_changes(store, s.class_name, s.now, s.then))
+        for s in steps
+        if s.moves
     )
+    changes = {
+        name: CodeChanges(note=c.message) if isinstance(c, PetBrowserError) else c
+        for name, c in found.items()
+    }
     return [
         RestoreStep(s.class_name, s.now, s.then, changes.get(s.class_name)) if s.moves else s
         for s in steps

@@ -6,8 +6,8 @@ yields.  It never imports a module and never calls anything from the pickle:
 a global is an inert :class:`Global` record that only remembers its name;
 cloudpickle's reconstruction functions are mapped to safe re-implementations
 that build inert records (a class skeleton becomes a :class:`ClassRecord`, not
-a class); the one real object it builds is a ``types.CodeType`` (inert data,
-never executed) so methods can be disassembled.
+a class); a code object is kept as its constructor's arguments
+(:class:`bytecode.StaticCode`), never built, and read by ``core/bytecode``.
 
 The verdict is **default-deny** (issue 13): a pickle is clean only when every
 construct in it is one cloudpickle itself writes for a plain class, and none
@@ -33,23 +33,22 @@ Every finding is a line in :attr:`PickleReport.unsafe` naming what was found.
 Why not fickling: it flags every cloudpickle class (``_make_skeleton_class``,
 ``_make_function`` ...) as "likely overtly malicious" and rebuilds no code
 objects, so it can neither tell a LabChain class from an exploit nor show its
-methods.  xdis is used, when installed, only to disassemble code objects of a
-*different* Python minor version.
+methods.  ``core/bytecode`` tells the Python version (3.8-3.13) from the bytecode
+and disassembles it with that version's instruction set, in pure Python.
 """
 
 from __future__ import annotations
 
 import _compat_pickle
-import dis
 import pickletools
 import re
-import sys
-import types
 from dataclasses import dataclass, field
 from typing import Any
 
+from petbrowser.core import bytecode
 from petbrowser.core.agent import disasm
 from petbrowser.core.agent.hashing import stable_repr
+from petbrowser.core.models import ClassDescription, MethodInfo
 
 __all__ = [
     "PickleReport",
@@ -339,19 +338,6 @@ class BuiltinTypeRecord(_Record):
         return f"types.{self.name}"
 
 
-class RawCode(_Record):
-    """A code object of another Python version: its constructor arguments, unbuilt."""
-
-    def __init__(self, args: tuple[Any, ...]) -> None:
-        self.args = args
-        self.co_name = next(
-            (a for a in args[9:13] if isinstance(a, str) and not a.endswith(".py")), "?"
-        )
-
-    def __repr__(self) -> str:
-        return f"<code {self.co_name}>"
-
-
 class CellRecord(_Record):
     def __init__(self, value: Any = None, empty: bool = True) -> None:
         self.value = value
@@ -421,7 +407,8 @@ class PickleReport:
     by_reference: bool = False
     globals: list[str] = field(default_factory=list)
     unsafe: list[str] = field(default_factory=list)
-    describe: dict[str, Any] = field(default_factory=dict)
+    #: the class as the walk found it (None: the pickle holds no class, or could not be read)
+    describe: ClassDescription | None = None
     python_version: str | None = None
     truncated: bool = False
     error: str | None = None
@@ -452,7 +439,8 @@ class PickleReport:
 
     @classmethod
     def from_json(cls, doc: dict[str, Any], describe: dict[str, Any]) -> PickleReport:
-        """The report a scan worker sent back (``to_json`` plus ``describe``)."""
+        """The report a scan worker sent back (``to_json`` plus the describe dict):
+        the one place a walked description is turned back into its type."""
         return cls(
             class_name=doc.get("class_name"),
             module=doc.get("module"),
@@ -461,7 +449,7 @@ class PickleReport:
             by_reference=bool(doc.get("by_reference")),
             globals=list(doc.get("globals") or []),
             unsafe=[str(u) for u in doc.get("unsafe") or []],
-            describe=describe if isinstance(describe, dict) else {},
+            describe=ClassDescription.from_json(describe) if isinstance(describe, dict) and describe else None,
             python_version=doc.get("python_version"),
             truncated=bool(doc.get("truncated")),
             error=doc.get("error"),
@@ -742,7 +730,7 @@ class _Machine:
         if (
             t.name == "FunctionType"
             and len(args) >= 2
-            and isinstance(args[0], (types.CodeType, RawCode))
+            and isinstance(args[0], bytecode.StaticCode)
             and isinstance(args[1], dict)
         ):
             return FunctionRecord(*(list(args) + [None] * 5)[:5])
@@ -750,12 +738,21 @@ class _Machine:
         return CallRecord(f"types.{t.name}", args)
 
     def _code(self, args: tuple[Any, ...]) -> Any:
+        """A code object as data: never ``types.CodeType(*args)``, never this ``dis``."""
         self.code_arities.add(len(args))
-        try:
-            code = types.CodeType(*args)
-        except (TypeError, ValueError):
-            return RawCode(args)
-        return code
+
+        def plain(value: Any) -> Any:  # a complex constant arrives as a (recorded) call
+            if (
+                isinstance(value, CallRecord)
+                and value.func in ("builtins.complex", "builtins.complex.__new__")
+                and isinstance(value.args, tuple)
+                and 1 <= len(value.args) <= 2
+                and all(type(a) in (int, float) for a in value.args)
+            ):
+                return complex(*value.args)
+            return value
+
+        return bytecode.StaticCode(args, plain)
 
     def _cloudpickle(self, name: str, args: tuple[Any, ...]) -> Any:
         if name == "_builtin_type":
@@ -771,7 +768,7 @@ class _Machine:
         if name == "_make_function":
             code, glob, fname, argdefs, closure = (list(args) + [None] * 5)[:5]
             if not (
-                isinstance(code, (types.CodeType, RawCode))
+                isinstance(code, bytecode.StaticCode)
                 and isinstance(glob, dict)
                 and (fname is None or isinstance(fname, str))
                 and (argdefs is None or isinstance(argdefs, tuple))
@@ -1452,37 +1449,15 @@ def _setitems(target: Any, items: list[Any]) -> None:
 
 # ------------------------------------------------------------- the describe
 def _version_guess(m: _Machine, codes: list[Any]) -> str | None:
-    """The Python minor that made the pickle, from its code objects; None if none."""
-    if not m.code_arities:
+    """The Python minor version(s) the pickle's bytecode fits ("3.11", "3.8 or 3.9"); None if none."""
+    statics = [c for c in codes if isinstance(c, bytecode.StaticCode)]
+    if not statics:
         return None
-    running = disasm.python_tag()
-    if any(isinstance(c, RawCode) for c in codes) or m.code_arities != {_ARITY}:
-        arities = sorted(m.code_arities)
-        if arities == [16]:
-            return "3.8-3.10"
-        if arities == [18]:
-            return "3.11+"
-        return "unknown"
-    foreign = f"3.11+ (not {running})" if _ARITY == 18 else f"3.8-3.10 (not {running})"
-    for code in codes:
-        try:
-            if any(i.opname.startswith("<") for i in dis.get_instructions(code)):
-                return foreign
-        except Exception:  # bytecode this dis cannot walk: another minor version
-            return foreign
-    return running
-
-
-#: Arguments cloudpickle gives ``types.CodeType`` on the running Python.
-_ARITY = 18 if sys.version_info >= (3, 11) else 16
+    return bytecode.detect(statics).text
 
 
 def _walk_codes(code: Any) -> list[Any]:
-    out = [code]
-    for c in getattr(code, "co_consts", ()):
-        if isinstance(c, types.CodeType):
-            out.extend(_walk_codes(c))
-    return out
+    return [c for _, c in bytecode.walk_codes(code)]
 
 
 def _unwrap(fn: Any) -> Any:
@@ -1497,101 +1472,42 @@ def _unwrap(fn: Any) -> Any:
     return fn
 
 
-def _signature(fn: FunctionRecord) -> str | None:
-    """The signature, from an inert ``FunctionType`` that is never called."""
-    code = fn.code
-    if not isinstance(code, types.CodeType):
-        return None
-    try:
-        closure = tuple(types.CellType() for _ in code.co_freevars) or None
-        f = types.FunctionType(code, {}, fn.name, None, closure)
-        defaults = fn.slots.get("__defaults__", fn.defaults)
-        if isinstance(defaults, tuple):
-            f.__defaults__ = defaults
-        kwdefaults = fn.slots.get("__kwdefaults__")
-        if isinstance(kwdefaults, dict):
-            f.__kwdefaults__ = kwdefaults
-        annotations = fn.slots.get("__annotations__")
-        if isinstance(annotations, dict):
-            f.__annotations__ = annotations
-        return disasm.signature_text(f)
-    except Exception:  # odd defaults or annotations from the pickle: no signature
-        return None
-
-
-def _foreign_disassembly(code: Any, version: str | None) -> str:
-    """Bytecode of another Python: via xdis when it is installed, else a clear note."""
-    text = _xdis(code) if isinstance(code, RawCode) else None
-    if text is not None:
-        return text
-    return (
-        f"bytecode from Python {version or 'another version'} cannot be disassembled here "
-        f"(running {disasm.python_tag()})"
-    )
-
-
-def _xdis(code: RawCode) -> str | None:
-    """3.8-3.10 code (16 constructor arguments) through xdis; None when it cannot."""
-    if len(code.args) != 16:
-        return None
-    try:
-        from xdis.bytecode import Bytecode  # optional: not a dependency
-        from xdis.op_imports import get_opcode_module
-        from xdis.version_info import PythonImplementation
-    except ImportError:
-        return None
-    a = code.args
-    try:
-        opc = get_opcode_module((3, 10), PythonImplementation.CPython)
-        fake = types.SimpleNamespace(
-            co_code=a[6], co_consts=a[7], co_names=a[8], co_varnames=a[9],
-            co_filename="", co_name=a[11], co_firstlineno=0, co_lnotab=b"",
-            co_linetable=b"", co_freevars=a[14], co_cellvars=a[15], co_argcount=a[0],
-            co_posonlyargcount=a[1], co_kwonlyargcount=a[2], co_nlocals=a[3], co_flags=a[5],
-        )  # fmt: skip
-        lines = []
-        for ins in Bytecode(fake, opc):
-            arg = ins.argrepr or ""
-            if isinstance(ins.argval, (types.CodeType, RawCode)) or "code object" in arg:
-                arg = "<code>"
-            lines.append(f"  {ins.opname} {arg}".rstrip())
-        return "(read with the 3.10 opcode table, via xdis)\n" + "\n".join(lines)
-    except Exception:  # xdis on odd input: fall back to the note
-        return None
-
-
 def _entries(
     key: str, kind: str, fn: Any, version_ok: bool, version: str | None
 ) -> dict[str, dict[str, Any]]:
+    """Method-table entries read with the instruction set of ``version`` (whatever runs here)."""
     fn = _unwrap(fn)
     if not isinstance(fn, FunctionRecord):
         return {key: {"kind": kind, "signature": None, "disassembly": "<not a function>"}}
-    if isinstance(fn.code, types.CodeType) and version_ok:
-        try:
-            return disasm.code_entries(key, kind, _signature(fn), fn.code)
-        except Exception as exc:  # bytecode crafted to trip dis: say so, keep going
-            note = f"<malformed bytecode: {type(exc).__name__}>"
-            return {key: {"kind": kind, "signature": None, "disassembly": note}}
-    return {
-        key: {
-            "kind": kind,
-            "signature": None,
-            "disassembly": _foreign_disassembly(fn.code, version),
-        }
-    }
+    signature = bytecode.signature_text(
+        fn.code,
+        defaults=fn.slots.get("__defaults__", fn.defaults),
+        kwdefaults=fn.slots.get("__kwdefaults__"),
+        annotations=fn.slots.get("__annotations__"),
+    )
+    return bytecode.code_entries(key, kind, signature, fn.code, bytecode.parse_versions(version))
 
 
 def _code_size(codes: list[Any]) -> int:
     total = 0
     for c in codes:
-        raw = c.co_code if isinstance(c, types.CodeType) else (
-            c.args[6] if isinstance(c, RawCode) and len(c.args) > 6 else b""
-        )
+        raw = c.code if isinstance(c, bytecode.StaticCode) else b""
         total += len(raw) if isinstance(raw, (bytes, bytearray)) else 0
     return total
 
 
-def _describe_class(rec: ClassRecord, m: _Machine, report: PickleReport) -> dict[str, Any]:
+def _identity(report: PickleReport, **found: Any) -> ClassDescription:
+    """The class the report names, with what the walk ``found`` (methods, attributes...)."""
+    return ClassDescription(
+        class_name=report.class_name,
+        module=report.module,
+        qualname=report.qualname,
+        bases=tuple(report.bases),
+        **found,
+    )
+
+
+def _describe_class(rec: ClassRecord, m: _Machine, report: PickleReport) -> ClassDescription:
     codes: list[Any] = []
     for value in rec.dict.values():
         funcs = value.funcs if isinstance(value, DescriptorRecord) else (value,)
@@ -1636,17 +1552,13 @@ def _describe_class(rec: ClassRecord, m: _Machine, report: PickleReport) -> dict
             attributes[name] = _value_repr(value)
     report.python_version = version
     deps = sorted(g for g in m.globals if not g.startswith(("cloudpickle", "builtins.")))
-    return {
-        "class_name": report.class_name,
-        "module": report.module,
-        "qualname": report.qualname,
-        "bases": list(report.bases),
-        "python_version": version,
-        "source": None,
-        "methods": methods,
-        "attributes": attributes,
-        "globals": deps,
-    }
+    return _identity(
+        report,
+        python_version=version,
+        methods={k: MethodInfo.from_json(v) for k, v in methods.items()},
+        attributes=attributes,
+        globals=tuple(deps),
+    )
 
 
 def _value_repr(value: Any) -> str:
@@ -1707,18 +1619,7 @@ def scan_pickle(data: bytes) -> PickleReport:
         report.module = result.module
         report.qualname = result.name
         report.class_name = result.name.rsplit(".", 1)[-1]
-        report.describe = {
-            "class_name": report.class_name,
-            "module": report.module,
-            "qualname": report.qualname,
-            "bases": [],
-            "python_version": None,
-            "source": None,
-            "methods": {},
-            "attributes": {},
-            "globals": [result.full],
-            "by_reference": True,
-        }
+        report.describe = _identity(report, globals=(result.full,), by_reference=True)
     elif isinstance(result, ClassRecord):
         report.class_name = result.name
         module = result.dict.get("__module__")
@@ -1730,17 +1631,7 @@ def scan_pickle(data: bytes) -> PickleReport:
             report.describe = _describe_class(result, m, report)
         except Exception as exc:  # malformed code objects and the like: report, never raise
             report.error = f"could not describe the class: {type(exc).__name__}: {exc}"[:300]
-            report.describe = {
-                "class_name": report.class_name,
-                "module": report.module,
-                "qualname": report.qualname,
-                "bases": list(report.bases),
-                "python_version": None,
-                "source": None,
-                "methods": {},
-                "attributes": {},
-                "globals": [],
-            }
+            report.describe = _identity(report, globals=())
     elif report.error is None and m.done:
         report.error = f"the pickle does not hold a class (it holds {_value_repr(result)[:200]})"
     report.unsafe = list(m.unsafe)

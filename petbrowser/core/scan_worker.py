@@ -220,7 +220,8 @@ def _serve() -> None:
         data = stdin.read(size)
         try:
             report = scan_pickle(data)
-            doc = {"report": report.to_json(), "describe": report.describe}
+            described = report.describe.to_json() if report.describe is not None else {}
+            doc = {"report": report.to_json(), "describe": described}
             line = json.dumps(doc, default=str)
         except MemoryError:
             line = json.dumps({"report": _failed("it needs more memory than allowed").to_json()})

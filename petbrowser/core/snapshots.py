@@ -15,8 +15,8 @@ import os
 import socket
 import sys
 import tempfile
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -28,17 +28,34 @@ from petbrowser.core.errors import (
     ConflictError,
     IntegrityError,
     NotFoundError,
+    PetBrowserError,
     ProjectError,
     StoreNotFoundError,
     UnsafePickleError,
     UsageError,
 )
-from petbrowser.core.models import ClassInfo, StatusEntry, VersionInfo
+from petbrowser.core.models import (
+    ClassDescription,
+    ClassInfo,
+    LocalClass,
+    PullResult,
+    PushResult,
+    PushResults,
+    SchemeChoice,
+    StatusEntry,
+    VersionInfo,
+    short_hash,
+)
+from petbrowser.core.pointer import written_by_petbrowser
+from petbrowser.core.times import parse_utc
 
 __all__ = [
     "LocalClass",
     "PushResult",
+    "PushResults",
     "PullResult",
+    "SchemeChoice",
+    "choose_scheme",
     "scan",
     "get_class_hash",
     "check_status",
@@ -49,73 +66,6 @@ __all__ = [
 ]
 
 META_FORMAT = 1
-
-
-@dataclass(frozen=True)
-class LocalClass:
-    """A class defined in one of the project's modules, hashed by the child."""
-
-    name: str
-    module: str
-    qualname: str
-    file: str | None
-    hash: str  # under the project's hash scheme
-    hashes: dict[str, str]
-    describe: dict[str, Any]
-    spec: str | None = None  # the module as configured (a name or a .py path)
-    # a .py script's class hashed as LabChain's `python script.py` defines it (module __main__)
-    main_hashes: dict[str, str] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "module": self.module,
-            "hash": self.hashes.get("pb1"),
-            "labchain_hash": self.hashes.get("labchain"),
-            "qualname": self.qualname,
-            "file": self.file,
-        }
-
-
-@dataclass(frozen=True)
-class PushResult:
-    """What a push did for one class.
-
-    ``status``: ``pushed`` (new version, latest moved), ``moved`` (version
-    already stored, latest moved to it), ``unchanged`` (already latest),
-    ``repaired`` (latest already named it but the object was missing).
-    """
-
-    name: str
-    hash: str
-    created: bool
-    moved: bool
-    from_hash: str | None
-    status: str
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class PullResult:
-    """A version checked and rebuilt in a child process."""
-
-    name: str
-    hash: str
-    methods: dict[str, str | None]
-    restored_path: Path | None
-    verified: bool  # the .pkl digest matched its metadata
-    hash_matches: bool | None = None  # the rebuilt class hashes to the version's hash
-    warnings: list[str] = field(default_factory=list)
-    clean: bool = True  # the default-deny static scan found nothing
-    sandbox: str | None = None  # what the rebuild ran in ("bubblewrap"), None: no sandbox
-    wrapped: bool = False  # LabChain's persist_class form, unwrapped before rebuilding
-
-    def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["restored_path"] = str(self.restored_path) if self.restored_path else None
-        return d
 
 
 # --------------------------------------------------------------------- helpers
@@ -188,6 +138,51 @@ def _matches(local: LocalClass, v: VersionInfo) -> bool:
     return False
 
 
+def listing_evidence(listing: Sequence[ClassInfo]) -> str | None:
+    """Why a listed store looks written by LabChain too (as ``Store.labchain_evidence``)."""
+    for info in listing:
+        bare = next((v for v in info.versions if not v.has_meta), None)
+        if bare is not None:
+            return f"version {short_hash(bare.hash)} of {info.name} has no petbrowser metadata"
+    for info in listing:
+        if info.pointer is not None and not written_by_petbrowser(info.pointer):
+            return f"latest.json of {info.name} was written by LabChain"
+    return None
+
+
+def choose_scheme(
+    store: Any,
+    project: Any,
+    explicit: str | None = None,
+    listing: Sequence[ClassInfo] | None = None,
+) -> SchemeChoice:
+    """The scheme that names new versions (DESIGN.md, "hash schemes").
+
+    ``explicit`` (``--hash-scheme``), else the project's ``hash_scheme`` when
+    set, else ``labchain`` for a store LabChain also writes (so LabChain's own
+    ``check_status`` agrees after a push), else ``pb1``.  ``listing`` (a
+    listing with pointers the caller already has) saves reading the store.
+    """
+    if explicit is not None:
+        _check_scheme(explicit)
+        scheme: str | None = explicit
+    elif getattr(project, "hash_scheme_set", False):
+        scheme = project.hash_scheme
+    else:
+        scheme = None
+    if scheme == "labchain":
+        return SchemeChoice("labchain", explicit=True)
+    evidence = listing_evidence(listing) if listing is not None else store.labchain_evidence()
+    if scheme is None:
+        return SchemeChoice("labchain" if evidence else "pb1", explicit=False, labchain_store=evidence)
+    return SchemeChoice(scheme, explicit=True, labchain_store=evidence)
+
+
+def _check_scheme(scheme: str) -> None:
+    if scheme not in ("pb1", "labchain"):
+        raise UsageError(f"unknown hash scheme {scheme!r} (choose pb1 or labchain)")
+
+
 # ------------------------------------------------------------------------ scan
 def scan(project: Any, modules: Sequence[str] | None = None) -> list[LocalClass]:
     """Every class defined in the module(s), hashed in the project's interpreter
@@ -209,7 +204,7 @@ def scan(project: Any, modules: Sequence[str] | None = None) -> list[LocalClass]
             file=c.get("file"),
             hash=c["hashes"][scheme],
             hashes=dict(c["hashes"]),
-            describe=c.get("describe") or {},
+            describe=ClassDescription.from_json(c.get("describe") or {}),
             spec=c.get("spec"),
             main_hashes=dict(c.get("main_hashes") or {}),
         )
@@ -231,7 +226,12 @@ def get_class_hash(project: Any, name: str, modules: Sequence[str] | None = None
 
 
 # ---------------------------------------------------------------------- status
-def _status_of(local: LocalClass, info: ClassInfo | None, default_scheme: str) -> StatusEntry:
+def _status_of(
+    local: LocalClass,
+    info: ClassInfo | None,
+    default_scheme: str,
+    pushed_at: Callable[[VersionInfo], datetime | None] | None = None,
+) -> StatusEntry:
     if info is None or (not info.versions and info.latest is None):
         return StatusEntry(
             name=local.name,
@@ -253,7 +253,8 @@ def _status_of(local: LocalClass, info: ClassInfo | None, default_scheme: str) -
     else:
         match = next((v for v in info.versions if _matches(local, v)), None)
         if match is not None:
-            status, local_hash = "behind", match.hash
+            status = "ahead" if _pushed_after(match, latest_v, pushed_at) else "behind"
+            local_hash = match.hash
             scheme = _scheme_of(local, match) or scheme
         else:
             status, local_hash = "out_of_sync", local.hashes.get(scheme, local.hash)
@@ -267,17 +268,54 @@ def _status_of(local: LocalClass, info: ClassInfo | None, default_scheme: str) -
     )
 
 
+def _pushed_after(
+    v: VersionInfo,
+    latest: VersionInfo | None,
+    pushed_at: Callable[[VersionInfo], datetime | None] | None = None,
+) -> bool:
+    """True when ``v`` was pushed after ``latest`` (typical after a rollback: ``ahead``)."""
+    if latest is None:
+        return False
+    when = pushed_at or (lambda x: parse_utc(x.pushed_at))
+    at, latest_at = when(v), when(latest)
+    return at is not None and latest_at is not None and at > latest_at
+
+
+def _sidecar_time(store: Any) -> Callable[[VersionInfo], datetime | None]:
+    """When a version was pushed, to the millisecond: its sidecar's ``pushed_at``.
+
+    A listing without sidecars only knows object times, to the second on S3
+    (and as listed on disk), so two pushes within one second would tie; the
+    sidecar is read only for the two versions an ahead/behind answer compares.
+    """
+
+    def when(v: VersionInfo) -> datetime | None:
+        meta = v.meta
+        if meta is None and v.has_meta:
+            try:
+                meta = store.read_meta(v.class_name, v.hash)
+            except PetBrowserError:
+                meta = None
+        at = parse_utc(str((meta or {}).get("pushed_at") or "")) if meta else None
+        return at or parse_utc(v.pushed_at)
+
+    return when
+
+
 def check_status(
     store: Any,
     project: Any,
     modules: Sequence[str] | None = None,
     classes: Sequence[ClassInfo] | None = None,
     scanned: Sequence[LocalClass] | None = None,
+    hash_scheme: str | None = None,
 ) -> list[StatusEntry]:
     """Every local class against the store, plus the store's classes not found locally.
 
     Each class is compared under the scheme its stored versions used, so a
-    LabChain-written store (no metadata) is judged with LabChain's hash.
+    LabChain-written store (no metadata) is judged with LabChain's hash;
+    ``hash_scheme`` (else :func:`choose_scheme`) names the local hash of a
+    class the store does not hold yet.
     ``classes`` lets a caller that already listed the store skip the listing.
     """
     local = list(scanned) if scanned is not None else scan(project, modules)  # scanned: no 2nd child
@@ -285,14 +323,15 @@ def check_status(
     # version with one is still known as such from the listing).
     listing = list(classes) if classes is not None else store.list_classes(with_meta=False)
     by_name = {c.name: c for c in listing}
-    scheme = getattr(project, "hash_scheme", "pb1")
+    # An untracked class shows the hash a push would name it by.
+    scheme = choose_scheme(store, project, hash_scheme, listing=listing).scheme
     entries = []
     seen = set()
     for lc in local:
         if lc.name in seen:
             continue
         seen.add(lc.name)
-        entries.append(_status_of(lc, by_name.get(lc.name), scheme))
+        entries.append(_status_of(lc, by_name.get(lc.name), scheme, _sidecar_time(store)))
     for info in listing:
         if info.name not in seen:
             entries.append(
@@ -351,7 +390,7 @@ def _version_exists(store: Any, name: str, h: str) -> bool:
 
 
 def _store_one(
-    store: Any, project: Any, name: str, h: str, item: dict[str, Any] | None, *, move: bool
+    store: Any, name: str, h: str, item: dict[str, Any] | None, *, move: bool, scheme: str
 ) -> PushResult:
     """Write the dumped version (if any), then move ``latest`` by compare-and-swap."""
     try:
@@ -360,7 +399,6 @@ def _store_one(
         pointer = None  # a new store: this push creates it
     created = False
     if item is not None:
-        scheme = getattr(project, "hash_scheme", "pb1")
         pkl = base64.b64decode(item["pkl"])
         try:
             created = bool(
@@ -387,31 +425,45 @@ def _store_one(
     else:
         status = "repaired" if created else "unchanged"
     return PushResult(
-        name=name, hash=h, created=created, moved=moved, from_hash=from_hash, status=status
+        name=name,
+        hash=h,
+        created=created,
+        moved=moved,
+        from_hash=from_hash,
+        status=status,
+        hash_scheme=scheme,
     )
 
 
 def _persist(
-    store: Any, project: Any, chosen: Sequence[LocalClass], *, move: bool
+    store: Any, project: Any, chosen: Sequence[LocalClass], *, move: bool, scheme: str
 ) -> list[PushResult]:
     """Dump only the versions the store lacks: cloudpickle output differs run to run,
-    and a stored version is immutable, so an existing one is never rewritten."""
-    scheme = getattr(project, "hash_scheme", "pb1")
-    missing = [lc for lc in chosen if not _version_exists(store, lc.name, lc.hash)]
+    and a stored version is immutable, so an existing one is never rewritten.
+    Each version is named by its hash under ``scheme``."""
+    missing = [lc for lc in chosen if not _version_exists(store, lc.name, lc.hashes[scheme])]
     dumped = {item["name"]: item for item in (_dump(project, missing) if missing else [])}
     results = []
     for lc in chosen:
         item = dumped.get(lc.name)
-        h = item["hashes"][scheme] if item is not None else lc.hash  # the module may have changed
-        results.append(_store_one(store, project, lc.name, h, item, move=move))
+        # the dump's own hash: the module may have changed since the scan
+        h = item["hashes"][scheme] if item is not None else lc.hashes[scheme]
+        results.append(_store_one(store, lc.name, h, item, move=move, scheme=scheme))
     return results
 
 
-def persist_class(store: Any, project: Any, name: str, modules: Sequence[str] | None = None) -> str:
+def persist_class(
+    store: Any,
+    project: Any,
+    name: str,
+    modules: Sequence[str] | None = None,
+    hash_scheme: str | None = None,
+) -> str:
     """Store the class's current version if absent; ``latest`` does not move."""
     mods = _modules(project, modules)
     lc = _find(scan(project, mods), name, mods)
-    return _persist(store, project, [lc], move=False)[0].hash
+    scheme = choose_scheme(store, project, hash_scheme).scheme
+    return _persist(store, project, [lc], move=False, scheme=scheme)[0].hash
 
 
 def push(
@@ -420,34 +472,44 @@ def push(
     names: Sequence[str] | None = None,
     modules: Sequence[str] | None = None,
     all_: bool = False,
-) -> list[PushResult]:
+    hash_scheme: str | None = None,
+) -> PushResults:
     """Store each class's current version and move its ``latest`` to it (compare-and-swap).
 
     ``all_`` adds every class of the module(s) that is not synced.  A pointer
     that moved since it was read raises ConflictError (exit 3), changing nothing.
+    New versions are named under :func:`choose_scheme`'s scheme; pushing pb1
+    names into a store LabChain also writes adds one warning to the results.
     """
     names = list(names or [])
     if not names and not all_:
         raise UsageError("name the class(es) to push, or pass --all")
+    if hash_scheme is not None:
+        _check_scheme(hash_scheme)
     mods = _modules(project, modules)
     local = scan(project, mods)
     chosen = [_find(local, n, mods) for n in dict.fromkeys(names)]
     if all_:
         try:
-            listing = {c.name: c for c in store.list_classes()}
+            classes = store.list_classes()
         except StoreNotFoundError:
-            listing = {}  # a new store: everything is untracked, the push creates it
-        scheme = getattr(project, "hash_scheme", "pb1")
+            classes = []  # a new store: everything is untracked, the push creates it
+        choice = choose_scheme(store, project, hash_scheme, listing=classes)
+        listing = {c.name: c for c in classes}
         picked = {c.name for c in chosen}
         for lc in local:
             if lc.name in picked:
                 continue
-            if _status_of(lc, listing.get(lc.name), scheme).status != "synced":
+            if _status_of(lc, listing.get(lc.name), choice.scheme).status != "synced":
                 chosen.append(lc)
                 picked.add(lc.name)
+    else:
+        choice = choose_scheme(store, project, hash_scheme)
     if not chosen:
-        return []
-    return _persist(store, project, chosen, move=True)
+        return PushResults(hash_scheme=choice.scheme)
+    results = _persist(store, project, chosen, move=True, scheme=choice.scheme)
+    warning = choice.warning
+    return PushResults(tuple(results), hash_scheme=choice.scheme, warnings=(warning,) if warning else ())
 
 
 # ------------------------------------------------------------------------ pull
@@ -473,18 +535,14 @@ def _check_safety(
     is there it proceeds, with a warning saying so.
     """
     from petbrowser.core import sandbox
+    from petbrowser.core.inspection import digest_mismatch
     from petbrowser.core.scan_worker import scan_one
 
     warnings: list[str] = []
-    verified = False
-    if meta is not None and meta.get("pkl_sha256"):
-        actual = hashlib.sha256(pkl).hexdigest()
-        if actual != meta["pkl_sha256"]:
-            raise IntegrityError(
-                f"version {h[:12]} of {name}: the .pkl digest {actual[:12]} does not match "
-                f"its metadata ({str(meta['pkl_sha256'])[:12]}); nothing was loaded"
-            )
-        verified = True
+    mismatch = digest_mismatch(pkl, meta)
+    if mismatch is not None:
+        raise IntegrityError(f"version {short_hash(h)} of {name}: {mismatch}; nothing was loaded")
+    verified = bool((meta or {}).get("pkl_sha256"))
     report = scan_one(pkl)
     unsafe = [str(u) for u in report.unsafe]
     box = sandbox.sandbox()
@@ -495,7 +553,7 @@ def _check_safety(
         reasons.append(f"there is no sandbox to rebuild it in ({box.reason})")
     if reasons and not allow_unsafe:
         raise UnsafePickleError(
-            f"version {h[:12]} of {name} was not loaded: {' and '.join(reasons)}; "
+            f"version {short_hash(h)} of {name} was not loaded: {' and '.join(reasons)}; "
             "pass --allow-unsafe to load it anyway",
             offending=unsafe + ([f"no sandbox: {box.reason}"] if not box.available else []),
         )
@@ -518,13 +576,13 @@ def _mismatch_warning(
     """Why a rebuilt class can hash to another name than its version's."""
     if scheme == "labchain" and nested_code:
         return (
-            f"the rebuilt class hashes to {rebuilt[:12]}, not {h[:12]}: expected for this class, "
+            f"the rebuilt class hashes to {short_hash(rebuilt)}, not {short_hash(h)}: expected for this class, "
             "because LabChain's hash includes repr(co_consts), which holds the memory address "
             "of every nested code object (its lambdas, comprehensions or inner functions), "
             "so it changes from one process to the next"
         )
     return (
-        f"the rebuilt class hashes to {rebuilt[:12]}, not {h[:12]} "
+        f"the rebuilt class hashes to {short_hash(rebuilt)}, not {short_hash(h)} "
         "(pushed from another Python version, or the pickle does not hold what its name says)"
     )
 
@@ -590,8 +648,8 @@ def pull(
     if restore_dir is not None:
         source = (meta or {}).get("source")
         if not source:
-            raise ProjectError(f"version {h[:12]} of {name} has no source to restore")
-        target = Path(restore_dir).expanduser() / f"{name}_{h[:12]}.py"
+            raise ProjectError(f"version {short_hash(h)} of {name} has no source to restore")
+        target = Path(restore_dir).expanduser() / f"{name}_{short_hash(h)}.py"
         if target.exists() and not force:
             raise AlreadyExistsError(f"{target} already exists: pass --force to overwrite it")
 

@@ -85,6 +85,7 @@ class Actions:
         for a in (self.undo, self.redo):
             a.setIconText(a.text().replace("&", ""))  # the toolbar stays short; the menu names the move
         self.cancel = make("Cancel", None, "Esc", "Stop the running operation")
+        self.cancel.setEnabled(False)  # until something that can be stopped runs
         # Compare
         self.compare_selected = make(
             "Compare &selected", "diff", "Ctrl+D", "Diff the two selected versions (ctrl-click two rows)"
@@ -92,7 +93,7 @@ class Actions:
         self.compare_latest = make("Compare with &latest", "diff", None, "Diff this version against latest")
         self.compare_local = make("Compare with l&ocal", "local", None, "Diff this version against your local class")
         self.copy_hash = make(
-            "&Copy hash", None, "Ctrl+Shift+C", "Copy the selected version's full hash"
+            "&Copy hash", None, "Ctrl+Shift+C", "Copy the selected version's full hash (a class: its latest)"
         )  # not Ctrl+C: that copies selected text in the code views
         self.find = make("&Filter…", "filter", Std.Find, "Filter classes and versions")
         # View
@@ -108,6 +109,12 @@ class Actions:
             self.theme_actions[mode] = a
         self.theme_actions["system"].setChecked(True)
         self.about = make("&About petbrowser", None, None, "Version and licence")
+        # The diff (View menu; window-wide keys, so no tabbing to the buttons)
+        self.diff_mode = make("Diff: source ⇄ &bytecode", None, "Ctrl+B", "Switch the diff between source and bytecode")
+        self.diff_unified = make("Diff: &unified (one column)", None, "Ctrl+U", "Show the diff in one column")
+        self.diff_wrap = make("Diff: &wrap long lines", None, None, "Wrap long lines in the unified diff")
+        for a in (self.diff_unified, self.diff_wrap):
+            a.setCheckable(True)
 
     def store_actions(self) -> list[QAction]:
         """Actions that need an open store (disabled on the welcome view)."""
@@ -136,8 +143,18 @@ class Actions:
             one is not None and session.has_modules and entry is not None and entry.status != "remote_only"
         )
         self.compare_selected.setEnabled(len(sel.versions) in (1, 2))
-        self.copy_hash.setEnabled(one is not None)
+        self.copy_hash.setEnabled(self.hash_to_copy(session, sel) is not None)
         self.push.setEnabled(session.has_modules)
+
+    @staticmethod
+    def hash_to_copy(session: Session, sel: Selection) -> str | None:
+        """The selected version's hash, or the latest of a selected class row."""
+        if (one := sel.one_version) is not None:
+            return one[1]
+        if len(sel.rows) == 1 and sel.rows[0][0] == "class":
+            info = session.model.class_info(sel.rows[0][1])
+            return info.latest if info is not None else None
+        return None
 
     def show_history(self, history: UndoHistory, enabled: bool = True) -> None:
         """Undo/Redo say exactly what they would move (menu text, tooltip, status tip)."""
@@ -160,5 +177,5 @@ class Actions:
         elif versions:
             out += [self.compare_latest, self.compare_local, None, self.make_latest, self.pull, self.copy_hash]
         if sel.classes:
-            out.append(self.push)
+            out += [self.push, self.copy_hash] if len(sel.rows) == 1 else [self.push]
         return [*out, None, self.undo, self.redo, None, self.refresh]

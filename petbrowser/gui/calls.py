@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject
 
 from petbrowser.core.errors import PetBrowserError
-from petbrowser.core.models import ClassInfo
+from petbrowser.core.models import ClassInfo, VersionFlags
 from petbrowser.gui.workers import Task, TaskContext, TaskRunner
 
 if TYPE_CHECKING:
@@ -110,14 +110,14 @@ class LocalStatusCommand(Command):
 
 
 class CheckPicklesCommand(Command):
-    """Walk pickles without metadata statically; ``(class, hash, unsafe, by_reference)`` as found."""
+    """Walk pickles without metadata statically; one :class:`VersionFlags` per version, as found."""
 
     label = "Checking pickles without metadata"
 
     def __init__(self, versions: list[tuple[str, str]]) -> None:
         self.versions = versions
 
-    def run(self, manager: PetClassManager, ctx: TaskContext) -> list[tuple[str, str, bool, bool]]:
+    def run(self, manager: PetClassManager, ctx: TaskContext) -> list[VersionFlags]:
         return manager.check_pickles(self.versions, on_flags=ctx.partial)
 
 

@@ -85,6 +85,10 @@ BADGE_TEXT: dict[str, tuple[str, str]] = {
         "No .meta.json sidecar (written by LabChain): details come from a static walk of the pickle",
     ),
     "unsafe": ("unsafe", "Loading this pickle would call something beyond cloudpickle's rebuilding"),
+    "labchain": (
+        "labchain",
+        "Named by LabChain's hash scheme (its get_class_hash), so LabChain's check_status can agree",
+    ),
 }
 
 #: Status key -> the short text its pill shows (the icon alone is not enough:
@@ -92,6 +96,7 @@ BADGE_TEXT: dict[str, tuple[str, str]] = {
 STATUS_LABEL: dict[str, str] = {
     "synced": "synced",
     "behind": "behind",
+    "ahead": "ahead",
     "out_of_sync": "out of sync",
     "untracked": "untracked",
     "remote_only": "remote only",
@@ -101,6 +106,8 @@ STATUS_LABEL: dict[str, str] = {
 STATUS_TEXT: dict[str, str] = {
     "synced": "Synced: your local class is the store's latest version",
     "behind": "Behind: your local class is an older version of the store, not latest",
+    "ahead": "Ahead: your local class is a version pushed after latest (latest was rolled back); "
+    "push or make it latest to move forward",
     "out_of_sync": "Out of sync: your local class is not in the store yet (push it)",
     "untracked": "Untracked: this local class has never been pushed",
     "remote_only": "Remote only: in the store, not in your project's modules",
@@ -144,7 +151,7 @@ class ClassTreeModel(QAbstractItemModel):
         self._rows: dict[str, int] = {}
         self._by_uid: dict[int, _ClassNode] = {}  # a version index's internal id -> its class
         self._next_uid = 1  # 0 is the internal id of class rows
-        self._flags: dict[tuple[str, str], dict[str, bool | None]] = {}
+        self._flags: dict[tuple[str, str], dict[str, bool | str | None]] = {}
         #: Whether local statuses were computed: until then (or with no project)
         #: a store class is not "remote only", its status is simply unknown.
         self._local_known = False
@@ -305,14 +312,22 @@ class ClassTreeModel(QAbstractItemModel):
         self.classes_changed.emit()
 
     def set_version_flags(
-        self, name: str, code_hash: str, *, unsafe: bool | None = None, by_reference: bool | None = None
+        self,
+        name: str,
+        code_hash: str,
+        *,
+        unsafe: bool | None = None,
+        by_reference: bool | None = None,
+        python: str | None = None,
     ) -> None:
-        """Record what inspection learnt (shown as badges from then on)."""
+        """Record what inspection learnt (badges, and the Python read from the bytecode)."""
         flags = self._flags.setdefault((name, code_hash), {})
         if unsafe is not None:
             flags["unsafe"] = unsafe
         if by_reference is not None:
             flags["by_reference"] = by_reference
+        if python:
+            flags["python"] = python
         row = self._find(name)
         if row < 0:
             return
@@ -408,8 +423,8 @@ class ClassTreeModel(QAbstractItemModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
             return (
                 "Class name, or a version's short hash",
-                "Classes: synced, behind, out of sync, untracked, remote only.  "
-                "Versions: latest, = local, by reference, no metadata, unsafe",
+                "Classes: synced, behind, ahead, out of sync, untracked, remote only.  "
+                "Versions: latest, = local, by reference, labchain (hash scheme), no metadata, unsafe",
                 "Short hash the class's 'latest' pointer names",
                 "Number of stored versions",
                 "When the version was pushed (local time in the tooltip)",
@@ -518,6 +533,8 @@ class ClassTreeModel(QAbstractItemModel):
             by_ref = info.by_reference
         if by_ref:
             badges.append("by-reference")
+        if info.hash_scheme == "labchain":
+            badges.append("labchain")
         if not info.has_meta:
             badges.append("no-metadata")
         if flags.get("unsafe"):
@@ -533,7 +550,7 @@ class ClassTreeModel(QAbstractItemModel):
             if col == Col.BY:
                 return info.pushed_by or ""
             if col == Col.PYTHON:
-                return info.python_version or ""
+                return info.python_version or self._flags.get((c.name, info.hash), _NO_VERSION_FLAGS).get("python") or ""
             if col == Col.SIZE:
                 return format_size(info.size)
             return None
@@ -563,6 +580,9 @@ class ClassTreeModel(QAbstractItemModel):
             badges = self._version_badges(c, info)
             if col == Col.PUSHED:
                 return local_time(info.pushed_at)
+            python = self._flags.get((c.name, info.hash), _NO_VERSION_FLAGS).get("python")
+            if col == Col.PYTHON and not info.python_version and python:
+                return python_tip(str(python))
             if col == Col.BADGES and badges:
                 return "<br>".join(BADGE_TEXT[b][1] for b in badges if b in BADGE_TEXT)
             lines = [f"<tt>{info.hash}</tt>"]
@@ -580,7 +600,7 @@ _INVALID = QModelIndex()  # returned, never changed: saves building one per call
 _ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _NO_FLAGS = Qt.ItemFlag.NoItemFlags
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_NO_VERSION_FLAGS: dict[str, bool | None] = {}
+_NO_VERSION_FLAGS: dict[str, bool | str | None] = {}
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _DECORATION = int(Qt.ItemDataRole.DecorationRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
@@ -592,6 +612,18 @@ _ROLES = frozenset(
     {_DISPLAY, _DECORATION, _FONT, _ALIGN, _TOOLTIP, _ACCESSIBLE}
     | {int(getattr(Role, r)) for r in vars(Role) if r.isupper()}
 )
+
+
+def python_tip(detected: str) -> str:
+    """Why a version without metadata shows this Python: it was read from its bytecode."""
+    if detected == "unknown":
+        return "No metadata, and the bytecode is not that of any Python 3.8-3.13"
+    if " or " in detected:
+        return (
+            f"No metadata: read from the bytecode, which Python {detected} "
+            "would each have compiled this way"
+        )
+    return f"No metadata: Python {detected}, read from the bytecode"
 
 
 def badge_label(key: str) -> str:
@@ -634,12 +666,14 @@ class BadgeDelegate(QStyledItemDelegate):
         # statuses: the hues of their icons
         "synced": "#2e7d32",
         "behind": "#0d47a1",
+        "ahead": "#00695c",
         "out_of_sync": "#a14f00",
         "untracked": "#616161",
         "remote_only": "#6a1b9a",
     }
-    #: Paint order: what must never be hidden by a narrow column comes first.
-    PRIORITY = ("unsafe", "error", "latest", "local", "by-reference", "no-metadata")
+    #: Paint order: what must never be hidden by a narrow column comes first
+    #: ("by reference" too: such a version holds no code at all).
+    PRIORITY = ("unsafe", "error", "by-reference", "latest", "local", "labchain", "no-metadata")
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         super().paint(painter, option, index)
@@ -697,11 +731,26 @@ class BadgeDelegate(QStyledItemDelegate):
 
 
 class ClassTreeView(QTreeView):
-    """The tree: ctrl-click two versions to compare them; Enter opens details."""
+    """The tree: ctrl-click two versions to compare them; Enter opens details.
+
+    Columns give way to the class/version column: it keeps the width a class
+    name needs, the others are shown by importance while they fit and hidden
+    (not squeezed into "…") when they do not.  The header's context menu hides
+    or shows any column but the name; ``user_hidden`` is remembered by
+    ``settings.WindowLayout``.
+    """
 
     context_menu_requested = Signal(object)  # QPoint in global coordinates
     #: Enter on a version row (a class row expands or collapses instead).
     open_requested = Signal(QModelIndex)
+    #: The user hid or showed a column from the header's menu.
+    columns_changed = Signal()
+
+    #: Most important first: the order in which columns get room after the name.
+    IMPORTANCE = (Col.BADGES, Col.LATEST, Col.PUSHED, Col.VERSIONS, Col.BY, Col.PYTHON, Col.SIZE)
+    #: The name column never gets less than this many characters of a class name.
+    NAME_CHARS = 15
+    NAME_MAX = 320
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -717,8 +766,23 @@ class ClassTreeView(QTreeView):
         )
         self.setItemDelegateForColumn(Col.BADGES, BadgeDelegate(self))
         self.setAccessibleName("Classes and versions")
+        self.user_hidden: set[int] = set()
+        self._widths: dict[int, int] = {}  # preferred widths (defaults, or what the user dragged)
+        self._name_width: int | None = None
+        self._fitting = False
+        self._fit_pending = False
+        header = self.header()
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(lambda pos: self.header_menu().popup(header.mapToGlobal(pos)))
+        header.sectionResized.connect(self._on_section_resized)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if (event.key() == Qt.Key.Key_F10 and event.modifiers() == Qt.KeyboardModifier.ShiftModifier) or (
+            event.key() == Qt.Key.Key_Menu
+        ):
+            self.context_menu_from_keyboard()
+            event.accept()
+            return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
             idx = self.currentIndex()
             if idx.isValid():
@@ -731,17 +795,115 @@ class ClassTreeView(QTreeView):
                 return
         super().keyPressEvent(event)
 
+    def context_menu_from_keyboard(self) -> None:
+        """Shift+F10 or the Menu key: the context menu under the current row."""
+        idx = self.currentIndex()
+        rect = self.visualRect(idx) if idx.isValid() else self.viewport().rect().adjusted(0, 0, 0, -9999)
+        point = rect.bottomLeft() if idx.isValid() else rect.topLeft()
+        self.context_menu_requested.emit(self.viewport().mapToGlobal(point))
+
     def setModel(self, model) -> None:  # type: ignore[override]
         super().setModel(model)
         header = self.header()
-        # The name column takes what the others leave, so every column is
-        # visible at the default width and no horizontal scroll hides "Size".
+        # The name column takes what the others leave; fit_columns() decides
+        # which others get room at this width, so no horizontal scroll hides "Size".
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(Col.NAME, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(24)
-        for col, w in self.default_widths().items():
+        self._widths = dict(self.default_widths())
+        for col, w in self._widths.items():
             self.setColumnWidth(col, w)
+        for sig in (model.rowsInserted, model.rowsRemoved, model.modelReset, model.layoutChanged):
+            sig.connect(self._names_changed)
+
+    # ------------------------------------------------------------- columns
+    def header_menu(self) -> Any:
+        """The header's context menu: every column but the name, checkable."""
+        from PySide6.QtWidgets import QMenu
+
+        menu = QMenu(self)
+        menu.setTitle("Columns")
+        for col in range(1, len(Col.HEADERS)):
+            act = menu.addAction(Col.HEADERS[col] if col != Col.VERSIONS else "# (versions)")
+            act.setCheckable(True)
+            act.setChecked(col not in self.user_hidden)
+            act.setData(col)
+            act.toggled.connect(lambda on, col=col: self.set_column_shown(col, on))
+        self._header_menu = menu  # alive while shown
+        return menu
+
+    def set_column_shown(self, col: int, shown: bool) -> None:
+        """Show or hide a minor column for good (the header's menu)."""
+        if col == Col.NAME:
+            return
+        (self.user_hidden.discard if shown else self.user_hidden.add)(col)
+        self.fit_columns()
+        self.columns_changed.emit()
+
+    def set_user_hidden(self, cols: set[int]) -> None:
+        self.user_hidden = {c for c in cols if 0 < c < len(Col.HEADERS)}
+        self.fit_columns()
+
+    def name_width(self) -> int:
+        """What the class/version column needs before any other column gets room:
+        the longest class name (bold, with its icon and the tree's indentation)."""
+        if self._name_width is None:
+            bold = QFont(self.font())
+            bold.setBold(True)
+            fm = QFontMetrics(bold)
+            model = self.model()
+            rows = model.rowCount() if model is not None else 0
+            names = [str(model.index(r, 0).data() or "") for r in range(min(rows, 2000))]
+            text = max((fm.horizontalAdvance(n) for n in names), default=0)
+            text = max(text, fm.horizontalAdvance("M" * self.NAME_CHARS) * 2 // 3)
+            icon_w = self.iconSize().width() if self.iconSize().width() > 0 else 16
+            self._name_width = min(self.NAME_MAX, text + icon_w + self.indentation() + 20)
+        return self._name_width
+
+    def fit_columns(self) -> None:
+        """Give the name column its width first, then each column by importance while it fits."""
+        if self._fitting or self.model() is None:
+            return
+        self._fitting = True
+        try:
+            room = self.viewport().width() - self.name_width()
+            header = self.header()
+            full = False  # strictly by importance: no "Python" shown where "By" did not fit
+            for col in self.IMPORTANCE:
+                width = self._widths.get(col, 60)
+                show = col not in self.user_hidden and not full and width <= room
+                full = full or (col not in self.user_hidden and not show)
+                if show:
+                    room -= width
+                if header.isSectionHidden(col) == show:
+                    header.setSectionHidden(col, not show)
+                    if show:
+                        header.resizeSection(col, width)
+        finally:
+            self._fitting = False
+
+    def _on_section_resized(self, col: int, _old: int, new: int) -> None:
+        if not self._fitting and col != Col.NAME and new > 0 and not self.header().isSectionHidden(col):
+            self._widths[col] = new  # the user dragged it: keep that width when it comes back
+
+    def _names_changed(self, parent: Any = None, *_: Any) -> None:
+        if isinstance(parent, QModelIndex | QPersistentModelIndex) and parent.isValid():
+            return  # versions came or went: class names did not change
+        self._name_width = None
+        if not self._fit_pending:  # once per event-loop turn, however many batches arrive
+            from PySide6.QtCore import QTimer
+
+            self._fit_pending = True
+            QTimer.singleShot(0, self, self._fit_later)
+
+    def _fit_later(self) -> None:
+        self._fit_pending = False
+        self.fit_columns()
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self.fit_columns()
 
     def default_widths(self) -> dict[int, int]:
         """Widths that fit typical content in the current fonts (no per-row
@@ -757,7 +919,12 @@ class ClassTreeView(QTreeView):
 
         pad = 12
         return {
-            Col.BADGES: max(pills("latest", "= local"), pills("out of sync"), fm.horizontalAdvance("Status") + pad),
+            Col.BADGES: max(
+                pills("latest", "= local"),
+                pills("by reference", "latest", "+2"),  # a LabChain version's must-see pills
+                pills("out of sync"),
+                fm.horizontalAdvance("Status") + pad,
+            ),
             Col.LATEST: mono.horizontalAdvance("0" * SHORT) + pad,
             Col.VERSIONS: fm.horizontalAdvance("999") + pad,
             Col.PUSHED: fm.horizontalAdvance("59 min ago") + pad,

@@ -162,6 +162,15 @@ class CodeView(QPlainTextEdit):
             self.setTextCursor(cursor)
             bar.setValue(value)
 
+    def set_wrap(self, wrap: bool) -> None:
+        """Wrap long lines at the view's width (anywhere, code has long tokens), or scroll."""
+        if wrap:
+            self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+            self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        else:
+            self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+            self.setWordWrapMode(QTextOption.WrapMode.NoWrap)
+
     def top_row(self) -> int:
         """The first visible row (block number)."""
         return self.firstVisibleBlock().blockNumber()

@@ -18,6 +18,7 @@ which tests replace.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ from petbrowser.gui.workers import Task, TaskContext
 
 if TYPE_CHECKING:
     from petbrowser.core.manager import (
+        Blame,
         ClassDiff,
         DiffResult,
         HistoryEntry,
@@ -39,7 +41,9 @@ if TYPE_CHECKING:
         Opening,
         PetClassManager,
         PullResult,
-        PushResult,
+        PushResults,
+        RestorePlan,
+        Timeline,
     )
     from petbrowser.gui.diff_layout import Layout
     from petbrowser.gui.prompts import Prompts
@@ -48,6 +52,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AppContext",
+    "BlameCommand",
+    "RestoreCommand",
+    "TimelineCommand",
     "ChooseStoreCommand",
     "Command",
     "CompareCommand",
@@ -108,7 +115,7 @@ class AppContext(QObject):
 
 
 #: Statuses a push changes (a selected class in another status is not pushed).
-PUSHABLE = ("out_of_sync", "untracked", "behind")
+PUSHABLE = ("out_of_sync", "untracked", "behind", "ahead")
 
 
 # ------------------------------------------------------------------ opening
@@ -172,10 +179,10 @@ class ChooseStoreCommand(Command):
 
 
 def demo_dir() -> Path:
-    """Where ``--demo`` creates the demo (the user data folder)."""
-    from platformdirs import user_data_dir
+    """Where ``--demo`` creates the demo (the user data folder, as ``petbrowser demo``)."""
+    from petbrowser.core.manager import PetClassManager
 
-    return Path(user_data_dir("petbrowser", "petbrowser")) / "demo"
+    return PetClassManager.demo_dir()
 
 
 class CreateDemoCommand(Command):
@@ -315,27 +322,39 @@ class PushCommand(Command):
         statuses = session.model.statuses()
         return cls([n for n in classes if statuses.get(n) in PUSHABLE])
 
-    def run(self, manager: PetClassManager, ctx: TaskContext) -> list[PushResult]:
+    def run(self, manager: PetClassManager, ctx: TaskContext) -> PushResults:
         return manager.push(self.names or None, all_=not self.names)
 
     @staticmethod
-    def moves(results: list[PushResult]) -> list[Move]:
+    def moves(results: PushResults) -> list[Move]:
         """The pointer moves a push made that can be undone (a first push has nothing to go back to)."""
-        return [Move(r.name, r.from_hash, r.hash, "push") for r in results if r.moved and r.from_hash]
+        return [Move(r.name, r.from_hash, r.hash, "push") for r in results.moved if r.from_hash]
 
     def do(self, app: AppContext) -> None:
-        statuses = app.session.model.statuses().values()
-        if not self.names and not any(s in ("out_of_sync", "untracked") for s in statuses):
+        from petbrowser.gui.confirm_push import confirm_push
+
+        statuses = app.session.model.statuses()
+        names = self.names or [n for n, s in statuses.items() if s in PUSHABLE]
+        if not names:
             app.say("Nothing to push: every local class is in the store.")
             return
+        confirm_push(app, names, lambda chosen: self.start(app, chosen))
+
+    def start(self, app: AppContext, names: list[str]) -> None:
+        """Push exactly the classes the confirmation listed."""
+        self.names, self.label = names, f"Pushing {', '.join(names)}"
         app.execute(self, on_result=lambda r: self.done(app, r), on_error=lambda e: self.failed(app, e))
 
-    def done(self, app: AppContext, results: list[PushResult]) -> None:
+    def done(self, app: AppContext, results: PushResults) -> None:
         for move in self.moves(results):
             app.history.record(move)
         parts = [f"{r.name} {r.status} {short_hash(r.hash)}" for r in results]
         undo = " (Ctrl+Z moves latest back)" if self.moves(results) else ""
-        app.say("Pushed: " + ("; ".join(parts) if parts else "nothing to do") + undo)
+        app.say(
+            "Pushed: " + ("; ".join(parts) if parts else "nothing to do") + undo,
+            "warning" if results.warnings else "info",
+            "\n".join(results.warnings),  # e.g. pb1 pushed into a LabChain store
+        )
         app.finished.emit("push")
         app.session.refresh()
 
@@ -387,3 +406,62 @@ class RestoreSourceCommand(PullCommand):
     def __init__(self, name: str, code_hash: str, restore_dir: str, *, allow_unsafe: bool = False) -> None:
         super().__init__(name, code_hash, restore_dir, allow_unsafe=allow_unsafe)
         self.label = f"Restoring the source of {name} {short_hash(code_hash)}"
+
+
+# ---------------------------------------------------------------- time travel
+class TimelineCommand(Command):
+    """Every recorded pointer move of the store, newest first (the Timeline dock)."""
+
+    label = "Reading the store's timeline"
+
+    def run(self, manager: PetClassManager, ctx: TaskContext) -> Timeline:
+        return manager.timeline()
+
+
+class RestoreCommand(Command):
+    """Plan putting every class's latest back where it was at a moment (on a worker),
+    show the plan, and on yes restore: one undo step (``UndoHistory.restore``)."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+        self.label = "Planning the restore"
+
+    @classmethod
+    def right_after(cls, entry: HistoryEntry) -> RestoreCommand:
+        """The store as it was right after a recorded move (that move included)."""
+        from petbrowser.core.manager import PetClassManager
+
+        at = PetClassManager.parse_stamp(entry.at)
+        if at is None:
+            raise ConfigError(f"the move of {entry.class_name} has no readable time ({entry.at!r})")
+        return cls(at)
+
+    def run(self, manager: PetClassManager, ctx: TaskContext) -> RestorePlan:
+        return manager.plan_restore(self.at)
+
+    def do(self, app: AppContext) -> None:
+        app.execute(self, on_result=lambda plan: self.confirm(app, plan), on_error=lambda e: app.fail(e, self.label))
+
+    def confirm(self, app: AppContext, plan: RestorePlan) -> None:
+        from petbrowser.gui.format import moment_text
+        from petbrowser.gui.restore_dialog import RestorePlanDialog
+
+        def version(name: str, h: str | None) -> Any:
+            info = app.session.model.class_info(name)
+            return next((v for v in info.versions if v.hash == h), None) if info and h else None
+
+        moment = moment_text(plan.at)
+        dialog = RestorePlanDialog(plan, versions=version, moment=moment, parent=app.prompts.parent)
+        if app.prompts.confirm_restore(dialog) and dialog.can_restore:
+            app.history.restore(plan, moment)
+
+
+class BlameCommand(Command):
+    """The versions in which one method (under any name it had) changed."""
+
+    def __init__(self, name: str, method: str) -> None:
+        self.name, self.method = name, method
+        self.label = f"Reading the history of {name}.{method}"
+
+    def run(self, manager: PetClassManager, ctx: TaskContext) -> Blame:
+        return manager.blame(self.name, self.method)

@@ -10,14 +10,41 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from petbrowser.core.models import VersionInfo
-from petbrowser.gui.details import diff_summary
+from petbrowser.gui.details import attribute_summary, diff_summary
 from petbrowser.gui.format import local_time, relative_time, short_hash
 from petbrowser.gui.icons import icon
 
-__all__ = ["ConfirmMoveDialog"]
+__all__ = ["ConfirmMoveDialog", "changes_html", "confirm_buttons"]
+
+
+def changes_html(class_diff: Any, error: str | None = None) -> str:
+    """What a move changes, for a confirmation: methods AND class attributes (a
+    ``threshold`` going from 0.5 to 0.75 changes behaviour as much as code does)."""
+    if class_diff is None:
+        return f"<span style='color:gray'>Diff unavailable: {html.escape(error or 'unknown')}</span>"
+    parts = []
+    for title, lines in (
+        ("Methods that change", diff_summary(class_diff)),
+        ("Attributes that change", attribute_summary(class_diff)),
+    ):
+        if lines:
+            parts.append(f"<b>{title}:</b><br><tt>" + "<br>".join(html.escape(x) for x in lines) + "</tt>")
+    if not parts:
+        return "No method or attribute changes between the two versions."
+    if not diff_summary(class_diff):
+        parts.insert(0, "No method changes.")
+    return "<br>".join(parts)
 
 
 def _describe(v: VersionInfo | None, h: str | None) -> str:
@@ -30,6 +57,19 @@ def _describe(v: VersionInfo | None, h: str | None) -> str:
             text += f"<br>by {html.escape(v.pushed_by)}"
         text += "</span>"
     return text
+
+
+def confirm_buttons(dialog: QDialog, yes: str, icon_name: str) -> tuple[QDialogButtonBox, QPushButton]:
+    """The yes button (named for what it does) and Cancel, the default: moving
+    ``latest`` for everyone is never what Enter does by accident."""
+    buttons = QDialogButtonBox(dialog)
+    ok = buttons.addButton(yes, QDialogButtonBox.ButtonRole.AcceptRole)
+    ok.setIcon(icon(icon_name))
+    buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+    buttons.button(QDialogButtonBox.StandardButton.Cancel).setDefault(True)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons, ok
 
 
 class ConfirmMoveDialog(QDialog):
@@ -68,15 +108,7 @@ class ConfirmMoveDialog(QDialog):
         arrow.addWidget(self.to_label, 1)
         lay.addLayout(arrow)
 
-        if class_diff is not None:
-            lines = diff_summary(class_diff)
-            body = (
-                "<b>Methods that change:</b><br><tt>" + "<br>".join(html.escape(x) for x in lines) + "</tt>"
-                if lines
-                else "No method changes between the two versions."
-            )
-        else:
-            body = f"<span style='color:gray'>Diff unavailable: {html.escape(diff_error or 'unknown')}</span>"
+        body = changes_html(class_diff, diff_error)
         self.summary = QLabel(body, self)
         self.summary.setWordWrap(True)
         lay.addWidget(self.summary)
@@ -89,13 +121,5 @@ class ConfirmMoveDialog(QDialog):
         note.setWordWrap(True)
         note.setStyleSheet("color: gray")
         lay.addWidget(note)
-        self.buttons = QDialogButtonBox(self)
-        self.ok_button = self.buttons.addButton(
-            f"{verb} to {short_hash(to_hash)}", QDialogButtonBox.ButtonRole.AcceptRole
-        )
-        self.ok_button.setIcon(icon("rollback"))
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setDefault(True)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.ok_button = confirm_buttons(self, f"{verb} to {short_hash(to_hash)}", "rollback")
         lay.addWidget(self.buttons)

@@ -9,6 +9,7 @@ remembered.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
 from petbrowser.gui.icons import icon
 from petbrowser.gui.open_target import OpenTarget
 from petbrowser.gui.recent import recent_stores, remember
-from petbrowser.gui.workers import TaskRunner
+from petbrowser.gui.workers import Task, TaskRunner
 
 __all__ = ["ConnectDialog", "s3_url"]
 
@@ -40,11 +41,25 @@ def s3_url(bucket: str, prefix: str) -> str:
 
 
 class ConnectDialog(QDialog):
-    """Pick a store; ``target()`` is the result after ``exec()`` accepted."""
+    """Pick a store; ``target()`` is the result after ``exec()`` accepted.
 
-    def __init__(self, runner: TaskRunner, parent: QWidget | None = None, initial: OpenTarget | None = None) -> None:
+    "Test connection" runs on a worker and can be stopped from the dialog
+    ("Stop", or closing the dialog): a hung endpoint is abandoned, never waited
+    for.  ``fields()`` is everything typed, complete or not: the window hands
+    it to the next dialog as ``draft``, so closing the dialog loses nothing
+    (kept in memory only; nothing secret is typed here).
+    """
+
+    def __init__(
+        self,
+        runner: TaskRunner,
+        parent: QWidget | None = None,
+        initial: OpenTarget | None = None,
+        draft: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.runner = runner
+        self._test: Task | None = None
         self.setWindowTitle("Open store — petbrowser")
         self.setWindowIcon(icon("connect"))
         self.setMinimumWidth(520)
@@ -112,10 +127,15 @@ class ConnectDialog(QDialog):
         self.test_button = QPushButton(icon("connect"), "Test connection", self)
         self.test_button.setToolTip("Check that the store exists and can be read")
         self.test_button.clicked.connect(self.test_connection)
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setToolTip("Stop waiting for the store (the dialog stays open)")
+        self.stop_button.clicked.connect(self.stop_test)
+        self.stop_button.setVisible(False)
         self.result_label = QLabel("", self)
         self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         test_row.addWidget(self.test_button)
+        test_row.addWidget(self.stop_button)
         test_row.addWidget(self.result_label, 1)
         lay.addLayout(test_row)
 
@@ -128,8 +148,37 @@ class ConnectDialog(QDialog):
 
         self.local_radio.toggled.connect(lambda on: self.pages.setCurrentIndex(0 if on else 1))
         self.local_radio.setChecked(True)
-        if initial is not None:
+        if draft is not None:
+            self.set_fields(draft)
+        elif initial is not None:
             self.set_target(initial)
+
+    def _edits(self) -> dict[str, QLineEdit]:
+        return {
+            "path": self.path_edit, "bucket": self.bucket_edit, "prefix": self.prefix_edit,
+            "region": self.region_edit, "profile": self.profile_edit, "endpoint": self.endpoint_edit,
+        }  # fmt: skip
+
+    def fields(self) -> dict[str, str]:
+        """Everything typed, complete or not (what the next dialog starts from)."""
+        out = {k: e.text() for k, e in self._edits().items()}
+        out["kind"] = "local" if self.local_radio.isChecked() else "s3"
+        return out
+
+    def set_fields(self, values: dict[str, str]) -> None:
+        (self.local_radio if values.get("kind", "local") == "local" else self.s3_radio).setChecked(True)
+        for key, edit in self._edits().items():
+            edit.setText(values.get(key, ""))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() == Qt.Key.Key_Escape and self.testing():
+            self.stop_test()  # Esc first stops the wait; a second Esc closes the dialog
+            return
+        super().keyPressEvent(event)
+
+    def done(self, result: int) -> None:  # noqa: D102 - every way out stops the test
+        self.stop_test(quiet=True)
+        super().done(result)
 
     # ------------------------------------------------------------ values
     def set_target(self, t: OpenTarget) -> None:
@@ -179,6 +228,9 @@ class ConnectDialog(QDialog):
             self._show_result(False, "Fill in the folder or the bucket first.")
             return
         self.test_button.setEnabled(False)
+        self.stop_button.setVisible(True)
+        self.result_label.setStyleSheet("")  # in progress: not the red of a previous failure
+        self.result_label.setProperty("ok", None)
         self.result_label.setText("Testing…")
 
         def work(ctx):
@@ -188,13 +240,36 @@ class ConnectDialog(QDialog):
                 str(t.storage), endpoint_url=t.endpoint_url, profile=t.profile, region=t.region
             )
 
-        self.runner.submit(
+        def finished() -> None:
+            if self._test is task:
+                self._test_ended()
+
+        task = self._test = self.runner.submit(
             work,
             label="Testing connection",
             on_result=lambda url: self._show_result(True, f"Connected to {url}"),
             on_error=lambda exc: self._show_result(False, exc.message),
-            on_finished=lambda: self.test_button.setEnabled(True),
+            on_finished=finished,
         )
+
+    def testing(self) -> bool:
+        return self._test is not None
+
+    def stop_test(self, quiet: bool = False) -> None:
+        """Stop waiting for the test: its answer is dropped, a hung call is abandoned."""
+        if self._test is None:
+            return
+        self._test.cancel()
+        self.runner.pool.pump()
+        self._test_ended()
+        if not quiet:
+            self.result_label.setStyleSheet("")
+            self.result_label.setText("Test stopped: no answer yet from the store.")
+
+    def _test_ended(self) -> None:
+        self._test = None
+        self.test_button.setEnabled(True)
+        self.stop_button.setVisible(False)
 
     def _show_result(self, ok: bool, text: str) -> None:
         from petbrowser.gui.messages import scrub

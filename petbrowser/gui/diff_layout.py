@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from petbrowser.core.manager import DiffResult, Row
 
-__all__ = ["MODES", "Layout", "Side", "build_layouts", "source_layout", "bytecode_layout", "text_layout"]
+__all__ = [
+    "MODES",
+    "Layout",
+    "Side",
+    "build_layouts",
+    "bytecode_layout",
+    "source_layout",
+    "text_layout",
+    "unified_layout",
+]
 
 MODES: tuple[str, ...] = ("source", "bytecode")
 
@@ -112,7 +121,7 @@ def _definitions(layout: Layout) -> dict[str, int]:
 def source_layout(result: DiffResult) -> Layout:
     """The class source side by side, with the row where each listed method starts."""
     layout = Layout(language="python")
-    missing = [lab for lab, d in (("A", result.a), ("B", result.b)) if not d.get("source")]
+    missing = [lab for lab, d in (("A", result.a), ("B", result.b)) if not d.source]
     if missing:
         layout.note = f"No source captured for {' and '.join(missing)}: the Bytecode view compares what runs."
     layout.add_rows(result.source_rows)
@@ -153,8 +162,48 @@ def text_layout(rows: Sequence[Row], language: str = "python") -> Layout:
     return layout
 
 
+def unified_layout(split: Layout) -> Layout:
+    """One column from a side-by-side layout: unchanged lines once, a changed line
+    as its old ("- ") then its new ("+ ") text, so a narrow pane can show (and
+    wrap) a change that two half-width columns would cut off.  Only ``left`` is used."""
+    out = Layout(language=split.language, note=split.note)
+    side = out.left
+    first_row: dict[int, int] = {}
+    spans_left: dict[int, list[tuple[int, int]]] = {}
+    spans_right: dict[int, list[tuple[int, int]]] = {}
+    for row, start, end in split.left.spans:
+        spans_left.setdefault(row, []).append((start, end))
+    for row, start, end in split.right.spans:
+        spans_right.setdefault(row, []).append((start, end))
+
+    def add(text: str, number: int | None, tint: str | None, spans: list[tuple[int, int]]) -> None:
+        index = len(side.lines)
+        mark = {"delete_line": "- ", "insert_line": "+ "}.get(tint or "", "  ")
+        side.lines.append(mark + text if text or tint else "")
+        side.numbers.append(number)
+        if tint:
+            side.tints[index] = tint
+            side.spans += [(index, s + 2, e + 2) for s, e in spans]
+
+    for row in range(split.row_count):
+        first_row[row] = len(side.lines)
+        lt, rt = split.left.tints.get(row), split.right.tints.get(row)
+        if lt is None and rt is None:
+            add(split.right.lines[row], split.right.numbers[row], None, [])
+            continue
+        if lt == "delete_line":
+            add(split.left.lines[row], split.left.numbers[row], lt, spans_left.get(row, []))
+        if rt == "insert_line":
+            add(split.right.lines[row], split.right.numbers[row], rt, spans_right.get(row, []))
+    out.method_rows = {name: first_row.get(row, 0) for name, row in split.method_rows.items()}
+    out.find_changes()
+    return out
+
+
 def build_layouts(result: DiffResult) -> dict[str, Layout]:
-    """Both modes of one comparison (a class with no changes needs none)."""
+    """Every mode of one comparison, side by side and unified ("source/unified"),
+    all laid out here on the worker (a class with no changes needs none)."""
     if not result.class_diff.has_changes:
         return {}
-    return {"source": source_layout(result), "bytecode": bytecode_layout(result)}
+    split = {"source": source_layout(result), "bytecode": bytecode_layout(result)}
+    return {**split, **{f"{mode}/unified": unified_layout(layout) for mode, layout in split.items()}}

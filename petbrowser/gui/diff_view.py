@@ -38,12 +38,12 @@ from PySide6.QtWidgets import (
 )
 
 from petbrowser.gui.code_view import CodeView
-from petbrowser.gui.diff_layout import MODES, Layout, build_layouts, text_layout
+from petbrowser.gui.diff_layout import MODES, Layout, build_layouts, text_layout, unified_layout
 from petbrowser.gui.icons import icon
 from petbrowser.gui.theme import diff_colors, is_dark
 
 if TYPE_CHECKING:
-    from petbrowser.core.manager import ClassDiff, DiffResult
+    from petbrowser.core.manager import ClassDescription, ClassDiff, DiffResult
 
 __all__ = ["DiffView", "MODES", "summary_text"]
 
@@ -71,18 +71,22 @@ class DiffView(QWidget):
     """
 
     methodSelected = Signal(str)  # noqa: N815 - Qt naming
+    optionsChanged = Signal(bool, bool)  # noqa: N815 - (unified, wrap), to remember them
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._result: DiffResult | None = None
         self._class_diff: ClassDiff | None = None
         self._mode = "source"
+        self._unified = False  # one column ("- old", "+ new") instead of two
+        self._wrap = False  # long lines wrap (one column only: two sides must stay row-aligned)
         self._layouts: dict[str, Layout] = {}
         self._shown: Layout | None = None
         self._current_change = -1
         self._last_nav_value: int | None = None
         self._syncing = False
         self._class_notes = ""
+        self._labels = ("A", "B")  # plain texts' labels (a result carries its own)
         self._build_ui()
         self.clear()
 
@@ -119,22 +123,40 @@ class DiffView(QWidget):
         for action in (self.next_action, self.prev_action):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)  # F8 from the tree too
             self.addAction(action)
+        # A tool button shows its action's icon text: short words that never elide
+        # into "Previ…hange" in a narrow pane.
+        self.next_action.setIconText("▼ Next")
+        self.prev_action.setIconText("▲ Previous")
         self.next_button = QToolButton()
         self.next_button.setDefaultAction(self.next_action)
         self.prev_button = QToolButton()
         self.prev_button.setDefaultAction(self.prev_action)
-        self.next_button.setText("Next ▾")
-        self.prev_button.setText("Previous ▴")
 
-        # Controls on one row, the summary on its own: it must stay readable
-        # when the diff sits in a narrow side pane.
+        self.unified_button = QToolButton(text="Unified", checkable=True)
+        self.unified_button.setToolTip("One column: each changed line as old (-) then new (+); fits a narrow pane")
+        self.unified_button.toggled.connect(self.set_unified)
+        self.wrap_button = QToolButton(text="Wrap", checkable=True)
+        self.wrap_button.setToolTip(
+            "Wrap long lines (unified view; side by side the two columns scroll in step instead)"
+        )
+        self.wrap_button.toggled.connect(self.set_wrap)
+        self.wrap_button.setEnabled(False)
+
+        # Two short rows of controls, then the summary on its own: everything
+        # stays readable when the diff sits in a narrow side pane.
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.source_button)
         bar.addWidget(self.bytecode_button)
+        bar.addSpacing(12)
+        bar.addWidget(self.unified_button)
+        bar.addWidget(self.wrap_button)
         bar.addStretch(1)
-        bar.addWidget(self.prev_button)
-        bar.addWidget(self.next_button)
+        nav = QHBoxLayout()
+        nav.setContentsMargins(0, 0, 0, 0)
+        nav.addWidget(self.summary_label, 1)
+        nav.addWidget(self.prev_button, 0, Qt.AlignmentFlag.AlignTop)
+        nav.addWidget(self.next_button, 0, Qt.AlignmentFlag.AlignTop)
         self.summary_label.setWordWrap(True)
 
         header = QHBoxLayout()
@@ -165,6 +187,7 @@ class DiffView(QWidget):
             column.addWidget(label)
             column.addWidget(view, 1)
             sides.addWidget(box)
+            self._right_box = box
         sides.setChildrenCollapsible(False)
 
         lv, rv = self.left_view.verticalScrollBar(), self.right_view.verticalScrollBar()
@@ -197,14 +220,31 @@ class DiffView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
-        layout.addWidget(self.summary_label)
+        layout.addLayout(nav)
         layout.addWidget(self._header_box)
         layout.addWidget(self._stack, 1)
+        # Keyboard: Enter on a version lands on the mode buttons, and Tab walks
+        # the controls before the (long) method list and code.
+        self.setFocusProxy(self.source_button)
+        order = [self.source_button, self.bytecode_button, self.unified_button, self.wrap_button,
+                 self.prev_button, self.next_button, self.method_list, self.left_view, self.right_view]  # fmt: skip
+        for a, b in zip(order, order[1:], strict=False):
+            QWidget.setTabOrder(a, b)
+        for button in order[:6]:
+            button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
     # ------------------------------------------------------------ public API
     @property
     def mode(self) -> str:
         return self._mode
+
+    @property
+    def unified(self) -> bool:
+        return self._unified
+
+    @property
+    def wrap(self) -> bool:
+        return self._wrap
 
     @property
     def class_diff(self) -> ClassDiff | None:
@@ -241,12 +281,19 @@ class DiffView(QWidget):
         self._class_diff = result.class_diff
         self._layouts = dict(layouts) if layouts is not None else build_layouts(result)
         a_label, b_label = result.a_label, result.b_label
-        self.left_label.setText(f"A  {a_label}")
-        self.right_label.setText(f"B  {b_label}")
+        self._set_side_labels()
         self._fill_method_list()
         self._fill_header()
         self.source_button.setEnabled(True)
         self.bytecode_button.setEnabled(True)
+        no_code = list(result.class_diff.no_code)
+        if no_code:  # a by-reference side: nothing to compare, and not "no changes" either
+            self.summary_label.setText("No code to compare")
+            self.empty_label.setText("No code to compare\n\n" + "\n".join(no_code))
+            self._stack.setCurrentWidget(self.empty_label)
+            self.source_button.setEnabled(False)
+            self.bytecode_button.setEnabled(False)
+            return
         if not result.class_diff.has_changes:
             self.summary_label.setText("No changes")
             detail = (
@@ -263,13 +310,13 @@ class DiffView(QWidget):
             return
         self.summary_label.setText(summary_text(m.status for m in result.class_diff.methods))
         self._stack.setCurrentWidget(self._splitter)
-        has_source = bool(result.a.get("source")) and bool(result.b.get("source"))
+        has_source = bool(result.a.source) and bool(result.b.source)
         self._show_mode(self._mode if has_source or self._mode == "bytecode" else "bytecode")
 
     def set_describes(
-        self, a: dict[str, Any], b: dict[str, Any], a_label: str = "A", b_label: str = "B"
+        self, a: ClassDescription, b: ClassDescription, a_label: str = "A", b_label: str = "B"
     ) -> None:
-        """Compare two describe dicts (docs/internals.md) right here, on this thread."""
+        """Compare two class descriptions right here, on this thread."""
         from petbrowser.core.manager import PetClassManager
 
         self.set_result(PetClassManager.compare_describes(a, b, a_label, b_label))
@@ -280,8 +327,8 @@ class DiffView(QWidget):
     ) -> None:  # fmt: skip
         """Compare two plain texts (no method list): a version's source against a file, say."""
         self.clear()
-        self.left_label.setText(f"A  {a_label}")
-        self.right_label.setText(f"B  {b_label}")
+        self._labels = (a_label, b_label)
+        self._set_side_labels()
         self.method_list.hide()
         if a_text == b_text:
             self.summary_label.setText("No changes")
@@ -293,9 +340,9 @@ class DiffView(QWidget):
         layout = text_layout(PetClassManager.compare_texts(a_text, b_text), language)
         n = len(layout.changes)
         self.summary_label.setText(f"{n} changed block{'' if n == 1 else 's'}")
-        self._layouts = {"source": layout}
+        self._layouts = {"source": layout, "source/unified": unified_layout(layout)}
         self._mode = "source"
-        self._render(layout)
+        self._render(self._layout_for("source"))
 
     def set_mode(self, mode: str) -> None:
         """Show the "source" or the "bytecode" comparison (laid out once, on the worker)."""
@@ -306,6 +353,43 @@ class DiffView(QWidget):
             self._sync_mode_buttons()
             return
         self._show_mode(mode)
+
+    def toggle_mode(self) -> None:
+        """Source ⇄ bytecode (Ctrl+B): the one key instead of tabbing to the buttons."""
+        self.set_mode("bytecode" if self._mode == "source" else "source")
+
+    def set_unified(self, on: bool) -> None:
+        """One column (old then new line) or two side by side; wrapping needs one column."""
+        self._unified = bool(on)
+        self._sync_mode_buttons()
+        self.wrap_button.setEnabled(self._unified)
+        self._right_box.setVisible(not self._unified)
+        self._apply_wrap()
+        if self._shown is not None and self._stack.currentWidget() is self._splitter and self._mode in self._layouts:
+            self._show_mode(self._mode)
+        self.optionsChanged.emit(self._unified, self._wrap)
+
+    def set_wrap(self, on: bool) -> None:
+        """Wrap long lines in the unified column (side by side scrolls in step instead)."""
+        self._wrap = bool(on)
+        self._sync_mode_buttons()
+        self._apply_wrap()
+        self.optionsChanged.emit(self._unified, self._wrap)
+
+    def _apply_wrap(self) -> None:
+        self.left_view.set_wrap(self._wrap and self._unified)
+        self._set_side_labels()
+
+    def _set_side_labels(self) -> None:
+        a, b = (self._result.a_label, self._result.b_label) if self._result is not None else self._labels
+        if self._unified:
+            self.left_label.setText(f"−  {a}   +  {b}")
+        else:
+            self.left_label.setText(f"A  {a}")
+        self.right_label.setText(f"B  {b}")
+
+    def _layout_for(self, mode: str) -> Layout:
+        return self._layouts.get(f"{mode}/unified", self._layouts[mode]) if self._unified else self._layouts[mode]
 
     def next_change(self) -> bool:
         """Scroll both sides to the next changed block; False when there is none."""
@@ -335,19 +419,30 @@ class DiffView(QWidget):
     # ------------------------------------------------------------ building
     def _sorted_methods(self) -> list[Any]:
         methods = list(self._class_diff.methods) if self._class_diff is not None else []
-        return sorted(methods, key=lambda m: (_STATUS_ORDER.get(m.status, 9), m.name))
+        nested = {m.name.split("/")[0] for m in methods if "/" in m.name and m.status != "unchanged"}
+
+        def status(m: Any) -> str:
+            return "changed" if m.status == "unchanged" and m.name in nested else m.status
+
+        return sorted(methods, key=lambda m: (_STATUS_ORDER.get(status(m), 9), m.name))
 
     def _fill_method_list(self) -> None:
         self.method_list.show()
         self.method_list.blockSignals(True)
         self.method_list.clear()
         colours = diff_colors(is_dark(self.palette()))
+        # A method whose own code is the same but whose lambda or comprehension
+        # changed is highlighted in the source: it must not read "unchanged".
+        nested = {m.name.split("/")[0] for m in self._sorted_methods() if "/" in m.name and m.status != "unchanged"}
         for method in self._sorted_methods():
             name, status, kind = method.name, method.status, method.kind or ""
             text = name if kind in ("", "function") else f"{name}  ({kind})"
             sig = method.signature_change if status == "changed" else None
             if sig:
                 text += "  · signature"
+            if status == "unchanged" and name in nested:
+                status = "changed"
+                text += "  · inner code changed"
             item = QListWidgetItem(icon(f"diff-{status}"), text)
             item.setData(_ROLE_NAME, name)
             item.setData(Qt.ItemDataRole.UserRole + 2, status)
@@ -388,7 +483,7 @@ class DiffView(QWidget):
     def _show_mode(self, mode: str) -> None:
         self._mode = mode
         self._sync_mode_buttons()
-        layout = self._layouts[mode]
+        layout = self._layout_for(mode)
         self._render(layout)
         self._set_header("\n".join(t for t in (self._class_notes, layout.note) if t))
         current = self.method_list.currentItem()
@@ -441,10 +536,17 @@ class DiffView(QWidget):
             self._restyle()
 
     def _sync_mode_buttons(self) -> None:
-        for button, mode in ((self.source_button, "source"), (self.bytecode_button, "bytecode")):
-            button.setChecked(self._mode == mode)
+        for button, on in (
+            (self.source_button, self._mode == "source"),
+            (self.bytecode_button, self._mode == "bytecode"),
+            (self.unified_button, self._unified),
+            (self.wrap_button, self._wrap),
+        ):
+            button.blockSignals(True)
+            button.setChecked(on)
+            button.blockSignals(False)
             font = button.font()  # Fusion's checked look is faint in dark palettes
-            font.setBold(self._mode == mode)
+            font.setBold(on)
             button.setFont(font)
 
     def _set_nav_enabled(self, enabled: bool) -> None:

@@ -30,7 +30,7 @@ __all__ = ["ICON_NAMES", "APP_ICON_SIZES", "icon", "app_icon", "resource_path"]
 #: Every icon the GUI asks for; a test checks that each one loads.
 ICON_NAMES: tuple[str, ...] = (
     "refresh", "push", "pull", "rollback", "undo", "redo", "diff", "open", "connect",
-    "filter", "status-synced", "status-behind", "status-out_of_sync", "status-untracked",
+    "filter", "status-synced", "status-behind", "status-ahead", "status-out_of_sync", "status-untracked",
     "status-remote_only", "latest", "warning", "error", "unsafe", "by-reference",
     "no-metadata", "local", "settings", "info",
     "diff-added", "diff-removed", "diff-changed", "diff-unchanged",

@@ -1,22 +1,20 @@
 """The main window: it assembles the widgets and wires actions to commands.
 
-What happens when an action fires lives in ``commands.py`` (one command per
-user action, its manager call on a worker); the store's state in the tree
-model lives in ``session.py``; the details tabs are filled by
-``details_loader.py``; undo/redo in ``undo.py``; questions in ``prompts.py``.
+What happens when an action fires lives in ``commands.py`` (one command per user
+action, its manager call on a worker); the store's state in ``session.py``; the
+details tabs in ``details_loader.py``; undo/redo in ``undo.py``; questions in ``prompts.py``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMenu,
     QSplitter,
@@ -37,8 +35,10 @@ from petbrowser.gui.messages import MessageBar
 from petbrowser.gui.open_target import OpenTarget
 from petbrowser.gui.prompts import Prompts
 from petbrowser.gui.selection import Selection, read_selection, select_source_index
+from petbrowser.gui.selection_keeper import SelectionKeeper
 from petbrowser.gui.session import Session
-from petbrowser.gui.tree_filter import EXPAND_UP_TO, TreeFilter
+from petbrowser.gui.time_travel import TimeTravel
+from petbrowser.gui.tree_filter import EXPAND_UP_TO, TreeFilter, filter_box
 from petbrowser.gui.undo import UndoHistory
 from petbrowser.gui.welcome import WelcomeView
 from petbrowser.gui.workers import ProgressIndicator, TaskRunner
@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self._expanded_once = False
         self._restore_selection: str | None = None
+        self._typed: dict[str, str] | None = None  # the connect dialog's fields as last left
         self.runner = TaskRunner(self)
         self.session = Session(self.runner, self)
         self.model = self.session.model
@@ -75,9 +76,10 @@ class MainWindow(QMainWindow):
         self.actions = Actions(self)
         self._build_ui()
         self.loader = DetailsLoader(self.app, self.details, self)
+        self.time_travel = TimeTravel(self)  # the Timeline dock, restore, method history, live updates
         self._build_menus()
         self._connect()
-        self.layout_settings = settings.WindowLayout(self, self.splitter, self.tree.header())
+        self.layout_settings = settings.WindowLayout(self, self.splitter, self.tree)
         self.layout_settings.restore()
         if (mode := settings.load_theme()) in self.actions.theme_actions:
             self.actions.theme_actions[mode].setChecked(True)
@@ -99,11 +101,11 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(central)
         lay.setContentsMargins(6, 6, 6, 0)
         lay.setSpacing(4)
-        self.message_bar = MessageBar(central)
-        lay.addWidget(self.message_bar)
         self.stack = QStackedWidget(central)
         lay.addWidget(self.stack, 1)
         self.setCentralWidget(central)
+        self.message_bar = MessageBar(central)
+        self.message_bar.float_over(central)  # over the panes: it never pushes them down
         self.welcome = WelcomeView(self.stack)
         self.stack.addWidget(self.welcome)
 
@@ -112,34 +114,34 @@ class MainWindow(QMainWindow):
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
         ll.setSpacing(4)
-        self.filter_edit = QLineEdit(left)
-        self.filter_edit.setPlaceholderText("Filter classes, hashes, authors…  (Ctrl+F)")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.addAction(self.actions.find.icon(), QLineEdit.ActionPosition.LeadingPosition)
-        self.filter_edit.setToolTip("Show only classes or versions whose name, hash or author contains this text")
+        self.filter_edit = filter_box(left, self.actions.find.icon())
         ll.addWidget(self.filter_edit)
         self.proxy = ClassFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.tree = ClassTreeView(left)
+        self.keeper = SelectionKeeper(self.tree, self.proxy, self.model)  # before setModel: see there
         self.tree.setModel(self.proxy)
+        self.keeper.watch()
         ll.addWidget(self.tree, 1)
         self.details = DetailsPanel(self.splitter)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.details)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([720, 560])
-        self.details.setMinimumWidth(320)  # the diff view's own minimum must not push the tree off screen
+        self.splitter.setSizes([780, 500])
         self.splitter.setChildrenCollapsible(False)
         self.stack.addWidget(self.splitter)
 
-        self.toolbar = QToolBar("Main", self)
+        self.toolbar = QToolBar("Toolbar", self)
         self.toolbar.setObjectName("main-toolbar")
+        self.toolbar.toggleViewAction().setText("Show &toolbar")
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         a = self.actions
         fill_menu(self.toolbar, [a.refresh, None, a.push, a.pull, a.make_latest, None, a.undo, a.redo, None, a.compare_selected])
         self.addToolBar(self.toolbar)
         self.summary_label = QLabel(self)
+        self.filter_label = QLabel(self)  # "Filter 'norm': 1 of 5 classes"
+        self.statusBar().addWidget(self.filter_label)
         self.statusBar().addWidget(self.summary_label, 1)
         self.progress = ProgressIndicator(self.runner, self)
         self.statusBar().addPermanentWidget(self.progress)
@@ -155,7 +157,7 @@ class MainWindow(QMainWindow):
             ("&Edit", [a.undo, a.redo, None, a.copy_hash, a.find]),
             ("&Store", [a.refresh, a.push, a.pull, a.make_latest, None,
                         a.compare_selected, a.compare_latest, a.compare_local, None, a.cancel]),
-            ("&View", [themes, None, self.toolbar.toggleViewAction()]),
+            ("&View", [themes, None, self.toolbar.toggleViewAction(), None, a.diff_mode, a.diff_unified, a.diff_wrap, *self.time_travel.menu_entries()]),
             ("&Help", [a.about]),
         ):  # fmt: skip
             fill_menu(mb.addMenu(title), entries)
@@ -188,6 +190,9 @@ class MainWindow(QMainWindow):
         self.welcome.open_recent_requested.connect(self.open_target)
 
         self.tree.selectionModel().selectionChanged.connect(lambda *_: self._on_selection_changed())
+        self.keeper.settled.connect(self._redraw)
+        self.tree_filter.status.connect(self.filter_label.setText)
+        self.details.diff.bind_actions(a.diff_mode, a.diff_unified, a.diff_wrap)
         self.tree.context_menu_requested.connect(self._context_menu)
         self.tree.doubleClicked.connect(lambda idx: self.details.setCurrentIndex(DetailsPanel.OVERVIEW))
         self.tree.open_requested.connect(self._open_details)
@@ -195,8 +200,9 @@ class MainWindow(QMainWindow):
         s.closing.connect(self._save_selection)
         s.opened.connect(self._on_opened)
         s.listing_finished.connect(self._after_listing)
-        s.statuses_updated.connect(lambda: (self._update_actions(), self.statuses_updated.emit()))
+        s.statuses_updated.connect(lambda: (self._update_actions(), self.statuses_updated.emit(), self._redraw_soon()))
         s.summary_changed.connect(self.summary_label.setText)
+        s.closed.connect(lambda: (self.summary_label.clear(), self.keeper.forget(), self.loader.reset()))
         s.problems.connect(lambda text, hint, detail: self.message_bar.show_message(
             text, level="warning", hint=hint, detail=detail))  # fmt: skip
         app.message.connect(lambda text, level, detail: self.message_bar.show_message(text, level=level, detail=detail))
@@ -204,7 +210,7 @@ class MainWindow(QMainWindow):
         app.finished.connect(self.operation_finished)
         self.history.changed.connect(self._update_actions)
         self.loader.updated.connect(self.details_updated)
-        self.runner.busy_changed.connect(lambda label: a.cancel.setEnabled(bool(label)))
+        self.runner.busy_changed.connect(lambda _label: a.cancel.setEnabled(self.runner.can_cancel()))
 
     def run(self, command: cmds.Command) -> None:
         """Do one command (what every action's slot comes down to)."""
@@ -224,8 +230,11 @@ class MainWindow(QMainWindow):
     def ask_open_store(self) -> None:
         from petbrowser.gui.connect_dialog import ConnectDialog
 
-        dlg = ConnectDialog(self.runner, self, initial=self.target if self.target and self.target.storage else None)
-        if dlg.exec() == QDialog.DialogCode.Accepted and (t := dlg.target()) is not None:
+        initial = self.target if self.target and self.target.storage else None
+        dlg = ConnectDialog(self.runner, self, initial, self._typed)
+        accepted = dlg.exec() == QDialog.DialogCode.Accepted
+        self._typed = dlg.fields()  # what was typed, for the next time (accepted or not)
+        if accepted and (t := dlg.target()) is not None:
             self.open_target(t)
 
     def open_demo(self) -> None:
@@ -243,6 +252,7 @@ class MainWindow(QMainWindow):
     def _on_opened(self) -> None:
         self.history.clear()
         self.loader.reset()
+        self.keeper.forget()
         self.message_bar.dismiss()
         self._expanded_once = False
         self._restore_selection = settings.selection_for(self.target)
@@ -282,8 +292,10 @@ class MainWindow(QMainWindow):
         self._reselect()
         self._update_actions()
         self.listing_finished.emit()
-        if self.tree.selectionModel().hasSelection():  # keep badges, history and diff fresh
-            self._on_selection_changed()
+        self._redraw_soon()  # keep badges, history and diff fresh (after the keeper reselected)
+
+    def _redraw_soon(self) -> None:
+        QTimer.singleShot(0, self, self._redraw)
 
     def _reselect(self) -> None:
         want = self._restore_selection
@@ -314,32 +326,30 @@ class MainWindow(QMainWindow):
         if rows := self.selected():
             settings.remember_selection(self.target, *rows[0])
 
-    def _on_selection_changed(self) -> None:
+    def _on_selection_changed(self, redraw: bool = False) -> None:
+        """Show the selection; ``redraw``: the model changed under it, draw it again."""
+        if self.keeper.pending or (redraw and self.manager is None):
+            return
         sel = self.selection()
         self.history.set_scope(sel.scope)
         self._update_actions()
-        self.loader.show(sel)
+        (self.loader.refresh if redraw else self.loader.show)(sel)
+
+    def _redraw(self) -> None:
+        self._on_selection_changed(redraw=True)
 
     def _update_actions(self) -> None:
         self.actions.update(self.session, self.selection(), self.history)
 
     # ======================================================== actions
     def compare_selected(self) -> None:
-        versions = self.selection().versions
-        if len(versions) == 2 and versions[0][1] == versions[1][1]:
-            self.loader.compare(versions[0][1], str(versions[0][2]), str(versions[1][2]))
-        elif len(versions) == 1 and self.actions.compare_latest.isEnabled():
-            self.compare_with("latest")
-        elif len(versions) == 1 and self.actions.compare_local.isEnabled():
-            self.compare_with("local")  # the latest itself: what differs locally is the question
-        else:
+        if not self.loader.compare_selection(self.selection()):
             self.message_bar.show_message(
                 "Select two versions of one class to compare them (ctrl-click the second one).", level="info"
             )
 
     def compare_with(self, ref: str) -> None:
-        if (sel := self.selected_version()) is not None:
-            self.loader.compare(sel[0], sel[1], ref)
+        self.loader.compare_selection(self.selection(), ref)
 
     def pull_selected(self) -> None:
         sel = self.selected_version()
@@ -349,9 +359,9 @@ class MainWindow(QMainWindow):
         self.run(cmds.RestoreSourceCommand(*sel, restore) if restore else cmds.PullCommand(*sel))
 
     def copy_hash(self) -> None:
-        if (sel := self.selected_version()) is not None:
-            QGuiApplication.clipboard().setText(sel[1])
-            self.statusBar().showMessage(f"Copied {sel[1]}", 3000)
+        if (h := self.actions.hash_to_copy(self.session, self.selection())) is not None:
+            QGuiApplication.clipboard().setText(h)
+            self.statusBar().showMessage(f"Copied {h}", 3000)
 
     def show_error(self, exc: BaseException, context: str = "") -> None:
         self.message_bar.show_error(exc, context)
@@ -378,7 +388,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_settings()
-        self.runner.shutdown(3000)
+        # Cancel everything: what can be stopped is abandoned on its daemon thread at
+        # once (a dead S3 endpoint never keeps the app alive); a push or a move in
+        # flight gets at most 1.2 s to land.
+        self.runner.shutdown(1200 if any(not t.cancellable for t in self.runner.active) else 0)
         super().closeEvent(event)
 
     def wait_idle(self, timeout_ms: int = 30000) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -132,7 +132,30 @@ class MessageBar(QFrame):
         lay.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignTop)
         lay.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self._details_box: QMessageBox | None = None
+        self._host: QWidget | None = None
         self.setVisible(False)
+
+    def float_over(self, host: QWidget) -> None:
+        """Float over the bottom of ``host`` instead of taking a row of its layout:
+        a message appearing or going away must not push the panes up and down."""
+        self._host = host
+        self.setParent(host)
+        host.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if obj is self._host and event.type() == QEvent.Type.Resize and self.isVisible():
+            self._place()
+        return False
+
+    def _place(self) -> None:
+        host = self._host
+        if host is None:
+            return
+        width = max(200, host.width() - 16)
+        height = self.heightForWidth(width) if self.hasHeightForWidth() else -1
+        height = max(height, self.sizeHint().height())
+        self.setGeometry(8, max(0, host.height() - height - 8), width, height)
+        self.raise_()
 
     # ----------------------------------------------------------- public
     @property
@@ -169,6 +192,7 @@ class MessageBar(QFrame):
         self.icon_label.setPixmap(icon(names.get(level, "warning")).pixmap(18, 18))
         self._apply_colors()
         self.setVisible(True)
+        self._place()
 
     def _apply_colors(self) -> None:
         from petbrowser.gui.theme import is_dark

@@ -18,6 +18,8 @@ from petbrowser.core.models import short_hash
 
 if TYPE_CHECKING:  # the dialogs are imported when first shown: start-up never needs them
     from petbrowser.gui.confirm_move import ConfirmMoveDialog
+    from petbrowser.gui.confirm_push import ConfirmPushDialog
+    from petbrowser.gui.restore_dialog import RestorePlanDialog
 
 __all__ = ["Prompts"]
 
@@ -90,6 +92,14 @@ class Prompts:
 
     def confirm_move(self, dialog: ConfirmMoveDialog) -> bool:
         """The make-latest confirmation (from → to, what changes)."""
+        return dialog.exec() == QDialog.DialogCode.Accepted
+
+    def confirm_push(self, dialog: ConfirmPushDialog) -> bool:
+        """The push confirmation (each class: from → to, what changes)."""
+        return dialog.exec() == QDialog.DialogCode.Accepted
+
+    def confirm_restore(self, dialog: RestorePlanDialog) -> bool:
+        """The plan of a restore of the store to a moment (what moves, what is left alone)."""
         return dialog.exec() == QDialog.DialogCode.Accepted
 
     def show_about(self) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from petbrowser.core.errors import PetBrowserError
-from petbrowser.core.models import ClassInfo
+from petbrowser.core.models import ClassInfo, VersionFlags
 from petbrowser.gui.calls import (
     CheckPicklesCommand,
     CommandRunner,
@@ -22,6 +22,7 @@ from petbrowser.gui.calls import (
 )
 from petbrowser.gui.class_tree import ClassTreeModel
 from petbrowser.gui.file_watcher import ModuleWatcher
+from petbrowser.gui.live_updates import LiveUpdates
 from petbrowser.gui.open_target import OpenTarget, strip_userinfo
 from petbrowser.gui.workers import Task, TaskRunner
 
@@ -43,7 +44,9 @@ SAFETY_SCAN_LIMIT = 500
 class Session(QObject):
     """Signals: ``opened``, ``listing_finished``, ``statuses_updated``,
     ``summary_changed(text)``, ``error(exc, context)``,
-    ``problems(text, hint, detail)`` (classes the store cannot read fully)."""
+    ``problems(text, hint, detail)`` (classes the store cannot read fully),
+    ``store_changed(changes)`` (others pushed or moved: the listing is refreshed
+    in place right after)."""
 
     opened = Signal()
     closing = Signal()  # the open store is about to be replaced or closed (target still set)
@@ -53,6 +56,7 @@ class Session(QObject):
     summary_changed = Signal(str)
     error = Signal(object, str)
     problems = Signal(str, str, str)
+    store_changed = Signal(object)  # list[StoreChange] made by others
 
     def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -63,6 +67,9 @@ class Session(QObject):
         self.model = ClassTreeModel(self)
         self.watcher = ModuleWatcher(self)
         self.watcher.changed.connect(self.refresh_status)
+        self.live = LiveUpdates(self.commands, self)
+        self.live.changed.connect(self._on_store_changed)
+        self.live.set_busy_check(lambda: self._listing is not None and self._listing in self.commands.tasks.active)
         self._listing: Task | None = None
         self._status_task: Task | None = None
         self._status_again = False
@@ -81,6 +88,7 @@ class Session(QObject):
         self.manager, self.target = manager, target
         self.opened.emit()
         self.refresh()
+        self.live.start(manager)
 
     def close(self) -> None:
         self._stop()
@@ -91,6 +99,7 @@ class Session(QObject):
     def _stop(self) -> None:
         if self.manager is not None:
             self.closing.emit()
+        self.live.stop()
         for task in (self._listing, self._safety):
             if task is not None:
                 task.cancel()
@@ -108,6 +117,11 @@ class Session(QObject):
             return strip_userinfo(self.manager.name)
         return self.target.label if self.target else "store"
 
+    def _on_store_changed(self, changes: list) -> None:
+        """Others changed the store: say what, then relist in place (selection and expansion stay)."""
+        self.store_changed.emit(changes)
+        self.refresh()
+
     # --------------------------------------------------------------- listing
     def refresh(self) -> None:
         """Reload the listing (incrementally, as classes are read), then the statuses."""
@@ -115,7 +129,6 @@ class Session(QObject):
             return
         if self._listing is not None:
             self._listing.cancel()
-        self.summary_changed.emit("Listing the store…")
         pending: list[ClassInfo] = []
         task: list[Task | None] = [None]
 
@@ -147,6 +160,7 @@ class Session(QObject):
             self.listing_finished.emit()
             self.refresh_status()
             self._scan_safety(classes)
+            QTimer.singleShot(0, self.live.resume)  # a poll skipped while listing (the first: the baseline)
 
         def failed(exc: PetBrowserError) -> None:
             self.summary_changed.emit("Listing failed")
@@ -184,9 +198,11 @@ class Session(QObject):
         if not todo:
             return
 
-        def partial(batch: list[tuple[str, str, bool, bool]]) -> None:
-            for name, h, unsafe, by_ref in batch:
-                self.model.set_version_flags(name, h, unsafe=unsafe, by_reference=by_ref)
+        def partial(batch: list[VersionFlags]) -> None:
+            for f in batch:
+                self.model.set_version_flags(
+                    f.class_name, f.hash, unsafe=f.unsafe, by_reference=f.by_reference, python=f.python
+                )
 
         def finished() -> None:
             if self._safety is task:
@@ -243,7 +259,9 @@ class Session(QObject):
         statuses = list(self.model.statuses().values())
         names = self.model.class_names()
         parts = [f"{len(names)} class{'es' if len(names) != 1 else ''}"]
-        for st, label in (("out_of_sync", "out of sync"), ("behind", "behind"), ("untracked", "untracked")):
+        for st, label in (
+            ("out_of_sync", "out of sync"), ("behind", "behind"), ("ahead", "ahead"), ("untracked", "untracked")
+        ):
             c = statuses.count(st)
             if c:
                 parts.append(f"{c} {label}")

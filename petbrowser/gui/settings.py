@@ -8,24 +8,46 @@ own module, ``recent.py``.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QHeaderView, QMainWindow, QSplitter
 
 from petbrowser.gui.open_target import OpenTarget
 
-__all__ = ["TREE_HEADER_KEY", "WindowLayout", "load_theme", "save_theme", "selection_for", "remember_selection"]
+if TYPE_CHECKING:
+    from petbrowser.gui.class_tree import ClassTreeView
+
+__all__ = [
+    "TREE_HEADER_KEY",
+    "WindowLayout",
+    "ask_before_push",
+    "diff_options",
+    "save_diff_options",
+    "load_theme",
+    "remember_selection",
+    "save_theme",
+    "selection_for",
+    "set_ask_before_push",
+]
 
 #: Bumped when the tree's columns change, so an old saved layout is not reapplied.
 TREE_HEADER_KEY = "window/tree-header-v2"
 THEME_KEY = "view/theme"
 
 
-class WindowLayout:
-    """Geometry, toolbar state, the splitter and the tree's columns."""
+#: The tree columns the user hid from the header's menu (column numbers).
+HIDDEN_COLUMNS_KEY = "window/tree-hidden-columns"
 
-    def __init__(self, window: QMainWindow, splitter: QSplitter, header: QHeaderView) -> None:
-        self.window, self.splitter, self.header = window, splitter, header
+
+class WindowLayout:
+    """Geometry, toolbar state, the splitter, the tree's columns (widths and the
+    ones the user hid), the diff's unified/wrap choice."""
+
+    def __init__(self, window: QMainWindow, splitter: QSplitter, tree: ClassTreeView) -> None:
+        self.window, self.splitter, self.tree = window, splitter, tree
+        self.header: QHeaderView = tree.header()
+        tree.columns_changed.connect(self.save_columns)
 
     def restore(self) -> None:
         s = QSettings()
@@ -38,6 +60,11 @@ class WindowLayout:
             value = s.value(key)
             if isinstance(value, QByteArray) and not value.isEmpty():
                 apply(value)
+        hidden = str(s.value(HIDDEN_COLUMNS_KEY, ""))
+        self.tree.set_user_hidden({int(c) for c in hidden.split(",") if c.strip().isdigit()})
+
+    def save_columns(self) -> None:
+        QSettings().setValue(HIDDEN_COLUMNS_KEY, ",".join(str(c) for c in sorted(self.tree.user_hidden)))
 
     def save(self) -> None:
         s = QSettings()
@@ -45,6 +72,19 @@ class WindowLayout:
         s.setValue("window/state", self.window.saveState())
         s.setValue("window/splitter", self.splitter.saveState())
         s.setValue(TREE_HEADER_KEY, self.header.saveState())
+        self.save_columns()
+
+
+def diff_options() -> tuple[bool, bool]:
+    """The diff's (unified, wrap) as last chosen."""
+    s = QSettings()
+    return str(s.value("diff/unified", "0")) == "1", str(s.value("diff/wrap", "0")) == "1"
+
+
+def save_diff_options(unified: bool, wrap: bool) -> None:
+    s = QSettings()
+    s.setValue("diff/unified", "1" if unified else "0")
+    s.setValue("diff/wrap", "1" if wrap else "0")
 
 
 def load_theme() -> str:
@@ -70,3 +110,21 @@ def remember_selection(target: OpenTarget | None, kind: str, name: str, code_has
     if target is not None:
         value = f"{name}@{code_hash}" if kind == "version" and code_hash else name
         QSettings().setValue(_selection_key(target), value)
+
+
+def _push_key(store_url: str) -> str:
+    from petbrowser.gui.open_target import strip_userinfo
+
+    return "push/no-confirm/" + strip_userinfo(store_url).replace("/", "|")
+
+
+def ask_before_push(store_url: str) -> bool:
+    """Whether a push to this store asks first (until "Don't ask again" was ticked for it)."""
+    return str(QSettings().value(_push_key(store_url), "")) != "1"
+
+
+def set_ask_before_push(store_url: str, ask: bool) -> None:
+    if ask:
+        QSettings().remove(_push_key(store_url))
+    else:
+        QSettings().setValue(_push_key(store_url), "1")

@@ -12,11 +12,13 @@ so a slow listing never paints over a newer one.
 from __future__ import annotations
 
 import threading
+import time
 import traceback
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QTimer, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 from petbrowser.core.errors import PetBrowserError
@@ -113,6 +115,9 @@ class Task(QRunnable):
         return batch
 
     def run(self) -> None:  # noqa: D102 - QRunnable entry point, on a pool thread
+        if self.cancelled:  # cancelled while queued: never started
+            self.signals.finished.emit()
+            return
         ctx = TaskContext(self)
         try:
             result = self.fn(ctx)
@@ -180,6 +185,68 @@ class _Relay(QObject):
             self.deleteLater()
 
 
+class DaemonPool:
+    """Runs tasks on daemon threads, at most ``max_threads`` at a time.
+
+    Daemon threads, not ``QThreadPool``: a task stuck in a hung network call
+    (an S3 endpoint that accepts and never answers waits out botocore's
+    timeouts and retries, over a minute) must not keep the process alive
+    after the user quit, and Qt's pool waits for every thread when it is
+    destroyed.  A cancelled task is *abandoned*: it frees its slot at once, its
+    answer is dropped, and its thread ends whenever its call returns.
+    """
+
+    def __init__(self, max_threads: int = 4) -> None:
+        self._max = max_threads
+        self._cond = threading.Condition()
+        self._queue: deque[Task] = deque()
+        self._running: set[Task] = set()
+
+    def maxThreadCount(self) -> int:  # noqa: N802 - QThreadPool's name, kept for callers
+        return self._max
+
+    def setMaxThreadCount(self, n: int) -> None:  # noqa: N802
+        with self._cond:
+            self._max = max(1, n)
+            self._pump()
+
+    def start(self, task: Task) -> None:
+        with self._cond:
+            self._queue.append(task)
+            self._pump()
+
+    def pump(self) -> None:
+        """Start queued tasks in the slots cancelled ones left."""
+        with self._cond:
+            self._pump()
+
+    def _pump(self) -> None:
+        while self._queue and sum(1 for t in self._running if not t.cancelled) < self._max:
+            task = self._queue.popleft()
+            self._running.add(task)
+            threading.Thread(target=self._run, args=(task,), name=f"petbrowser: {task.label}", daemon=True).start()
+
+    def _run(self, task: Task) -> None:
+        try:
+            task.run()
+        finally:
+            with self._cond:
+                self._running.discard(task)
+                self._pump()
+                self._cond.notify_all()
+
+    def waitForDone(self, timeout_ms: int = -1) -> bool:  # noqa: N802
+        """Wait until nothing runs or is queued; False when ``timeout_ms`` passed first."""
+        deadline = None if timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
+        with self._cond:
+            while self._running or self._queue:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+
 class TaskRunner(QObject):
     """Submits tasks to a thread pool and tracks what is running.
 
@@ -192,8 +259,7 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None, max_threads: int = 4) -> None:
         super().__init__(parent)
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(max_threads)
+        self.pool = DaemonPool(max_threads)
         self._tasks: list[Task] = []
 
     def submit(
@@ -230,8 +296,16 @@ class TaskRunner(QObject):
         self.busy_changed.emit(self.current_label())
 
     def current_label(self) -> str:
-        live = [t for t in self._tasks if not t.cancelled]
-        return live[-1].label if live else ""
+        live = self.labels()
+        return live[-1] if live else ""
+
+    def labels(self) -> list[str]:
+        """What runs now, oldest first (each once): the status bar shows them all."""
+        return list(dict.fromkeys(t.label for t in self._tasks if not t.cancelled and t.label))
+
+    def can_cancel(self) -> bool:
+        """Whether Esc / Cancel would stop anything (a push or a move cannot be stopped)."""
+        return any(t.cancellable and not t.cancelled for t in self._tasks)
 
     @property
     def active(self) -> list[Task]:
@@ -245,10 +319,13 @@ class TaskRunner(QObject):
         for t in self._tasks:
             if t.cancellable:
                 t.cancel()
+        self.pool.pump()  # abandoned tasks free their slots
         self.busy_changed.emit(self.current_label())
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Cancel everything and wait for the pool (window closing, test teardown)."""
+        """Cancel everything and wait for the pool (window closing, test teardown);
+        False when something still runs after ``timeout_ms`` (a hung call, abandoned:
+        its daemon thread does not keep the process alive)."""
         for t in self._tasks:
             t.cancel()
         return self.pool.waitForDone(timeout_ms)
@@ -291,8 +368,12 @@ class ProgressIndicator(QWidget):
 
     @Slot(str)
     def _on_busy(self, label: str) -> None:
-        if label:
-            self.label.setText(label + "…")
+        labels = self.runner.labels()
+        if labels:  # every running operation, newest last: not only the newest
+            shown = " · ".join(x + "…" for x in labels[-2:])
+            self.label.setText(shown if len(labels) <= 2 else f"{shown} (+{len(labels) - 2} more)")
+            self.setToolTip("\n".join(x + "…" for x in labels))
+            self.cancel_button.setEnabled(self.runner.can_cancel())
             if not self.isVisible() and not self._timer.isActive():
                 self.bar.setRange(0, 0)
                 self._timer.start()

@@ -1,6 +1,6 @@
 """Benchmark 5: structural diff of two versions of a 200-method class.
 
-petbrowser's ``diff_describe`` on the two describe dicts (normalized
+petbrowser's ``diff_describe`` on the two descriptions (normalized
 disassembly per method, plus sources) against ``difflib.unified_diff`` over
 the plain ``dis.dis`` output of the same two classes.  Both inputs are built
 before timing: the comparison is the diff itself.
@@ -26,13 +26,14 @@ def _plain_dis(cls: type) -> list[str]:
 def run(work: Path, methods: int, runs: int, baseline_runs: int) -> list[Row]:
     from petbrowser.core.agent.describe import describe_class
     from petbrowser.core.diff import diff_describe
+    from petbrowser.core.models import ClassDescription
 
     classes = []
     for variant in (0, 1):
         name = f"bench_big_v{variant}"
         path = write_module(work / "diff", name, big_class_source(methods, variant))
         classes.append(import_path(path, name).Big)
-    a, b = (describe_class(c) for c in classes)
+    a, b = (ClassDescription.from_json(describe_class(c)) for c in classes)
     dis_a, dis_b = (_plain_dis(c) for c in classes)
 
     # The baseline can take a minute at 200 methods (difflib's matcher degrades on

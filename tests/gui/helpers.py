@@ -64,3 +64,15 @@ def make_older_latest(window, qtbot, monkeypatch, name: str) -> tuple[str, str]:
         window.select_index(window.model.version_index(name, target))
         window.actions.make_latest.trigger()
     return old, target
+
+
+def accept_pushes(window, monkeypatch) -> list:
+    """Answer yes to the push confirmation; returns the dialogs shown (their text)."""
+    seen: list = []
+
+    def accept(dialog):
+        seen.append(dialog.summary.text())
+        return True
+
+    monkeypatch.setattr(window.prompts, "confirm_push", accept)
+    return seen

@@ -44,6 +44,10 @@ class AnswersFor:
         self.asked.append(("confirm_move", dialog.summary.text()))
         return self.move_ok
 
+    def confirm_push(self, dialog):
+        self.asked.append(("confirm_push", dialog.summary.text()))
+        return self.move_ok
+
     def confirm_unsafe(self, name, h, exc):
         self.asked.append(("confirm_unsafe", name, h, exc))
         return self.unsafe_ok
@@ -129,7 +133,7 @@ def test_reading_commands_answer_without_unpickling(qtbot, app, demo):
     assert {e.name: e.status for e in status.entries}["ThresholdFilter"] == "behind"
     assert any(f.endswith("demo_filters.py") for f in status.files)
     result = _run(qtbot, app, cmds.InspectCommand("Normalizer", latest))
-    assert result.hash == latest and "fit" in result.describe["methods"]
+    assert result.hash == latest and "fit" in result.describe.methods
     history = _run(qtbot, app, cmds.HistoryCommand("Normalizer"))
     assert [e.action for e in history] == ["push", "push", "rollback"]
 
@@ -151,7 +155,7 @@ def test_compare_command_lays_out_both_modes_on_the_worker(qtbot, app, demo):
     _opened(qtbot, app, OpenTarget(project_dir=str(demo)))
     older, newer = [v.hash for v in reversed(app.session.model.class_info("Normalizer").versions)]
     result, layouts = _run(qtbot, app, cmds.CompareCommand("Normalizer", older, newer))
-    assert result.class_diff.has_changes and set(layouts) == {"source", "bytecode"}
+    assert result.class_diff.has_changes and set(layouts) == {"source", "bytecode", "source/unified", "bytecode/unified"}
     assert layouts["source"].changes and "fit" in layouts["bytecode"].method_rows
     assert result.a_label == older[:12]
 
@@ -163,7 +167,7 @@ def test_check_pickles_command_flags_an_unsafe_version(qtbot, app, demo, tmp_pat
     _plant_hostile_version(demo, canary)
     _opened(qtbot, app, OpenTarget(project_dir=str(demo)))
     flags = _run(qtbot, app, calls.CheckPicklesCommand([("Evil", EVIL_HASH)]))
-    assert flags == [("Evil", EVIL_HASH, True, False)]
+    assert [(f.class_name, f.hash, f.unsafe, f.by_reference) for f in flags] == [("Evil", EVIL_HASH, True, False)]
     assert not canary.exists()
 
 
@@ -229,6 +233,18 @@ def test_push_for_a_selection_pushes_what_a_push_changes(qtbot, app, demo):
     chosen = ["Normalizer", "LinearModel", "Clipper", "MovingAverage"]  # synced, ..., remote only
     assert cmds.PushCommand.for_selection(chosen, app.session).names == ["LinearModel", "MovingAverage"]
     assert cmds.PushCommand.for_selection(["Normalizer"], app.session).names == []  # = every out-of-sync
+
+
+def test_an_ahead_class_is_pushable_and_the_summary_counts_it(qtbot, app, demo):
+    # Push LinearModel, then roll it back: the local class is the version pushed after latest.
+    manager = fresh_manager(demo)
+    before = _latest(demo, "LinearModel")
+    (pushed,) = manager.push(["LinearModel"])
+    manager.move_latest("LinearModel", before, expected=pushed.hash)
+    _opened(qtbot, app, OpenTarget(project_dir=str(demo)))
+    assert app.session.model.statuses()["LinearModel"] == "ahead"
+    assert cmds.PushCommand.for_selection(["LinearModel"], app.session).names == ["LinearModel"]
+    assert "1 ahead" in app.session.summary()
 
 
 def test_a_first_push_leaves_nothing_to_undo(qtbot, app, demo):

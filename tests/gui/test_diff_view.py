@@ -1,10 +1,11 @@
-"""DiffView on real describe dicts of real classes (two versions of one module)."""
+"""DiffView on the real descriptions of real classes (two versions of one module)."""
 
 from __future__ import annotations
 
 import importlib.util
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QTextCursor
 
 from petbrowser.core.agent.describe import describe_class
+from petbrowser.core.models import ClassDescription
 from petbrowser.gui.diff_view import DiffView, summary_text
 from petbrowser.gui.theme import diff_colors, is_dark
 
@@ -85,13 +87,13 @@ def _describe(tmp_path: Path, tag: str, source: str) -> dict:
     sys.modules["shifter_mod"] = module  # inspect.getsource looks the module up here
     try:
         spec.loader.exec_module(module)
-        return describe_class(module.Shifter)
+        return ClassDescription.from_json(describe_class(module.Shifter))
     finally:
         sys.modules.pop("shifter_mod", None)
 
 
 @pytest.fixture()
-def describes(tmp_path: Path) -> tuple[dict, dict]:
+def describes(tmp_path: Path) -> tuple[ClassDescription, ClassDescription]:
     return _describe(tmp_path, "v1", V1), _describe(tmp_path, "v2", V2)
 
 
@@ -228,7 +230,7 @@ def test_scrolling_is_synchronized(view: DiffView, describes) -> None:
 
 def test_identical_versions_show_no_changes(view: DiffView, describes) -> None:
     a, _ = describes
-    view.set_describes(a, dict(a), "A", "B")
+    view.set_describes(a, replace(a), "A", "B")
     assert view.summary_label.text() == "No changes"
     assert "No changes" in view.empty_label.text()
     assert view.empty_label.isVisible()
@@ -258,7 +260,7 @@ def test_bytecode_mode_and_method_selection(view: DiffView, describes, qtbot) ->
 
 def test_python_mismatch_and_bases_are_announced(view: DiffView, describes) -> None:
     a, b = describes
-    b = dict(b, python_version="3.12.1", bases=["shifter_mod.Base"])
+    b = replace(b, python_version="3.12.1", bases=("shifter_mod.Base",))
     view.set_describes(a, b, "A", "B")
     text = view.header_label.text()
     assert "3.11" in text and "3.12" in text
@@ -284,8 +286,8 @@ def test_mode_text_is_built_once_per_mode(view: DiffView, monkeypatch) -> None:
         "bases": [],
         "python_version": "3.11.7",
     }
-    a = dict(base, source=None, methods={f"m{i:03}": method(i, False) for i in range(200)})
-    b = dict(base, source=None, methods={f"m{i:03}": method(i, i % 10 == 0) for i in range(200)})
+    a = ClassDescription.from_json(dict(base, methods={f"m{i:03}": method(i, False) for i in range(200)}))
+    b = ClassDescription.from_json(dict(base, methods={f"m{i:03}": method(i, i % 10 == 0) for i in range(200)}))
     calls = []
     real = diff.side_by_side
     monkeypatch.setattr(diff, "side_by_side", lambda x, y: calls.append(1) or real(x, y))

@@ -42,4 +42,4 @@ print(json.dumps({{"before": before, "after": "petbrowser.gui.code_view" in sys.
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["before"] == []
     assert report["after"] is True
-    assert report["text"] == ""  # the placeholder's empty source reached the view built late
+    assert report["text"] == "# Select a class or a version."  # the placeholder reached the view built late

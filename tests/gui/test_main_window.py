@@ -17,7 +17,14 @@ from petbrowser.core.manager import PetClassManager
 from petbrowser.core.storage import open_storage
 from petbrowser.gui.class_tree import Role
 from petbrowser.gui.open_target import OpenTarget
-from tests.gui.helpers import class_rows, fresh_manager, move_store_inside, open_and_wait, store_dir
+from tests.gui.helpers import (
+    accept_pushes,
+    class_rows,
+    fresh_manager,
+    move_store_inside,
+    open_and_wait,
+    store_dir,
+)
 
 DEMO_CLASSES = {"Clipper", "LinearModel", "MovingAverage", "Normalizer", "ThresholdFilter"}
 WAIT = 30000
@@ -188,8 +195,9 @@ def test_undo_after_someone_else_moved_is_a_conflict(window, demo, qtbot, monkey
     assert window.history.can_undo()  # the stack did not move
 
 
-def test_push_of_an_out_of_sync_class_lands_in_the_store(window, demo, qtbot):
+def test_push_of_an_out_of_sync_class_lands_in_the_store(window, demo, qtbot, monkeypatch):
     open_and_wait(qtbot, window, OpenTarget(project_dir=str(demo)))
+    accept_pushes(window, monkeypatch)
     local_hash = window.model.status_entry("LinearModel").local_hash
     window.select_index(window.model.class_index("LinearModel"))
     assert window.actions.push.isEnabled()

@@ -11,7 +11,14 @@ import pytest
 from petbrowser.core.storage import open_storage
 from petbrowser.gui.open_target import OpenTarget
 from tests.conftest import FAKE_KEY_ID, FAKE_SECRET
-from tests.gui.helpers import class_rows, fresh_manager, make_older_latest, open_and_wait, store_dir
+from tests.gui.helpers import (
+    accept_pushes,
+    class_rows,
+    fresh_manager,
+    make_older_latest,
+    open_and_wait,
+    store_dir,
+)
 
 WAIT = 30000
 
@@ -51,9 +58,10 @@ def test_rollback_and_undo_on_s3(window, s3_demo, qtbot, monkeypatch):
     assert check.history("ThresholdFilter")[-1].action == "undo"
 
 
-def test_push_from_the_ui_lands_in_the_bucket(window, s3_demo, qtbot):
+def test_push_from_the_ui_lands_in_the_bucket(window, s3_demo, qtbot, monkeypatch):
     demo, target = s3_demo
     open_and_wait(qtbot, window, target)
+    accept_pushes(window, monkeypatch)
     local_hash = window.model.status_entry("MovingAverage").local_hash
     window.select_index(window.model.class_index("MovingAverage"))
     with qtbot.waitSignal(window.statuses_updated, timeout=WAIT):

@@ -114,7 +114,7 @@ def test_a_clean_version_without_digest_pulls_with_a_warning(window, demo, qtbot
     without asking, and the window says plainly that no digest could be checked."""
     # a LabChain-style copy of a harmless version: same pickle, no .meta.json
     src = store_dir(demo) / "plugins" / "Clipper"
-    h = json.loads((src / "latest.json").read_text())["hash"]
+    h = pickle.loads((src / "latest.json").read_bytes())["hash"]  # what LabChain reads
     legacy = store_dir(demo) / "plugins" / "Legacy"
     legacy.mkdir()
     (legacy / f"{h}.pkl").write_bytes((src / f"{h}.pkl").read_bytes())

@@ -10,7 +10,13 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from petbrowser.gui.open_target import OpenTarget
-from tests.gui.helpers import class_rows, fresh_manager, make_older_latest, open_and_wait
+from tests.gui.helpers import (
+    accept_pushes,
+    class_rows,
+    fresh_manager,
+    make_older_latest,
+    open_and_wait,
+)
 
 WAIT = 30000
 
@@ -76,6 +82,7 @@ def test_a_push_is_undone_by_ctrl_z_not_an_earlier_move_of_another_class(window,
     before = class_rows(window)["LinearModel"]["latest"]
     local = window.model.status_entry("LinearModel").local_hash
     window.select_index(window.model.class_index("LinearModel"))
+    accept_pushes(window, monkeypatch)
     with qtbot.waitSignal(window.statuses_updated, timeout=WAIT):
         window.actions.push.trigger()
     check = fresh_manager(demo)

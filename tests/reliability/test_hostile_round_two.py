@@ -136,8 +136,9 @@ def test_window_pull_asks_and_a_no_loads_nothing(qtbot: Any, tmp_path: Path, can
     with qtbot.waitSignal(w.store_opened, timeout=60_000):
         w.open_target(OpenTarget(storage=str(store)))
     asked: list[Any] = []
-    w.ask_pull_options = lambda name, h: (True, None)  # type: ignore[method-assign]
-    w.confirm_unsafe = lambda name, h, exc: asked.append(exc) or False  # type: ignore[method-assign]
+    # the window asks through its Prompts (issue 14): answer there, or a modal dialog waits forever
+    w.prompts.ask_pull_options = lambda name, h: (True, None)  # type: ignore[method-assign]
+    w.prompts.confirm_unsafe = lambda name, h, exc: asked.append(exc) or False  # type: ignore[method-assign]
     picks = ["class_attr_with_setstate", "int_hex_differential", "abc_register_subclasshook"]
     for name in picks:
         h = hashes["Liar2"][name]

@@ -1,7 +1,10 @@
 """The "describe" dict of a live class (docs/internals.md).
 
-It is what ``<hash>.meta.json`` stores and what the diff compares, so it is
-built where the class lives: in the project's interpreter, stdlib only.
+It is what ``<hash>.meta.json`` stores and what crosses every process
+boundary (the agent's answers, the scan worker's reports), so it is built
+where the class lives: in the project's interpreter, stdlib only.
+:func:`describe_dict` is the one place its shape is written down; the parent
+turns it into ``core.models.ClassDescription`` once, when it arrives.
 """
 
 from __future__ import annotations
@@ -17,7 +20,44 @@ from typing import Any
 from .disasm import method_table
 from .hashing import SKIPPED_ATTRIBUTES, stable_repr
 
-__all__ = ["describe_class"]
+__all__ = ["describe_class", "describe_dict"]
+
+
+def describe_dict(
+    *,
+    class_name: str | None,
+    module: str | None,
+    qualname: str | None,
+    bases: list[str] | tuple[str, ...] = (),
+    python_version: str | None = None,
+    source: str | None = None,
+    methods: dict[str, dict[str, Any]] | None = None,
+    attributes: dict[str, str] | None = None,
+    globals: list[str] | tuple[str, ...] | None = None,
+    by_reference: bool = False,
+) -> dict[str, Any]:
+    """The describe dict: the one builder of its shape, for the agent, the static
+    scan and ``ClassDescription.to_json``.
+
+    ``globals`` (the names a pickle references) exists only for a static walk,
+    and ``by_reference`` only when true, so a live class's dict, a sidecar's and
+    a scanned pickle's keep the keys they have always had.
+    """
+    doc: dict[str, Any] = {
+        "class_name": class_name,
+        "module": module,
+        "qualname": qualname,
+        "bases": list(bases),
+        "python_version": python_version,
+        "source": source,
+        "methods": dict(methods or {}),
+        "attributes": dict(attributes or {}),
+    }
+    if globals is not None:
+        doc["globals"] = list(globals)
+    if by_reference:
+        doc["by_reference"] = True
+    return doc
 
 
 def _attributes(cls: type) -> dict[str, str]:
@@ -99,13 +139,13 @@ def _source(cls: type) -> str | None:
 
 def describe_class(cls: type) -> dict[str, Any]:
     """Everything browsing needs about ``cls`` without unpickling it later."""
-    return {
-        "class_name": cls.__name__,
-        "module": cls.__module__,
-        "qualname": cls.__qualname__,
-        "bases": [f"{b.__module__}.{b.__qualname__}" for b in cls.__bases__],
-        "python_version": platform.python_version(),
-        "source": _source(cls),
-        "methods": method_table(cls),
-        "attributes": _attributes(cls),
-    }
+    return describe_dict(
+        class_name=cls.__name__,
+        module=cls.__module__,
+        qualname=cls.__qualname__,
+        bases=[f"{b.__module__}.{b.__qualname__}" for b in cls.__bases__],
+        python_version=platform.python_version(),
+        source=_source(cls),
+        methods=method_table(cls),
+        attributes=_attributes(cls),
+    )

@@ -6,6 +6,7 @@ imported lazily so opening a local store never imports boto3.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -17,9 +18,28 @@ from petbrowser.core.storage.local import LocalStorage
 if TYPE_CHECKING:
     from petbrowser.core.storage.s3 import S3Storage
 
-__all__ = ["LocalStorage", "S3Storage", "Storage", "open_storage"]
+__all__ = ["DEFAULT_STORAGE_TIMEOUT", "LocalStorage", "S3Storage", "Storage", "open_storage", "timeout_from_env"]
 
 NO_STORE_MESSAGE = "no store configured: pass --storage URL or set PETBROWSER_STORAGE"
+
+#: Seconds one store operation may take, retries included (S3; a local disk does not hang).
+#: ``--timeout`` / ``PETBROWSER_TIMEOUT`` / ``storage_timeout`` in the project choose another.
+DEFAULT_STORAGE_TIMEOUT = 30.0
+TIMEOUT_ENV = "PETBROWSER_TIMEOUT"
+
+
+def timeout_from_env() -> float | None:
+    """``PETBROWSER_TIMEOUT`` in seconds, or None when unset; anything else is a ConfigError."""
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(f"{TIMEOUT_ENV} must be a positive number of seconds, not {raw[:40]!r}")
+    return value
 
 
 def __getattr__(name: str) -> Any:
@@ -36,11 +56,14 @@ def open_storage(
     endpoint_url: str | None = None,
     profile: str | None = None,
     region: str | None = None,
+    timeout: float | None = None,
 ) -> Storage:
     """The store at ``url``: a path, ``file://...`` or ``s3://bucket/prefix``.
 
     Opening does no I/O (call ``check()`` for that): a local store that does
     not exist yet is fine to open, since the first push creates it.
+    ``timeout`` bounds each S3 operation, retries included (None:
+    ``PETBROWSER_TIMEOUT``, else ``DEFAULT_STORAGE_TIMEOUT``).
     """
     if url is None or not str(url).strip():
         raise ConfigError(NO_STORE_MESSAGE)
@@ -62,12 +85,15 @@ def open_storage(
             )
         from petbrowser.core.storage.s3 import S3Storage
 
+        if timeout is None:
+            timeout = timeout_from_env() or DEFAULT_STORAGE_TIMEOUT
         return S3Storage(
             parts.netloc,
             unquote(parts.path).strip("/"),
             region=region,
             profile=profile,
             endpoint_url=endpoint_url,
+            timeout=timeout,
         )
     if scheme == "file":
         parts = urlsplit(text)

@@ -9,12 +9,21 @@ petbrowser adds only explicit overrides.
 Create-only writes are ``PutObject`` with ``If-None-Match: *``; the pointer's
 compare-and-swap is ``PutObject`` with ``If-Match: <ETag>``.  Error messages
 name the bucket, key and error code, never credentials.
+
+Every operation has a time budget (``timeout``, the user's ``--timeout``): it
+bounds the connect, the reads and botocore's retries *together*, so a hung
+endpoint is reported within it instead of after five full read timeouts.
+botocore keeps deciding what to retry and how long to back off; two event
+hooks only refuse a retry that could not finish in the time left and, where
+botocore supports per-request read timeouts, shorten the last attempt's.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +38,7 @@ from petbrowser.core.errors import (
     StoreUnreachableError,
 )
 from petbrowser.core.models import ObjectInfo
+from petbrowser.core.storage import DEFAULT_STORAGE_TIMEOUT
 from petbrowser.core.storage.base import Storage
 
 __all__ = ["S3Storage"]
@@ -46,6 +56,23 @@ _DENIED = {
 }
 _MISSING_KEY = {"NoSuchKey", "404", "NotFound"}
 _CONFLICT = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
+_THROTTLED = {"Throttling", "ThrottlingException", "SlowDown", "RequestLimitExceeded", "RequestTimeout"}
+
+
+class _OutOfTime(Exception):
+    """Raised inside botocore's hooks when the operation's budget cannot cover another try."""
+
+    def __init__(self, cause: BaseException | int | None = None) -> None:
+        super().__init__("out of time")
+        #: the last attempt's failure: an exception, an HTTP status, or None
+        self.cause = cause
+
+
+def _per_request_read_timeout() -> bool:
+    """Does this botocore honour ``read_timeout`` in a request's context (1.44+)?"""
+    from botocore.httpsession import URLLib3Session
+
+    return hasattr(URLLib3Session, "_get_request_timeout")
 
 
 def _safe_endpoint(url: str | None) -> str:
@@ -69,12 +96,15 @@ class S3Storage(Storage):
         profile: str | None = None,
         endpoint_url: str | None = None,
         *,
+        timeout: float = DEFAULT_STORAGE_TIMEOUT,
         connect_timeout: float = 5,
         read_timeout: float = 15,
         max_attempts: int = 5,
     ) -> None:
         if not bucket:
             raise ConfigError("an s3:// storage URL needs a bucket name")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ConfigError("the storage timeout must be a positive number of seconds")
         import boto3
         from botocore.config import Config
         from botocore.exceptions import BotoCoreError, ProfileNotFound
@@ -88,11 +118,17 @@ class S3Storage(Storage):
         # endpoint fail fast (the GUI shows an error instead of a spinner);
         # the read timeout is generous for big .pkl downloads; 32 pooled
         # connections cover the listing's concurrent fetches (max_workers=16)
-        # without "connection pool is full" churn.
+        # without "connection pool is full" churn.  One stalled attempt may
+        # take at most half the budget, so a stall is retried once within it.
+        self.timeout = float(timeout)
+        self._connect_timeout = min(float(connect_timeout), self.timeout / 4)
+        self._read_timeout = min(float(read_timeout), self.timeout / 2)
+        self._clamp_reads = _per_request_read_timeout()
+        self._local = threading.local()
         config = Config(
             retries={"mode": "standard", "max_attempts": max_attempts},
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
+            connect_timeout=self._connect_timeout,
+            read_timeout=self._read_timeout,
             max_pool_connections=32,
         )
         try:
@@ -103,9 +139,100 @@ class S3Storage(Storage):
         except (BotoCoreError, ValueError) as exc:
             raise ConfigError(f"cannot set up the S3 client: {type(exc).__name__}") from None
         self._endpoint = _safe_endpoint(self._client.meta.endpoint_url)
+        events = self._client.meta.events
+        events.register_first("before-send.s3", self._before_send)
+        events.register_first("needs-retry.s3", self._before_retry)
 
     def __repr__(self) -> str:
         return f"S3Storage({self.url!r})"
+
+    # ------------------------------------------------------- time budget
+    @contextmanager
+    def _budget(self, doing: str, key: str | None = None) -> Iterator[None]:
+        """Run one operation (its requests, retries and our own re-reads) within ``timeout``.
+
+        The deadline lives in a thread-local: botocore runs every attempt of
+        a call on the calling thread, and the listing's worker threads each
+        get their own budget.
+        """
+        outer = getattr(self._local, "deadline", None)
+        if outer is None:
+            self._local.deadline = time.monotonic() + self.timeout
+        try:
+            yield
+        except _OutOfTime as exc:
+            raise self._timed_out(exc.cause, key, doing) from None
+        finally:
+            if outer is None:
+                self._local.deadline = None
+
+    def _remaining(self) -> float | None:
+        deadline = getattr(self._local, "deadline", None)
+        return None if deadline is None else deadline - time.monotonic()
+
+    def _before_send(self, request: Any, **_: Any) -> None:
+        """botocore hook: no attempt starts after the deadline; the last one gets what is left."""
+        remaining = self._remaining()
+        if remaining is None:
+            return
+        if remaining <= 0.05:
+            raise _OutOfTime()
+        context = getattr(request, "context", None)
+        if self._clamp_reads and isinstance(context, dict):
+            context["read_timeout"] = min(self._read_timeout, remaining)
+
+    def _before_retry(
+        self,
+        attempts: int,
+        response: Any = None,
+        caught_exception: BaseException | None = None,
+        **_: Any,
+    ) -> None:
+        """botocore hook: refuse a retry that could not complete within the budget.
+
+        Runs before botocore's own retry handler and never asks for a retry
+        itself: when the failure is one botocore would retry and the longest
+        backoff botocore may pick (``2 ** (attempts - 1)`` s) plus a connect
+        (plus a full read where reads cannot be shortened) no longer fits,
+        the operation ends now with the failure it had.
+        """
+        remaining = self._remaining()
+        if remaining is None:
+            return
+        if isinstance(caught_exception, _OutOfTime):
+            raise caught_exception  # _before_send found the budget spent
+        cause: BaseException | int | None = caught_exception
+        if caught_exception is None:
+            meta = (response[1] if response else {}) or {}
+            status = meta.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+            code = str(meta.get("Error", {}).get("Code") or "")
+            if not (status >= 500 or status == 429 or code in _THROTTLED):
+                return  # a success or an answer no one retries
+            cause = status
+        needed = min(2 ** (attempts - 1), 20) + self._connect_timeout
+        if not self._clamp_reads:
+            needed += self._read_timeout
+        if remaining < needed:
+            raise _OutOfTime(cause)
+
+    def _timed_out(self, cause: BaseException | int | None, key: str | None, doing: str) -> Exception:
+        """The one line for an operation that ran out of time."""
+        from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
+
+        where = f"'{key}' in {self.url}" if key else self.url
+        hint = "--timeout SECONDS sets how long to wait"
+        if cause is None or isinstance(cause, (ReadTimeoutError, ConnectTimeoutError)):
+            return StoreUnreachableError(
+                f"{self._endpoint} did not answer within {self.timeout:g} s "
+                f"(while trying to {doing} {where}); {hint}"
+            )
+        if isinstance(cause, int):
+            return StorageError(
+                f"could not {doing} {where}: S3 error {cause}; gave up within the "
+                f"{self.timeout:g} s timeout ({hint})"
+            )
+        err = self._error(cause, key, doing)
+        return type(err)(f"{err}; gave up within the {self.timeout:g} s timeout ({hint})")
 
     # ----------------------------------------------------------- helpers
     def _key(self, key: str) -> str:
@@ -180,7 +307,8 @@ class S3Storage(Storage):
         it = iter(pages)
         while True:
             try:
-                page = next(it)
+                with self._budget("list"):  # one budget per page: a big listing may take long
+                    page = next(it)
             except StopIteration:
                 return
             except (ClientError, BotoCoreError) as exc:
@@ -198,6 +326,10 @@ class S3Storage(Storage):
         return self.read_with_token(key)[0]
 
     def read_with_token(self, key: str) -> tuple[bytes, str]:
+        with self._budget("read", key):
+            return self._read_with_token(key)
+
+    def _read_with_token(self, key: str) -> tuple[bytes, str]:
         from botocore.exceptions import (
             BotoCoreError,
             ClientError,
@@ -223,7 +355,8 @@ class S3Storage(Storage):
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            self._client.head_object(Bucket=self.bucket, Key=self._key(key))
+            with self._budget("look up", key):
+                self._client.head_object(Bucket=self.bucket, Key=self._key(key))
             return True
         except (ClientError, BotoCoreError) as exc:
             err = self._error(exc, key, "look up")
@@ -232,6 +365,10 @@ class S3Storage(Storage):
             raise err from None
 
     def create(self, key: str, data: bytes) -> None:
+        with self._budget("write", key):
+            self._create(key, data)
+
+    def _create(self, key: str, data: bytes) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
         for attempt in range(4):
@@ -263,9 +400,10 @@ class S3Storage(Storage):
 
         cond = {"IfNoneMatch": "*"} if expected_token is None else {"IfMatch": expected_token}
         try:
-            resp = self._client.put_object(
-                Bucket=self.bucket, Key=self._key(key), Body=data, **cond
-            )
+            with self._budget("write", key):
+                resp = self._client.put_object(
+                    Bucket=self.bucket, Key=self._key(key), Body=data, **cond
+                )
             return str(resp["ETag"])
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code") or "")
@@ -286,7 +424,8 @@ class S3Storage(Storage):
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            self._client.head_bucket(Bucket=self.bucket)
+            with self._budget("open"):
+                self._client.head_bucket(Bucket=self.bucket)
         except ClientError as exc:
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             code = str(exc.response.get("Error", {}).get("Code") or "")

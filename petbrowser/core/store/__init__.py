@@ -16,8 +16,8 @@ Crash consistency, in one place:
   history object.  The Storage interface cannot delete, so an "intent"
   record written first could never be withdrawn when the CAS loses; writing
   history second means history never claims a move that did not happen.  A
-  crash in the window leaves a moved pointer without a record: the JSON
-  pointer itself still says ``previous``/``updated_at``/``updated_by``, and
+  crash in the window leaves a moved pointer without a record: the
+  pointer itself (LabChain-readable) still says ``previous``/``updated_at``/``updated_by``, and
   verify warns "moved without a history record".
 """
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from typing import Any
+from typing import Any, TypeVar
 
 from petbrowser.core.cache import ListingCache
 from petbrowser.core.errors import (
@@ -15,6 +15,9 @@ from petbrowser.core.errors import (
 )
 from petbrowser.core.storage.base import Storage
 from petbrowser.core.store.common import FATAL_ERRORS, default_user
+
+Tag = TypeVar("Tag")
+Result = TypeVar("Result")
 
 
 class StoreBase:
@@ -78,6 +81,22 @@ class StoreBase:
             finally:
                 for fut in pending:
                     fut.cancel()
+
+    def gather(self, jobs: Iterable[tuple[Tag, Callable[[], Result]]]) -> dict[Tag, Result | PetBrowserError]:
+        """Run ``jobs`` (tag, fn) concurrently, as the store's own reads do: each tag's
+        result, or the error reading that one object raised.
+
+        The one fan-out for code outside the store that reads many objects at
+        once (restore's pointers, blame's versions); store-level errors
+        (unreachable, denied, gone) cancel the rest and propagate.
+        """
+        out: dict[Tag, Result | PetBrowserError] = {}
+
+        def on_done(tag: Tag, result: Result, error: PetBrowserError | None) -> None:
+            out[tag] = error if error is not None else result
+
+        self._run(list(jobs), on_done)
+        return out
 
     def _read_token(self, key: str) -> tuple[bytes, str] | None:
         try:

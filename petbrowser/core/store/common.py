@@ -26,7 +26,9 @@ class _Any:
 
 #: ``move_latest(expected=ANY)``: whatever the pointer is now (still compare-and-swapped).
 ANY: Final = _Any()
-ACTIONS = ("push", "rollback", "undo", "redo", "restore")
+#: What a history record says a pointer move was (DESIGN.md, "Command line").
+#: ``repair`` rewrites a pointer in LabChain's readable form without moving it.
+ACTIONS = ("push", "rollback", "undo", "redo", "restore", "repair")
 MIN_PREFIX = 6
 #: Pickles smaller than this are read and sniffed for "by reference" when there is no meta.
 SNIFF_LIMIT = 200

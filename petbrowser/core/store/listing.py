@@ -359,6 +359,8 @@ class ListingMixin(StoreBase):
                     not meta_fetched and h in g.metas,
                     by_ref,
                     _iso_seconds(ts),
+                    # no sidecar at all: LabChain wrote it, named by LabChain's hash
+                    hash_scheme=None if h in g.metas else "labchain",
                 )
             ranked.append((-(ts or 0.0), h, v))
         ranked.sort()  # newest first; the hash breaks ties (hashes are unique)

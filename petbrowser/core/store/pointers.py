@@ -10,21 +10,29 @@ from typing import Any
 from petbrowser.core import layout
 from petbrowser.core.errors import (
     AlreadyExistsError,
+    ConflictError,
     CorruptPointerError,
     NotFoundError,
     PetBrowserError,
     StorageError,
+    StoreNotFoundError,
     UsageError,
 )
 from petbrowser.core.models import (
     HistoryEntry,
     Pointer,
 )
-from petbrowser.core.names import validate_class_name, validate_hash
-from petbrowser.core.pointer import encode_pointer, parse_pointer, sniff_encoding
+from petbrowser.core.names import is_class_name, validate_class_name, validate_hash
+from petbrowser.core.pointer import (
+    WRITE_ENCODING,
+    encode_pointer,
+    parse_pointer,
+    written_by_petbrowser,
+)
 from petbrowser.core.store.base import StoreBase
 from petbrowser.core.store.common import ACTIONS, ANY, iso_utc, short, utc_now
-from petbrowser.core.store.records import history_body
+from petbrowser.core.store.fanout import batches
+from petbrowser.core.store.records import group_objects, history_body
 from petbrowser.core.times import parse_utc
 
 
@@ -53,17 +61,17 @@ class PointerMixin(StoreBase):
         pointer yet; ANY: whatever is there now).  Either way the write is a
         compare-and-swap against the pointer actually read, so a concurrent
         move raises ConflictError(expected=..., actual=...) and changes
-        nothing.  The pointer keeps its encoding (LabChain's pickled dict
-        stays a pickled dict).  Then the history record is written (order
-        and crash window: module docstring).  Moving to where the pointer
-        already is writes nothing and returns an entry with ``key == ""``.
+        nothing.  The new pointer is always LabChain's readable form (a
+        pickled dict of strings, ``core.pointer``), whatever the old one was.
+        Then the history record is written (order and crash window: module
+        docstring).  Moving to where the pointer already is writes nothing
+        and returns an entry with ``key == ""``.
         """
-        from petbrowser.core.errors import ConflictError
-
         validate_class_name(name)
         validate_hash(to_hash)
-        if action not in ACTIONS:
-            raise UsageError(f"unknown pointer action {action!r} (one of {', '.join(ACTIONS)})")
+        if action not in ACTIONS or action == "repair":
+            moves = ", ".join(a for a in ACTIONS if a != "repair")
+            raise UsageError(f"unknown pointer action {action!r} (one of {moves})")
         if expected is not ANY and expected is not None:
             validate_hash(expected)
         if not self.storage.exists(layout.version_key(name, to_hash)):
@@ -73,18 +81,45 @@ class PointerMixin(StoreBase):
         got = self._read_token(key)
         current: Pointer | None = None
         token: str | None = None
-        encoding = "json"
         if got is not None:
             data, token = got
-            encoding = sniff_encoding(data)
             try:
                 current = parse_pointer(data, name)
-                encoding = current.encoding
             except CorruptPointerError:
                 if expected is not ANY:
                     raise
                 # ANY on a corrupt pointer is the repair path: overwrite it (still CAS).
         actual = current.hash if current is not None else None
+        self._check_expected(name, expected, actual)
+        if actual == to_hash:
+            return HistoryEntry(iso_utc(utc_now()), action, actual, to_hash, self.user, name, "")
+        return self._write_move(name, current, token, to_hash, action)
+
+    def repair_pointer(self, name: str, expected: str | None | object = ANY) -> HistoryEntry:
+        """Rewrite a JSON pointer of petbrowser 0.1.0 in LabChain's readable form.
+
+        The hash stays; the rewrite is a compare-and-swap like any move and is
+        recorded with action ``repair`` (from == to).  A pointer that already
+        is a pickled dict is left alone (an entry with ``key == ""``).  A
+        pointer that does not parse is not "repaired" here: ``rollback --to``
+        overwrites it with a version the caller chose.
+        """
+        validate_class_name(name)
+        if expected is not ANY and expected is not None:
+            validate_hash(expected)
+        got = self._read_token(layout.latest_key(name))
+        if got is None:
+            raise NotFoundError(f"'{name}' has no latest pointer in store {self.url}")
+        data, token = got
+        current = parse_pointer(data, name)
+        self._check_expected(name, expected, current.hash)
+        if current.encoding == WRITE_ENCODING:
+            return HistoryEntry(
+                iso_utc(utc_now()), "repair", current.hash, current.hash, self.user, name, ""
+            )
+        return self._write_move(name, current, token, current.hash, "repair")
+
+    def _check_expected(self, name: str, expected: str | None | object, actual: str | None) -> None:
         if expected is not ANY and expected != actual:
             raise ConflictError(
                 f"latest of '{name}' is {short(actual) if actual else 'unset'}, "
@@ -92,19 +127,22 @@ class PointerMixin(StoreBase):
                 expected=expected,  # type: ignore[arg-type]
                 actual=actual,
             )
+
+    def _write_move(
+        self, name: str, current: Pointer | None, token: str | None, to_hash: str, action: str
+    ) -> HistoryEntry:
+        """Compare-and-swap ``latest.json`` from ``current`` (read with ``token``), then record it."""
+        key = layout.latest_key(name)
+        actual = current.hash if current is not None else None
         at = utc_now()
-        if actual == to_hash:
-            return HistoryEntry(iso_utc(at), action, actual, to_hash, self.user, name, "")
         if current is not None:
             self._heal_history(current)
-
-        extra = dict(current.extra) if current is not None else {}
-        if encoding == "json":
-            extra["action"] = action  # lets the next move rebuild a record lost in a crash
+        extra = {k: v for k, v in current.extra.items() if isinstance(v, str)} if current else {}
+        extra["action"] = action  # lets the next move rebuild a record lost in a crash
         new = Pointer(
             hash=to_hash,
             class_name=name,
-            encoding=encoding,
+            encoding=WRITE_ENCODING,
             updated_at=iso_utc(at),
             updated_by=self.user,
             previous=actual,
@@ -114,9 +152,9 @@ class PointerMixin(StoreBase):
         try:
             self.storage.replace(key, data, token)
         except ConflictError:
-            if encoding == "json" and self._holds(key, data):
+            if self._holds(key, data):
                 # Our write landed and only its answer was lost (a retried S3 PUT then
-                # fails If-Match): the JSON pointer carries our time and user, so it is ours.
+                # fails If-Match): the pointer carries our time and user, so it is ours.
                 return self._record(name, at, action, actual, to_hash)
             now = self.read_pointer_quietly(name)
             raise ConflictError(
@@ -132,13 +170,14 @@ class PointerMixin(StoreBase):
 
         A move is compare-and-swap on ``latest.json`` first, history record
         second; a process killed in between leaves a pointer whose move is not
-        recorded.  petbrowser's JSON pointers carry the time, user, previous
-        hash and action of the move that wrote them, and the record's key is
-        derived from that time, so the next move re-creates the record
-        (create-only: a record that exists is left alone).  LabChain's pickled
-        pointers carry none of this and are left as they are.
+        recorded.  petbrowser's pointers (pickled, or JSON from 0.1.0) carry
+        the time, user, previous hash and action of the move that wrote them,
+        and the record's key is derived from that time, so the next move
+        re-creates the record (create-only: a record that exists is left
+        alone).  LabChain's bare ``{"hash", "class_name"}`` pointers carry none
+        of this and are left as they are.
         """
-        if current.encoding != "json" or not current.updated_at or not current.updated_by:
+        if not written_by_petbrowser(current) or not current.updated_at or not current.updated_by:
             return
         at = parse_utc(current.updated_at)
         if at is None:
@@ -161,6 +200,37 @@ class PointerMixin(StoreBase):
                 self.storage.create(hkey, history_body(doc))
         except AlreadyExistsError:
             pass  # written meanwhile by the mover itself or another healer
+
+    # ------------------------------------------------- who writes this store
+    def labchain_evidence(self) -> str | None:
+        """Why this store looks written by LabChain too; None when only petbrowser wrote it.
+
+        LabChain writes versions without petbrowser's ``.meta.json`` and bare
+        pickled pointers (no ``updated_at``/``updated_by``).  One listing
+        answers the first question; pointers are read (concurrently) only when
+        every version has metadata, and the first LabChain pointer found ends
+        the answer.  A store that does not exist yet is petbrowser's to create.
+        """
+        try:
+            groups = group_objects(self.storage.list(layout.PLUGINS))
+        except StoreNotFoundError:
+            return None
+        names = [n for n in sorted(groups) if is_class_name(n)]
+        for name in names:
+            bare = sorted(groups[name].pkls.keys() - groups[name].metas.keys())
+            if bare:
+                return f"version {short(bare[0])} of {name} has no petbrowser metadata"
+        found: list[str] = []
+
+        def on_done(tag: str, result: Any, error: PetBrowserError | None) -> None:
+            if isinstance(result, Pointer) and not written_by_petbrowser(result):
+                found.append(tag)
+
+        jobs = [(n, lambda n=n: self.read_pointer(n)) for n in names if groups[n].latest is not None]
+        self._run(batches(jobs, self.max_workers), lambda _t, done, _e: [on_done(*d) for d in done])
+        if found:
+            return f"latest.json of {min(found)} was written by LabChain"
+        return None
 
     def _same_move(self, hkey: str, doc: dict[str, Any]) -> bool:
         """True when the record at ``hkey`` describes the move ``doc`` describes."""

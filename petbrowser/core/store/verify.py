@@ -23,6 +23,13 @@ from petbrowser.core.store.base import StoreBase
 from petbrowser.core.store.common import SNIFF_LIMIT, short
 from petbrowser.core.store.records import group_objects, parse_history
 from petbrowser.core.store.sniff import sniff_by_reference
+from petbrowser.core.timeline import causal_order
+
+#: A 0.1.0 pointer: LabChain's pickle.load fails on it ("invalid load key, '{'").
+JSON_POINTER_WARNING = (
+    "LabChain cannot read this pointer (JSON, written by petbrowser 0.1.0): "
+    "'petbrowser repair' rewrites it"
+)
 
 
 class VerifyMixin(StoreBase):
@@ -118,6 +125,8 @@ class VerifyMixin(StoreBase):
                     pointers[name] = result
                     if result is not None and result.hash not in groups[name].pkls:
                         problem(key, f"points to {short(result.hash)}, which is not in the store")
+                    if result is not None and result.encoding == "json":
+                        warning(key, JSON_POINTER_WARNING)
             elif kind == "pkl":
                 if error is not None:
                     problem(key, error.message)
@@ -140,7 +149,7 @@ class VerifyMixin(StoreBase):
         scan_pending()
         for name, moves in last_moves.items():
             ptr = pointers.get(name)
-            last = max(moves, key=lambda e: e.key)
+            last = causal_order(moves)[-1]  # the order history() gives: a skewed clock cannot reorder it
             if ptr is not None and ptr.hash != last.to_hash:
                 warning(
                     layout.latest_key(name),
