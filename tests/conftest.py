@@ -9,15 +9,28 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# petbrowser's caches (the listing cache, the agent's code cache) follow platformdirs:
+# never the real ~/.cache, not even from session fixtures set up before any test's own.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="petbrowser-test-cache-")
 
 FAKE_KEY_ID = "AKIAPETBROWSERTESTKEY"
 FAKE_SECRET = "pbTestSecret/DoNotLeak/0123456789abcdefXYZ"
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh user cache folder per test (XDG_CACHE_HOME: what platformdirs reads)."""
+    folder = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    return folder
 
 
 def _free_port() -> int:

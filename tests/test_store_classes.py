@@ -295,7 +295,10 @@ def test_a_refresh_rereads_pointers_not_immutable_versions(any_storage):
     first = store.list_classes()
     counting.reads.clear()
     assert store.list_classes() == first
-    assert counting.reads == [layout.latest_key("Alpha")]
+    # Versions are never read again; the pointer only when its validator cannot be
+    # trusted yet (a file pointer younger than the listing cache's racy window).
+    # tests/test_listing_cache.py pins when exactly.
+    assert counting.reads in ([], [layout.latest_key("Alpha")])
 
 
 class _CrashBeforeHistory(_Interloper):

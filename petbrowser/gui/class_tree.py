@@ -9,7 +9,6 @@ time, as the listing streams in) so a refresh keeps selection and expansion.
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import (
@@ -115,25 +114,32 @@ STATUS_TEXT: dict[str, str] = {
 }
 
 
-@dataclass
-class _VersionNode:
-    parent: _ClassNode
-    info: VersionInfo
-    unsafe: bool | None = None
-    by_reference: bool | None = None
-    python: str | None = None  # read from the bytecode when there is no metadata
-
-
-@dataclass
 class _ClassNode:
-    name: str
-    info: ClassInfo | None = None
-    status: StatusEntry | None = None
-    versions: list[_VersionNode] = field(default_factory=list)
+    """One class row.  Its version rows are ``versions`` (the listing's own
+    ``VersionInfo`` tuple): no object per version row, children exist only
+    as indexes (internal id = the class's ``uid``, which never changes while
+    the node lives, so a version index survives rows moving around it)."""
+
+    __slots__ = ("name", "info", "status", "versions", "uid")
+
+    def __init__(self, name: str, uid: int, info: ClassInfo | None = None) -> None:
+        self.name = name
+        self.uid = uid
+        self.info = info
+        self.status: StatusEntry | None = None
+        self.versions: tuple[VersionInfo, ...] = info.versions if info is not None else ()
 
 
 class ClassTreeModel(QAbstractItemModel):
-    """Two levels: classes (sorted by name), their versions (newest first)."""
+    """Two levels: classes (sorted by name), their versions (newest first).
+
+    Why the rows are this lean: a 20,000-version store is shown whole, and
+    ``index``/``parent``/``data``/``flags`` run for every cell the view or
+    the filter proxy touches on every repaint (docs/performance.md).  Class
+    rows are small slot objects; version rows are the listing's own
+    ``VersionInfo`` plus what inspection learnt (``_flags``, by class and
+    hash); ``data`` answers the roles it does not use with one set lookup.
+    """
 
     classes_changed = Signal()
 
@@ -143,7 +149,9 @@ class ClassTreeModel(QAbstractItemModel):
         #: name -> row in ``_classes``: parent() runs for every version index
         #: the proxy maps, so a linear search there made a 20,000-version fill quadratic.
         self._rows: dict[str, int] = {}
-        self._flags: dict[tuple[str, str], dict[str, bool | None]] = {}
+        self._by_uid: dict[int, _ClassNode] = {}  # a version index's internal id -> its class
+        self._next_uid = 1  # 0 is the internal id of class rows
+        self._flags: dict[tuple[str, str], dict[str, bool | str | None]] = {}
         #: Whether local statuses were computed: until then (or with no project)
         #: a store class is not "remote only", its status is simply unknown.
         self._local_known = False
@@ -159,6 +167,7 @@ class ClassTreeModel(QAbstractItemModel):
         self.beginResetModel()
         self._classes = []
         self._rows = {}
+        self._by_uid = {}
         self._flags = {}
         self._local_known = False
         self.endResetModel()
@@ -178,13 +187,25 @@ class ClassTreeModel(QAbstractItemModel):
         """Where a new class ``name`` goes: classes stay sorted by lower-cased name."""
         return bisect_left(self._classes, name.lower(), key=lambda c: c.name.lower())
 
+    def _node(self, name: str, info: ClassInfo | None = None) -> _ClassNode:
+        node = _ClassNode(name, self._next_uid, info)
+        self._by_uid[node.uid] = node
+        self._next_uid += 1
+        return node
+
+    def _drop(self, row: int) -> None:
+        """Remove class row ``row`` (the caller wraps it in begin/endRemoveRows)."""
+        node = self._classes.pop(row)
+        self._by_uid.pop(node.uid, None)
+        self._reindex()
+
     def _ensure_class(self, name: str) -> int:
         row = self._find(name)
         if row >= 0:
             return row
         row = self._insert_row(name)
         self.beginInsertRows(QModelIndex(), row, row)
-        self._classes.insert(row, _ClassNode(name))
+        self._classes.insert(row, self._node(name))
         self._reindex()
         self.endInsertRows()
         return row
@@ -210,12 +231,7 @@ class ClassTreeModel(QAbstractItemModel):
                 new[info.name] = info  # a repeated name: the last one wins, as before
         if not new:
             return
-        nodes = []
-        for name, info in new.items():
-            node = _ClassNode(name, info)
-            node.versions = [self._version_node(node, v) for v in info.versions]
-            nodes.append(node)
-        nodes.sort(key=lambda n: n.name.lower())
+        nodes = sorted((self._node(name, info) for name, info in new.items()), key=lambda n: n.name.lower())
         # group the new nodes by where they land; insert the runs back to front
         # so the positions computed before any insert stay valid
         runs: list[tuple[int, list[_ClassNode]]] = []
@@ -236,12 +252,10 @@ class ClassTreeModel(QAbstractItemModel):
         if node.info is info or node.info == info:
             return  # the final listing repeats what streamed in: nothing to repaint
         parent = self.index(row, 0)
-        new_hashes = [v.hash for v in info.versions]
-        old_hashes = [v.info.hash for v in node.versions]
+        old_hashes = [v.hash for v in node.versions]
         node.info = info
-        if new_hashes == old_hashes:
-            for vn, vi in zip(node.versions, info.versions, strict=True):
-                vn.info = vi
+        if [v.hash for v in info.versions] == old_hashes:
+            node.versions = info.versions
             if node.versions:
                 self.dataChanged.emit(
                     self.index(0, 0, parent), self.index(len(node.versions) - 1, Col.LAST, parent)
@@ -249,17 +263,13 @@ class ClassTreeModel(QAbstractItemModel):
         else:
             if node.versions:
                 self.beginRemoveRows(parent, 0, len(node.versions) - 1)
-                node.versions = []
+                node.versions = ()
                 self.endRemoveRows()
             if info.versions:
                 self.beginInsertRows(parent, 0, len(info.versions) - 1)
-                node.versions = [self._version_node(node, v) for v in info.versions]
+                node.versions = info.versions
                 self.endInsertRows()
         self._class_changed(row)
-
-    def _version_node(self, node: _ClassNode, v: VersionInfo) -> _VersionNode:
-        flags = self._flags.get((node.name, v.hash), {})
-        return _VersionNode(node, v, flags.get("unsafe"), flags.get("by_reference"), flags.get("python"))
 
     def retain_classes(self, names: set[str]) -> None:
         """After a complete listing: drop classes the store no longer has
@@ -268,15 +278,14 @@ class ClassTreeModel(QAbstractItemModel):
             c = self._classes[row]
             if c.name not in names and c.status is None:
                 self.beginRemoveRows(QModelIndex(), row, row)
-                del self._classes[row]
-                self._reindex()
+                self._drop(row)
                 self.endRemoveRows()
             elif c.name not in names:
                 c.info = None
                 if c.versions:
                     parent = self.index(row, 0)
                     self.beginRemoveRows(parent, 0, len(c.versions) - 1)
-                    c.versions = []
+                    c.versions = ()
                     self.endRemoveRows()
                 self._class_changed(row)
         self.classes_changed.emit()
@@ -298,8 +307,7 @@ class ClassTreeModel(QAbstractItemModel):
             c = self._classes[row]
             if c.info is None and c.status is None:
                 self.beginRemoveRows(QModelIndex(), row, row)
-                del self._classes[row]
-                self._reindex()
+                self._drop(row)
                 self.endRemoveRows()
         self.classes_changed.emit()
 
@@ -323,11 +331,8 @@ class ClassTreeModel(QAbstractItemModel):
         row = self._find(name)
         if row < 0:
             return
-        for i, vn in enumerate(self._classes[row].versions):
-            if vn.info.hash == code_hash:
-                vn.unsafe = flags.get("unsafe")
-                vn.by_reference = flags.get("by_reference")
-                vn.python = flags.get("python")
+        for i, v in enumerate(self._classes[row].versions):
+            if v.hash == code_hash:
                 parent = self.index(row, 0)
                 self.dataChanged.emit(self.index(i, 0, parent), self.index(i, Col.LAST, parent))
 
@@ -355,8 +360,8 @@ class ClassTreeModel(QAbstractItemModel):
         row = self._find(name)
         if row < 0:
             return QModelIndex()
-        for i, vn in enumerate(self._classes[row].versions):
-            if vn.info.hash == code_hash:
+        for i, v in enumerate(self._classes[row].versions):
+            if v.hash == code_hash:
                 return self.index(i, 0, self.index(row, 0))
         return QModelIndex()
 
@@ -373,39 +378,44 @@ class ClassTreeModel(QAbstractItemModel):
 
     # ------------------------------------------------ QAbstractItemModel
     def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
-        if column < 0 or column >= len(Col.HEADERS) or row < 0:
-            return QModelIndex()
-        if not parent.isValid():
-            if row < len(self._classes):
-                return self.createIndex(row, column, self._classes[row])
-            return QModelIndex()
-        node = parent.internalPointer()
-        if isinstance(node, _ClassNode) and row < len(node.versions):
-            return self.createIndex(row, column, node.versions[row])
-        return QModelIndex()
+        if parent.isValid():
+            if parent.internalId() or parent.column():
+                return _INVALID  # versions have no children; only column 0 has them
+            versions = self._classes[parent.row()].versions
+            if 0 <= row < len(versions) and 0 <= column < _COLUMNS:
+                return self.createIndex(row, column, self._classes[parent.row()].uid)
+            return _INVALID
+        if 0 <= row < len(self._classes) and 0 <= column < _COLUMNS:
+            return self.createIndex(row, column, 0)
+        return _INVALID
 
     def parent(self, index: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
-        if not index.isValid():
-            return QModelIndex()
-        node = index.internalPointer()
-        if isinstance(node, _VersionNode):
-            row = self._find(node.parent.name)
-            return self.createIndex(row, 0, node.parent) if row >= 0 else QModelIndex()
-        return QModelIndex()
+        uid = index.internalId()
+        if not uid or not index.isValid():
+            return _INVALID
+        node = self._by_uid.get(uid)
+        row = self._rows.get(node.name, -1) if node is not None else -1
+        return self.createIndex(row, 0, 0) if row >= 0 else _INVALID
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         if not parent.isValid():
             return len(self._classes)
-        if parent.column() != 0:
+        if parent.internalId() or parent.column():
             return 0
-        node = parent.internalPointer()
-        return len(node.versions) if isinstance(node, _ClassNode) else 0
+        row = parent.row()
+        return len(self._classes[row].versions) if row < len(self._classes) else 0
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return len(Col.HEADERS)
+        return _COLUMNS
 
     def hasChildren(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
         return self.rowCount(parent) > 0
+
+    def _version_at(self, index: QModelIndex | QPersistentModelIndex) -> tuple[_ClassNode, VersionInfo] | None:
+        node = self._by_uid.get(index.internalId())
+        if node is None or index.row() >= len(node.versions):
+            return None
+        return node, node.versions[index.row()]
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
@@ -425,19 +435,43 @@ class ClassTreeModel(QAbstractItemModel):
         return None
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _ROW_FLAGS if index.isValid() else _NO_FLAGS
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        if role not in _ROLES or not index.isValid():
+            return None  # most of what a view asks per cell (colours, check state, size)
+        if not index.internalId():
+            row = index.row()
+            if row >= len(self._classes):
+                return None
+            return self._class_data(self._classes[row], index.column(), role)
+        found = self._version_at(index)
+        if found is None:
             return None
-        node = index.internalPointer()
-        if isinstance(node, _ClassNode):
-            return self._class_data(node, index.column(), role)
-        return self._version_data(node, index.column(), role)
+        return self._version_data(found[0], found[1], index.column(), role)
 
     def _class_data(self, c: _ClassNode, col: int, role: int) -> Any:
+        if role == _DISPLAY:
+            if col == Col.NAME:
+                return c.name
+            if col == Col.LATEST:
+                latest = c.info.latest if c.info else None
+                return short_hash(latest) if latest else ("—" if c.info else "")
+            if col == Col.VERSIONS:
+                return str(len(c.info.versions)) if c.info else "0"
+            if col == Col.PUSHED and c.info and c.info.versions:
+                latest = c.info.latest
+                newest = next((v for v in c.info.versions if v.hash == latest), c.info.versions[0])
+                return relative_time(newest.pushed_at)
+            return None
+        if role == _FONT:
+            if col == Col.LATEST:
+                return self._mono
+            if col == Col.NAME:
+                return self._bold
+            return None
+        if role == _ALIGN:
+            return _RIGHT if col == Col.VERSIONS else None
         latest = c.info.latest if c.info else None
         status = c.status.status if c.status else ("remote_only" if c.info and self._local_known else None)
         if role == Role.KIND:
@@ -459,36 +493,20 @@ class ClassTreeModel(QAbstractItemModel):
             if c.info and c.info.problems:
                 badges.append("error")
             return badges
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == Col.NAME:
-                return c.name
-            if col == Col.LATEST:
-                return short_hash(latest) if latest else ("—" if c.info else "")
-            if col == Col.VERSIONS:
-                return str(len(c.info.versions)) if c.info else "0"
-            if col == Col.PUSHED and c.info and c.info.versions:
-                newest = next((v for v in c.info.versions if v.hash == latest), c.info.versions[0])
-                return relative_time(newest.pushed_at)
-            return None
-        if role == Qt.ItemDataRole.DecorationRole and col == Col.NAME:
+        if role == _DECORATION:
+            if col != Col.NAME:
+                return None
             if c.info is not None and c.info.problems:
                 return icon("error")
             return icon(f"status-{status}") if status else QIcon()
-        if role == Qt.ItemDataRole.FontRole:
-            if col == Col.LATEST:
-                return self._mono
-            if col == Col.NAME:
-                return self._bold
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (Col.VERSIONS,):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.AccessibleTextRole and col == Col.BADGES:
-            return _badge_labels(self._class_data(c, col, Role.BADGES))
-        if role == Qt.ItemDataRole.ToolTipRole and col == Col.BADGES and (status or c.info and c.info.problems):
+        if role == _ACCESSIBLE:
+            return _badge_labels(self._class_data(c, col, Role.BADGES)) if col == Col.BADGES else None
+        if role == _TOOLTIP and col == Col.BADGES and (status or c.info and c.info.problems):
             lines = [STATUS_TEXT.get(status, status)] if status else []
             if c.info and c.info.problems:
                 lines += [f"⚠ {p}" for p in c.info.problems]
             return "<br>".join(lines)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             lines = [f"<b>{c.name}</b>"]
             if status:
                 lines.append(STATUS_TEXT.get(status, status))
@@ -503,43 +521,28 @@ class ClassTreeModel(QAbstractItemModel):
             return "<br>".join(lines)
         return None
 
-    def _version_badges(self, v: _VersionNode) -> list[str]:
-        c = v.parent
+    def _version_badges(self, c: _ClassNode, info: VersionInfo) -> list[str]:
         badges = []
-        if c.info and c.info.latest == v.info.hash:
+        if c.info and c.info.latest == info.hash:
             badges.append("latest")
-        if c.status and c.status.local_hash == v.info.hash:
+        if c.status and c.status.local_hash == info.hash:
             badges.append("local")
-        by_ref = v.by_reference if v.by_reference is not None else v.info.by_reference
+        flags = self._flags.get((c.name, info.hash), _NO_VERSION_FLAGS)
+        by_ref = flags.get("by_reference")
+        if by_ref is None:
+            by_ref = info.by_reference
         if by_ref:
             badges.append("by-reference")
-        if v.info.hash_scheme == "labchain":
+        if info.hash_scheme == "labchain":
             badges.append("labchain")
-        if not v.info.has_meta:
+        if not info.has_meta:
             badges.append("no-metadata")
-        if v.unsafe:
+        if flags.get("unsafe"):
             badges.append("unsafe")
         return badges
 
-    def _version_data(self, v: _VersionNode, col: int, role: int) -> Any:
-        info = v.info
-        if role == Role.KIND:
-            return "version"
-        if role == Role.CLASS_NAME:
-            return v.parent.name
-        if role == Role.HASH:
-            return info.hash
-        if role == Role.VERSION:
-            return info
-        if role == Role.BADGES:
-            return self._version_badges(v)
-        if role == Role.STATUS:
-            return None
-        if role == Role.CLASS_INFO:
-            return v.parent.info
-        if role == Role.FILTER_TEXT:
-            return f"{info.hash} {info.pushed_by or ''}"
-        if role == Qt.ItemDataRole.DisplayRole:
+    def _version_data(self, c: _ClassNode, info: VersionInfo, col: int, role: int) -> Any:
+        if role == _DISPLAY:
             if col == Col.NAME:
                 return short_hash(info.hash)
             if col == Col.PUSHED:
@@ -547,31 +550,68 @@ class ClassTreeModel(QAbstractItemModel):
             if col == Col.BY:
                 return info.pushed_by or ""
             if col == Col.PYTHON:
-                return info.python_version or v.python or ""
+                return info.python_version or self._flags.get((c.name, info.hash), _NO_VERSION_FLAGS).get("python") or ""
             if col == Col.SIZE:
                 return format_size(info.size)
             return None
-        if role == Qt.ItemDataRole.FontRole and col == Col.NAME:
-            return self._mono_bold if v.parent.info and v.parent.info.latest == info.hash else self._mono
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == Col.SIZE:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.AccessibleTextRole and col == Col.BADGES:
-            return _badge_labels(self._version_badges(v))
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _FONT:
+            if col != Col.NAME:
+                return None
+            return self._mono_bold if c.info and c.info.latest == info.hash else self._mono
+        if role == _ALIGN:
+            return _RIGHT if col == Col.SIZE else None
+        if role == Role.KIND:
+            return "version"
+        if role == Role.CLASS_NAME:
+            return c.name
+        if role == Role.HASH:
+            return info.hash
+        if role == Role.VERSION:
+            return info
+        if role == Role.BADGES:
+            return self._version_badges(c, info)
+        if role == Role.CLASS_INFO:
+            return c.info
+        if role == Role.FILTER_TEXT:
+            return f"{info.hash} {info.pushed_by or ''}"
+        if role == _ACCESSIBLE:
+            return _badge_labels(self._version_badges(c, info)) if col == Col.BADGES else None
+        if role == _TOOLTIP:
+            badges = self._version_badges(c, info)
             if col == Col.PUSHED:
                 return local_time(info.pushed_at)
-            if col == Col.PYTHON and not info.python_version and v.python:
-                return python_tip(v.python)
-            if col == Col.BADGES and self._version_badges(v):
-                return "<br>".join(BADGE_TEXT[b][1] for b in self._version_badges(v) if b in BADGE_TEXT)
+            python = self._flags.get((c.name, info.hash), _NO_VERSION_FLAGS).get("python")
+            if col == Col.PYTHON and not info.python_version and python:
+                return python_tip(str(python))
+            if col == Col.BADGES and badges:
+                return "<br>".join(BADGE_TEXT[b][1] for b in badges if b in BADGE_TEXT)
             lines = [f"<tt>{info.hash}</tt>"]
             if info.pushed_at:
                 lines.append(f"pushed {local_time(info.pushed_at)} ({relative_time(info.pushed_at)})")
             if info.pushed_by:
                 lines.append(f"by {info.pushed_by}")
-            lines += [BADGE_TEXT[b][1] for b in self._version_badges(v) if b in BADGE_TEXT]
+            lines += [BADGE_TEXT[b][1] for b in badges if b in BADGE_TEXT]
             return "<br>".join(lines)
         return None
+
+
+_COLUMNS = len(Col.HEADERS)
+_INVALID = QModelIndex()  # returned, never changed: saves building one per call
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_NO_VERSION_FLAGS: dict[str, bool | str | None] = {}
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
+#: The roles ``data`` answers; anything else is None at once.
+_ROLES = frozenset(
+    {_DISPLAY, _DECORATION, _FONT, _ALIGN, _TOOLTIP, _ACCESSIBLE}
+    | {int(getattr(Role, r)) for r in vars(Role) if r.isupper()}
+)
 
 
 def python_tip(detected: str) -> str:

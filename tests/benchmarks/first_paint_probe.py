@@ -71,6 +71,8 @@ class _Probe(QtCore.QObject):
         now = time.monotonic()
         if "first_paint" not in _state:
             _state["first_paint"] = now
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            _state["first_paint_cpu"] = usage.ru_utime + usage.ru_stime  # what load cannot stretch
             _state["window"] = window
             _state["boto3_loaded"] = "boto3" in sys.modules
             _state["spawned_before_paint"] = _state["spawned"]

@@ -100,6 +100,9 @@ def _isolate_aws(work: Path) -> None:
     )
     for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
         os.environ.pop(var, None)
+    # petbrowser's caches (listing cache, code cache) in the run's folder, never the user's
+    os.environ["XDG_CACHE_HOME"] = str(work / "user-cache")
+    os.environ.pop("PETBROWSER_LISTING_CACHE", None)
 
 
 def machine() -> str:
@@ -171,6 +174,7 @@ def run_all(sizes: Sizes, only: set[str], work: Path) -> tuple[list[Row], list[s
         from s3_server import S3Server
 
         out = bench_listing.run_local(store_root, sizes.listing, sizes.runs)
+        out += bench_listing.run_local_second_open(store_root, sizes.listing, sizes.runs)
         with S3Server("bench-listing", "team/", s3_root) as server:
             out += bench_listing.run_s3(
                 server.endpoint,
@@ -180,6 +184,9 @@ def run_all(sizes: Sizes, only: set[str], work: Path) -> tuple[list[Row], list[s
                 sizes.s3_runs,
                 sizes.s3_pointer_runs,
                 sizes.s3_meta_runs,
+            )
+            out += bench_listing.run_s3_second_open(
+                "s3://bench-listing/team", server.endpoint, sizes.s3_listing, sizes.s3_runs
             )
         return out
 

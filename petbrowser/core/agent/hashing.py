@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import keyword
 import re
 import struct
 import sys
@@ -112,17 +113,48 @@ def stable_repr(value: Any, _depth: int = 0) -> str:
 
 
 # ----------------------------------------------------------------------- pb1
+_pack = struct.Struct(">Q").pack
+
+
 def _b(tag: bytes, payload: bytes) -> bytes:
     """Typed, length-prefixed chunk: no two different inputs share a stream."""
-    return tag + struct.pack(">Q", len(payload)) + payload
+    return tag + _pack(len(payload)) + payload
+
+
+#: Encoded ``_s`` chunks of short texts: names, argument lists and string
+#: constants repeat across the methods and classes of a module.  Bounded.
+_CHUNKS: dict[tuple[bytes, str], bytes] = {}
+_CHUNKS_MAX = 100_000
 
 
 def _s(tag: bytes, text: str) -> bytes:
-    return _b(tag, text.encode("utf-8", "surrogatepass"))
+    if len(text) > 200:
+        return _b(tag, text.encode("utf-8", "surrogatepass"))
+    key = (tag, text)
+    chunk = _CHUNKS.get(key)
+    if chunk is None:
+        if len(_CHUNKS) >= _CHUNKS_MAX:
+            _CHUNKS.clear()
+        chunk = _CHUNKS[key] = _b(tag, text.encode("utf-8", "surrogatepass"))
+    return chunk
 
 
 def _seq(tag: bytes, parts: list[bytes]) -> bytes:
     return _b(tag, b"".join(parts))
+
+
+_NAME_SEQS: dict[tuple[bytes, tuple[str, ...]], bytes] = {}
+
+
+def _names(tag: bytes, names: tuple[str, ...]) -> bytes:
+    """``_seq(tag, [_s(b"s", n) for n in names])``, remembered per tuple of names."""
+    key = (tag, names)
+    chunk = _NAME_SEQS.get(key)
+    if chunk is None:
+        if len(_NAME_SEQS) >= _CHUNKS_MAX:
+            _NAME_SEQS.clear()
+        chunk = _NAME_SEQS[key] = _seq(tag, [_s(b"s", n) for n in names])
+    return chunk
 
 
 def _signature(fn: Any, *, follow_wrapped: bool = True) -> str:
@@ -130,6 +162,85 @@ def _signature(fn: Any, *, follow_wrapped: bool = True) -> str:
         return _ADDRESS.sub("", str(inspect.signature(fn, follow_wrapped=follow_wrapped)))
     except (TypeError, ValueError):
         return "?"
+
+
+_CO_VARARGS = inspect.CO_VARARGS
+_CO_VARKEYWORDS = inspect.CO_VARKEYWORDS
+
+
+def _plain_signature(fn: types.FunctionType) -> str:
+    """``_signature(fn, follow_wrapped=False)`` for a plain function, byte for byte.
+
+    Why: ``inspect.signature`` builds a ``Parameter`` object per argument and
+    a ``Signature`` before printing them; for the plain functions a class
+    holds, the code object already says everything, and that cost more than
+    LabChain's whole hash (docs/performance.md).  This follows
+    ``inspect._signature_from_function`` and ``Signature.__str__`` /
+    ``Parameter.__str__`` (the same on Python 3.8-3.13), formats annotations
+    with ``inspect.formatannotation`` itself, and hands everything unusual to
+    ``inspect`` (a function with attributes -- ``__signature__``,
+    ``__wrapped__``, a partialmethod --, a subclass, a name inspect would
+    refuse).  tests/test_hashing.py compares the two over the standard
+    library on every interpreter it finds.
+    """
+    if type(fn) is not types.FunctionType or fn.__dict__:
+        return _signature(fn, follow_wrapped=False)
+    co = fn.__code__
+    flags = co.co_flags
+    npos, nkw = co.co_argcount, co.co_kwonlyargcount
+    varargs, varkw = flags & _CO_VARARGS, flags & _CO_VARKEYWORDS
+    names = co.co_varnames[: npos + nkw + (1 if varargs else 0) + (1 if varkw else 0)]
+    for name in names:
+        if name not in _GOOD_NAMES:
+            if not name.isidentifier() or keyword.iskeyword(name):
+                return _signature(fn, follow_wrapped=False)
+            if len(_GOOD_NAMES) < _CHUNKS_MAX:
+                _GOOD_NAMES.add(name)
+    annotations = fn.__annotations__
+    if annotations is None:
+        annotations = {}
+    elif type(annotations) is not dict:
+        return _signature(fn, follow_wrapped=False)
+    defaults = fn.__defaults__ or ()
+    kwdefaults = fn.__kwdefaults__ or {}
+    first_default = npos - len(defaults)
+    nposonly = co.co_posonlyargcount
+    out: list[str] = []
+    for i in range(npos):
+        d = defaults[i - first_default] if i >= first_default else _NO_DEFAULT
+        out.append(_param(names[i], "", d, annotations) if annotations or d is not _NO_DEFAULT else names[i])
+        if i + 1 == nposonly:
+            out.append("/")
+    rest = npos + nkw
+    if varargs:
+        out.append(_param(names[rest], "*", _NO_DEFAULT, annotations))
+    elif nkw:
+        out.append("*")
+    for name in names[npos:rest]:
+        out.append(_param(name, "", kwdefaults.get(name, _NO_DEFAULT), annotations))
+    if varkw:
+        out.append(_param(names[-1], "**", _NO_DEFAULT, annotations))
+    text = f"({', '.join(out)})"
+    if annotations and "return" in annotations:
+        text += f" -> {inspect.formatannotation(annotations['return'])}"
+    return _ADDRESS.sub("", text) if " at 0x" in text else text
+
+
+def _param(name: str, prefix: str, default: Any, annotations: dict[str, Any]) -> str:
+    """``str(inspect.Parameter)``: ``name``, ``name=default``, ``name: anno = default``."""
+    anno = annotations.get(name, _NO_DEFAULT) if annotations else _NO_DEFAULT
+    if anno is not _NO_DEFAULT:
+        if default is not _NO_DEFAULT:
+            return f"{prefix}{name}: {inspect.formatannotation(anno)} = {default!r}"
+        return f"{prefix}{name}: {inspect.formatannotation(anno)}"
+    if default is not _NO_DEFAULT:
+        return f"{prefix}{name}={default!r}"
+    return prefix + name
+
+
+_GOOD_NAMES: set[str] = set()  # argument names inspect accepts (identifiers, not keywords)
+_NO_DEFAULT: Any = inspect.Parameter.empty
+_NONE = _b(b"k", b"None")
 
 
 class _Pb1:
@@ -141,6 +252,14 @@ class _Pb1:
 
     # constants of code objects --------------------------------------
     def const(self, value: Any) -> bytes:
+        # the common exact types first (what the chain below does for them)
+        t = type(value)
+        if t is str:
+            return _s(b"s", value)
+        if t is int:
+            return _s(b"i", repr(value))
+        if value is None:
+            return _NONE
         if isinstance(value, types.CodeType):
             return self.code(value)
         if value is None or value is Ellipsis:
@@ -164,9 +283,10 @@ class _Pb1:
         return _s(b"r", stable_repr(value))
 
     def code(self, co: types.CodeType, *, strip_doc: bool = False) -> bytes:
-        consts = list(co.co_consts)
+        consts = co.co_consts
         if strip_doc and consts and isinstance(consts[0], str):
-            consts[0] = None
+            consts = (None, *consts[1:])
+        const = self.const
         parts = [
             _s(b"n", co.co_name),
             _b(b"x", co.co_code),
@@ -175,11 +295,11 @@ class _Pb1:
                 b"a",
                 f"{co.co_argcount},{co.co_posonlyargcount},{co.co_kwonlyargcount},{co.co_flags}",
             ),
-            _seq(b"N", [_s(b"s", n) for n in co.co_names]),
-            _seq(b"V", [_s(b"s", n) for n in co.co_varnames]),
-            _seq(b"F", [_s(b"s", n) for n in co.co_freevars]),
-            _seq(b"C", [_s(b"s", n) for n in co.co_cellvars]),
-            _seq(b"K", [self.const(c) for c in consts]),
+            _names(b"N", co.co_names),
+            _names(b"V", co.co_varnames),
+            _names(b"F", co.co_freevars),
+            _names(b"C", co.co_cellvars),
+            _seq(b"K", [const(c) for c in consts]),
         ]
         return _seq(b"Q", parts)
 
@@ -200,7 +320,7 @@ class _Pb1:
                 and co.co_consts[0] == doc
             )
             parts.append(self.code(co, strip_doc=strip))
-            parts.append(_s(b"g", _signature(fn, follow_wrapped=False)))
+            parts.append(_s(b"g", _plain_signature(fn)))
             parts.append(self._closure(fn))
             if fn.__kwdefaults__:
                 parts.append(_s(b"w", stable_repr(fn.__kwdefaults__)))

@@ -60,6 +60,20 @@ def _token(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def weak_etag(st: os.stat_result) -> str:
+    """A weak validator of a file's bytes (HTTP's ``W/"..."`` form): size, mtime_ns,
+    ctime_ns and inode.
+
+    Why: a listing's cache (core/cache.py) needs to know, without reading a
+    file, that it is the file it read before.  A write through this module
+    is a new inode renamed into place, which changes the inode, mtime and
+    ctime; ``utime`` can put an mtime back but not a ctime.  ``W/`` says it is
+    derived from metadata with a clock's granularity, not from the bytes:
+    the cache does not trust one that is too young (core/cache.py, "racy").
+    """
+    return f'W/"{st.st_size}-{st.st_mtime_ns}-{st.st_ctime_ns}-{st.st_ino}"'
+
+
 class LocalStorage(Storage):
     """A store rooted at ``root``; the folder is created by the first write."""
 
@@ -69,6 +83,11 @@ class LocalStorage(Storage):
 
     def __repr__(self) -> str:
         return f"LocalStorage({self.url!r})"
+
+    @property
+    def cache_identity(self) -> str:
+        """What names this store in petbrowser's local caches: the real path of its folder."""
+        return f"file|{os.path.realpath(self.root)}"
 
     # ----------------------------------------------------------- helpers
     def _path(self, key: str) -> Path:
@@ -237,7 +256,7 @@ class LocalStorage(Storage):
                     if skipped is not None:
                         skipped.append((key, why))
                     continue
-                yield ObjectInfo(key=key, size=st.st_size, modified=st.st_mtime)
+                yield ObjectInfo(key=key, size=st.st_size, modified=st.st_mtime, etag=weak_etag(st))
 
     def _not_an_object(self, entry: os.DirEntry[str], st: os.stat_result) -> str | None:
         """Why a folder entry is not an object (None: a regular file inside the root)."""
@@ -256,6 +275,67 @@ class LocalStorage(Storage):
             else "not a regular file"
         )  # fmt: skip
         return f"{kind}; skipped"
+
+    def list_folders(self, prefix: str) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
+        """Each folder directly under ``prefix`` (a folder key such as ``plugins/``)
+        with the objects directly inside it, in no order: ``(folder name, entries)``.
+
+        Why: listing classes needs each class folder's own files and nothing
+        deeper (a third of a store's keys are history records), and building,
+        sorting and classifying every key cost three times the walk itself
+        (docs/performance.md).  One ``scandir`` per folder; the file type
+        comes with the folder entry, so nothing is ``stat``'ed here: the
+        caller calls ``entry.stat()`` (cached by the entry) for the objects
+        whose size, time or validator (:func:`weak_etag`) it needs.  The
+        entries are the objects :meth:`list` returns (regular files inside
+        the root, no temporary or lock files); skipped ones are left out.  A
+        folder that holds neither objects nor folders is not yielded.
+        """
+        if not prefix.endswith("/"):
+            raise StorageError(f"list_folders needs a folder prefix, not {prefix[:200]!r}")
+        if not self.root.is_dir():
+            raise self._missing_store()
+        top = self._path(prefix.rstrip("/"))
+        try:
+            with os.scandir(top) as it:
+                folders = [(e.name, e.path) for e in it if e.is_dir(follow_symlinks=False)]
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as exc:
+            raise self._os_error(exc, prefix, "list") from None
+        for name, path in folders:
+            try:
+                with os.scandir(path) as it:
+                    found = list(it)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            except OSError as exc:
+                raise self._os_error(exc, f"{prefix}{name}/", "list") from None
+            entries, folders_inside = [], False
+            for e in found:
+                if e.is_file(follow_symlinks=False):  # d_type says so: no syscall
+                    if not (e.name[0] == "." and is_internal_name(e.name)):
+                        entries.append(e)
+                elif e.is_dir(follow_symlinks=False):
+                    folders_inside = True
+                elif e.is_symlink() and self._is_object(e):
+                    entries.append(e)
+            if entries or folders_inside:
+                yield name, entries  # an empty folder holds no key: no class, as in list()
+
+    def _is_object(self, entry: os.DirEntry[str]) -> bool:
+        """Whether a folder entry is an object (a regular file, or a link to one, inside the root)."""
+        leaf = entry.name
+        if leaf[0] == "." and is_internal_name(leaf):
+            return False
+        try:
+            if entry.is_file(follow_symlinks=False):
+                return True
+            if not entry.is_symlink():
+                return False  # a folder (history/), FIFO, socket or device
+            return self._not_an_object(entry, entry.stat()) is None
+        except OSError:
+            return False  # vanished (or a dangling link) between scandir and stat
 
     def list_skipped(self, prefix: str) -> list[tuple[str, str]]:
         """``(key, why)`` of what listing skips: FIFOs, devices, sockets, symlinks out of the root."""

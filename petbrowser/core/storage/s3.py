@@ -286,9 +286,18 @@ class S3Storage(Storage):
             return StorageError(f"could not {doing} {where}: S3 error {code or status}")
         return StorageError(f"could not {doing} {where}: {type(exc).__name__}")
 
+    @property
+    def cache_identity(self) -> str:
+        """What names this store in petbrowser's local caches (no credentials in it)."""
+        return f"s3|{self._endpoint}|{self.bucket}|{self.prefix}"
+
     # --------------------------------------------------------- interface
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
-        """One paginated ``ListObjectsV2`` pass: no per-class requests."""
+        """One paginated ``ListObjectsV2`` pass: no per-class requests.
+
+        Every object comes with its ETag, which the listing cache
+        (``core/cache.py``) uses to know a pointer or sidecar is unchanged.
+        """
         full = f"{self.prefix}/{prefix}" if self.prefix else prefix
         pages = self._client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=full

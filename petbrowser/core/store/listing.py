@@ -2,32 +2,115 @@
 
 from __future__ import annotations
 
+import gc
+import math
+import time
 from collections import defaultdict
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Final
 
 from petbrowser.core import layout
+from petbrowser.core.cache import ListingCache
 from petbrowser.core.errors import (
     NotFoundError,
     PetBrowserError,
 )
 from petbrowser.core.models import (
     ClassInfo,
+    ObjectInfo,
     Pointer,
     VersionInfo,
 )
 from petbrowser.core.names import is_class_name, validate_class_name
+from petbrowser.core.storage.local import LocalStorage
 from petbrowser.core.store.base import StoreBase
 from petbrowser.core.store.common import (
     SNIFF_LIMIT,
-    iso_from_timestamp,
     short,
     text_field,
     timestamp_of,
 )
 from petbrowser.core.store.fanout import batches
-from petbrowser.core.store.records import ClassObjects, group_objects, listing_meta
+from petbrowser.core.store.records import (
+    ClassObjects,
+    group_folders,
+    group_objects,
+    listing_facts,
+)
 from petbrowser.core.store.sniff import sniff_by_reference
+
+
+def _whole_second(ts: float | None) -> int | None:
+    """The second ``common.iso_from_timestamp`` prints for ``ts`` (it rounds to µs first)."""
+    return math.floor(round(ts, 6)) if ts is not None else None
+
+
+_TWO: Final = tuple(f"{i:02d}" for i in range(60))
+_DAYS: dict[int, str] = {}  # days since 1970 -> "YYYY-MM-DDT"
+
+
+def _iso_seconds(second: int | None) -> str | None:
+    """``common.iso_from_timestamp(ts)``, without ``strftime`` and with each day's date
+    made once: the listing formats one per version without a sidecar, and the general
+    formatting cost more than the rest of the version's work (docs/performance.md).
+    ``second``: ``_whole_second(ts)``."""
+    if second is None:
+        return None
+    day, rest = divmod(second, 86400)
+    date = _DAYS.get(day)
+    if date is None:
+        t = time.gmtime(day * 86400)
+        date = _DAYS.setdefault(day, f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T")
+    hour, rest = divmod(rest, 3600)
+    minute, sec = divmod(rest, 60)
+    return f"{date}{_TWO[hour]}:{_TWO[minute]}:{_TWO[sec]}Z"
+
+
+@contextmanager
+def _cyclic_gc_paused(pause: bool = True) -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a local listing builds its objects.
+
+    Why: a 20,000-version listing allocates ~60,000 objects that hold no
+    cycles (reference counting frees them); the cyclic collector, triggered
+    by the allocations, traversed the whole growing heap again and again --
+    a fifth of a local listing's time (docs/performance.md).  Only a local
+    listing pauses it: it is CPU-bound and short, where a remote one mostly
+    waits.  The collector runs again afterwards; if it was paused, it stays so.
+    """
+    was_enabled = gc.isenabled()
+    if not pause:
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _validator(listed: ObjectInfo | None, token: str | None) -> str | None:
+    """What a fact read from ``listed`` is kept under: a weak (disk) validator
+    from the listing, else the ETag the read returned (``token``)."""
+    if listed is None or listed.etag is None:
+        return None
+    return listed.etag if listed.etag.startswith('W/"') else token
+
+
+def _meta_validator(side: ObjectInfo | None, pkl: ObjectInfo) -> str | None:
+    """What a sidecar's facts are kept under: its own validator when the listing
+    has one (S3's ETag), else its ``.pkl``'s, marked as such (``side`` None: a
+    sidecar known by name only, ``records.group_folders``).
+
+    Why the ``.pkl``'s on disk: a sidecar is written create-only right after
+    its ``.pkl`` and never rewritten, and a store rebuilt at the same path has
+    new ``.pkl`` files (new inodes and times); a ``stat`` per sidecar would
+    cost a fifth of a listing (docs/performance.md).
+    """
+    if side is not None and side.etag is not None:
+        return side.etag
+    return f"pkl {pkl.etag}" if pkl.etag is not None else None
 
 
 class ListingMixin(StoreBase):
@@ -49,14 +132,38 @@ class ListingMixin(StoreBase):
         A class folder whose name is not a valid class name is returned with
         no versions and a problem saying so: it is shown, never read.
 
+        What the listing cache (``core/cache.py``) still holds under the
+        validator the listing returns is not fetched again: a refresh, or the
+        next process's first listing, of an unchanged store is the listing
+        alone.
+
         ``with_meta=False`` skips the one read per version of the sidecars
         (20,000 requests for 1,000 classes x 20 versions) when hashes and
         pointers are all that matter, as for status: ``has_meta`` then still
         comes from the listing, ``pushed_at`` from the object's time.
         ``with_pointers=False`` also skips the pointers (``latest`` is None).
         """
-        groups = group_objects(self.storage.list(layout.PLUGINS))
-        return self._build(groups, on_class, with_pointers=with_pointers, with_meta=with_meta)
+        local = isinstance(self.storage, LocalStorage)
+        groups: dict[str, ClassObjects] | None = None
+        try:
+            with _cyclic_gc_paused(local):
+                if local:
+                    # Each class folder's own files: history records are not a listing's
+                    # business, and a pointer that is not read needs no stat (only its name).
+                    groups = group_folders(
+                        layout.PLUGINS,
+                        self.storage.list_folders(layout.PLUGINS),  # type: ignore[attr-defined]
+                        stat_latest=with_pointers,
+                    )
+                else:
+                    groups = group_objects(self.storage.list(layout.PLUGINS))
+                return self._build(groups, on_class, with_pointers=with_pointers, with_meta=with_meta)
+        finally:
+            cache = self.listing_cache
+            if cache.dirty:  # what an unchanged store's listing finds is already there
+                if groups is not None:  # a complete listing: what it lacks is gone
+                    cache.forget_others({n: set(g.pkls) for n, g in groups.items()})
+                cache.save()
 
     def get_class(self, name: str) -> ClassInfo:
         """One class, from a listing of its own prefix only; NotFoundError if absent."""
@@ -65,7 +172,9 @@ class ListingMixin(StoreBase):
         g = groups.get(name)
         if g is None or (not g.pkls and g.latest is None):
             raise NotFoundError(f"class '{name}' is not in store {self.url}")
-        return self._build({name: g}, None)[0]
+        info = self._build({name: g}, None)[0]
+        self.listing_cache.save()
+        return info
 
     def _build(
         self,
@@ -80,9 +189,14 @@ class ListingMixin(StoreBase):
         remaining: dict[str, int] = {}
         built: dict[str, ClassInfo] = {}
         jobs: list[tuple[Any, Callable[[], Any]]] = []
+        cache = self.listing_cache
+
+        fields: dict[int, tuple[Any, ...]] = {}  # profile index -> its fields, checked once
 
         def finish(name: str) -> None:
-            info = self._assemble(groups[name], results[name], errors[name], meta_fetched=with_meta)
+            info = self._assemble(
+                groups[name], results[name], errors[name], meta_fetched=with_meta, fields=fields
+            )
             built[name] = info
             if on_class is not None:
                 on_class(info)
@@ -99,27 +213,31 @@ class ListingMixin(StoreBase):
                     on_class(built[name])
                 continue
             mine: list[tuple[Any, Callable[[], Any]]] = []
+            known = results[name]
             if g.latest is not None and with_pointers:
-                mine.append(((name, "pointer", None), lambda n=name: self.read_pointer(n)))
-            for h, obj in g.pkls.items() if with_meta else ():
-                if h in g.metas:
-                    mine.append(
-                        (
-                            (name, "meta", h),
-                            lambda n=name, h=h: self._cached(
-                                "meta", n, h, lambda: listing_meta(self.read_meta(n, h))
-                            ),
-                        )
-                    )
-                elif obj.size < SNIFF_LIMIT:
-                    mine.append(
-                        (
-                            (name, "sniff", h),
-                            lambda n=name, h=h, k=obj.key: self._cached(
-                                "sniff", n, h, lambda: sniff_by_reference(self.storage.read(k))
-                            ),
-                        )
-                    )
+                hit = cache.pointer(name, g.latest.etag)
+                if hit is not None:
+                    known[("pointer", None)] = hit
+                else:
+                    mine.append(((name, "pointer", None), lambda n=name: self.read_pointer(n)))
+            if with_meta:
+                metas, sniffs = cache.tables(name)
+                meta_ok, sniff_ok = cache.meta_entry_ok, cache.sniff_entry_ok
+                for h, obj in g.pkls.items():
+                    if h in g.metas:
+                        e = metas.get(h)
+                        if e is not None and meta_ok(e, _meta_validator(g.metas[h], obj)):
+                            known[("meta", h)] = e
+                        else:
+                            mine.append(
+                                ((name, "meta", h), lambda n=name, h=h: self._listing_meta(n, h))
+                            )
+                    elif obj.size < SNIFF_LIMIT:
+                        e = sniffs.get(h)
+                        if e is not None and sniff_ok(e, obj.etag):
+                            known[("sniff", h)] = e[1]
+                        else:
+                            mine.append(((name, "sniff", h), lambda k=obj.key: self._sniff(k)))
             remaining[name] = len(mine)
             jobs.extend(mine)
 
@@ -134,6 +252,7 @@ class ListingMixin(StoreBase):
             if error is not None:
                 errors[name].append(error.message)
             else:
+                result = self._remember(cache, groups[name], kind, h, result)
                 results[name][(kind, h)] = result
             remaining[name] -= 1
             if remaining[name] == 0:
@@ -146,6 +265,50 @@ class ListingMixin(StoreBase):
         self._run(batches(jobs, self.max_workers), on_batch)
         return [built[n] for n in sorted(built)]
 
+    # ------------------------------------------------- reads and the cache
+    def _listing_meta(self, name: str, h: str) -> tuple[Any, str | None]:
+        """A sidecar's listing fields ``(profile, pushed_at)`` and the token of the read."""
+        got = self._read_token(layout.meta_key(name, h))
+        if got is None:
+            return None, None
+        return listing_facts(got[0], name, h), got[1]
+
+    def _sniff(self, key: str) -> tuple[bool | None, str | None]:
+        """The by-reference verdict on a small ``.pkl`` and the token of the read."""
+        got = self._read_token(key)
+        if got is None:
+            return None, None
+        return sniff_by_reference(got[0]), got[1]
+
+    @staticmethod
+    def _remember(
+        cache: ListingCache, g: ClassObjects, kind: str, h: str | None, result: Any
+    ) -> Any:
+        """Keep a fetched fact in the cache; return what the listing uses.
+
+        The validator is the listing's for a weak (disk) one; on S3 it is the
+        ETag the read itself returned, so the bytes read and the key they are
+        kept under always belong together, even when the object changed
+        between the listing and the read.
+        """
+        if kind == "pointer":
+            if result is not None:
+                cache.put_pointer(g.name, _validator(g.latest, result.token), result)
+            return result
+        value, token = result
+        if kind == "meta":
+            if value is None:
+                return None
+            profile, pushed_at = value
+            ts = timestamp_of(pushed_at)
+            side, obj = g.metas.get(h), g.pkls.get(h)  # type: ignore[arg-type]
+            strong = side is not None and side.etag is not None and not side.etag.startswith('W/"')
+            validator = token if strong else _meta_validator(side, obj) if obj else None
+            return cache.put_meta(g.name, h, validator, profile, pushed_at, ts)  # type: ignore[arg-type]
+        if token is not None:
+            cache.put_sniff(g.name, h, _validator(g.pkls.get(h), token), value)  # type: ignore[arg-type]
+        return value
+
     def _assemble(
         self,
         g: ClassObjects,
@@ -153,49 +316,55 @@ class ListingMixin(StoreBase):
         problems: list[str],
         *,
         meta_fetched: bool = True,
+        fields: dict[int, tuple[Any, ...]] | None = None,
     ) -> ClassInfo:
-        versions: list[VersionInfo] = []
+        """One class from what its listing found and what was fetched (or cached) for it.
+
+        ``fields`` remembers each shared profile's checked fields (by index)
+        over a whole listing: 20,000 versions share a handful.
+        """
+        ranked: list[tuple[float, str, VersionInfo]] = []
+        if fields is None:
+            fields = {}
+        profiles = self.listing_cache.profiles
+        name = g.name
         for h, obj in g.pkls.items():
-            meta = fetched.get(("meta", h))
-            if isinstance(meta, dict):
-                by_ref = meta.get("by_reference")
-                versions.append(
-                    VersionInfo(
-                        class_name=g.name,
-                        hash=h,
-                        size=obj.size,
-                        has_meta=True,
-                        by_reference=by_ref if isinstance(by_ref, bool) else None,
-                        pushed_at=text_field(meta, "pushed_at") or iso_from_timestamp(obj.modified),
-                        pushed_by=text_field(meta, "pushed_by"),
-                        python_version=text_field(meta, "python_version"),
-                        hash_scheme=text_field(meta, "hash_scheme"),
-                        meta=meta,
+            got = fetched.get(("meta", h)) if meta_fetched else None
+            if got is not None:
+                # a cache entry: [validator, profile index, pushed_at, sort time]
+                _, i, pushed_at, ts = got
+                meta = profiles[i]
+                f = fields.get(i)
+                if f is None:
+                    by_ref = meta.get("by_reference")
+                    f = fields[i] = (
+                        by_ref if isinstance(by_ref, bool) else None,
+                        text_field(meta, "pushed_by"),
+                        text_field(meta, "python_version"),
+                        text_field(meta, "hash_scheme"),
                     )
-                )
+                if not pushed_at or ts is None:
+                    # pushed_at from the file time says whole seconds: so does its sort key
+                    ts = _whole_second(obj.modified)
+                    pushed_at = pushed_at or _iso_seconds(ts)
+                v = VersionInfo(name, h, obj.size, True, f[0], pushed_at, f[1], f[2], f[3], meta)
             else:
+                ts = _whole_second(obj.modified)
                 by_ref = fetched.get(("sniff", h)) if obj.size < SNIFF_LIMIT else False
-                versions.append(
-                    VersionInfo(
-                        class_name=g.name,
-                        hash=h,
-                        size=obj.size,
-                        # not fetched: the listing still says whether there is one
-                        has_meta=not meta_fetched and h in g.metas,
-                        by_reference=by_ref,
-                        pushed_at=iso_from_timestamp(obj.modified),
-                        # no sidecar at all: LabChain wrote it, named by LabChain's hash
-                        hash_scheme=None if h in g.metas else "labchain",
-                    )
+                # not fetched: the listing still says whether there is a sidecar
+                v = VersionInfo(
+                    name,
+                    h,
+                    obj.size,
+                    not meta_fetched and h in g.metas,
+                    by_ref,
+                    _iso_seconds(ts),
+                    # no sidecar at all: LabChain wrote it, named by LabChain's hash
+                    hash_scheme=None if h in g.metas else "labchain",
                 )
-
-        def newest_first(v: VersionInfo) -> tuple[float, str]:
-            ts = timestamp_of(v.pushed_at)
-            if ts is None:
-                ts = g.pkls[v.hash].modified or 0.0
-            return (-ts, v.hash)
-
-        versions.sort(key=newest_first)
+            ranked.append((-(ts or 0.0), h, v))
+        ranked.sort()  # newest first; the hash breaks ties (hashes are unique)
+        versions = tuple(r[2] for r in ranked)
         pointer: Pointer | None = fetched.get(("pointer", None))
         if pointer is not None and pointer.hash not in g.pkls:
             problems.append(
@@ -207,7 +376,7 @@ class ListingMixin(StoreBase):
             )
         return ClassInfo(
             name=g.name,
-            versions=tuple(versions),
+            versions=versions,
             latest=pointer.hash if pointer is not None else None,
             pointer=pointer,
             problems=tuple(problems),
