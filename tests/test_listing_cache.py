@@ -171,6 +171,50 @@ def test_s3_second_status_in_a_new_process_sends_only_list_requests(s3_url, s3_e
     assert second["counts"] == {"ListObjectsV2": 1}
 
 
+def test_s3_second_status_of_a_behind_class_reads_no_sidecar(s3_url, s3_endpoint, tmp_path):
+    """Behind or ahead compares two versions' push times (their sidecars): the first
+    status reads them, the next status in a new process finds them in the cache."""
+    from petbrowser.core.manager import PetClassManager
+
+    project = tmp_path / "project"
+    project.mkdir()
+    source = project / "filters.py"
+    old = "class C0:\n    def f(self):\n        return 1\n"
+    source.write_text(old)
+    manager = PetClassManager.open(str(project), storage=s3_url, modules=["filters"], endpoint_url=s3_endpoint)
+    manager.push(["C0"])
+    source.write_text(old.replace("1", "2"))
+    manager.push(["C0"])
+    source.write_text(old)  # the local code is the older version again: behind
+    script = textwrap.dedent(
+        f"""
+        import json
+        from petbrowser.core.manager import PetClassManager
+        manager = PetClassManager.open({str(project)!r}, storage={s3_url!r},
+                                       modules=["filters"], endpoint_url={s3_endpoint!r})
+        counts = {{}}
+        def count(**kw):
+            op = kw["event_name"].rsplit(".", 1)[-1]
+            counts[op] = counts.get(op, 0) + 1
+        manager.storage._client.meta.events.register("before-send.s3.*", count)
+        entries = manager.check_status()
+        print(json.dumps({{"counts": counts, "status": sorted((e.name, e.status) for e in entries)}}))
+        """
+    )
+
+    def status() -> dict[str, Any]:
+        out = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO, env=dict(os.environ)
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    first, second = status(), status()
+    assert first["status"] == second["status"] == [["C0", "behind"]]
+    assert first["counts"].get("GetObject", 0) >= 2  # the pointer and the two sidecars compared
+    assert second["counts"] == {"ListObjectsV2": 1}
+
+
 # ------------------------------------------------------ a moved pointer, at once
 def test_s3_pointer_moved_by_another_process_between_refreshes_is_seen_at_once(s3_url, s3_endpoint):
     storage = _s3(s3_url, s3_endpoint)

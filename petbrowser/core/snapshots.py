@@ -290,14 +290,15 @@ def _sidecar_time(store: Any) -> Callable[[VersionInfo], datetime | None]:
     """
 
     def when(v: VersionInfo) -> datetime | None:
-        meta = v.meta
-        if meta is None and v.has_meta:
+        stamp: str | None = None
+        if v.meta is not None:
+            stamp = str(v.meta.get("pushed_at") or "")
+        elif v.has_meta:
             try:
-                meta = store.read_meta(v.class_name, v.hash)
+                stamp = store.version_pushed_at(v.class_name, v.hash)
             except PetBrowserError:
-                meta = None
-        at = parse_utc(str((meta or {}).get("pushed_at") or "")) if meta else None
-        return at or parse_utc(v.pushed_at)
+                stamp = None
+        return parse_utc(stamp) or parse_utc(v.pushed_at)
 
     return when
 

@@ -45,6 +45,8 @@ class StoreBase:
         # one stays true: a refresh re-reads only pointers and new versions.
         self._version_cache: dict[tuple[str, str, str], Any] = {}
         self._cache_lock = threading.Lock()
+        #: The objects of each class the last listing found (what cached facts are checked against).
+        self._listed: dict[str, Any] = {}
 
     @property
     def url(self) -> str:

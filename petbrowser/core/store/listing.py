@@ -157,6 +157,7 @@ class ListingMixin(StoreBase):
                     )
                 else:
                     groups = group_objects(self.storage.list(layout.PLUGINS))
+                self._listed = groups
                 return self._build(groups, on_class, with_pointers=with_pointers, with_meta=with_meta)
         finally:
             cache = self.listing_cache
@@ -264,6 +265,28 @@ class ListingMixin(StoreBase):
 
         self._run(batches(jobs, self.max_workers), on_batch)
         return [built[n] for n in sorted(built)]
+
+    def version_pushed_at(self, name: str, h: str) -> str | None:
+        """A version's sidecar ``pushed_at`` (to the millisecond), or None without one.
+
+        Status reads it for the two versions an ahead/behind answer compares;
+        it comes from the listing cache when the last listing's objects still
+        validate it, and a read is kept there, so the next status of an
+        unchanged store reads no object (issue 16).
+        """
+        g = self._listed.get(name)
+        side = g.metas.get(h) if g is not None else None
+        obj = g.pkls.get(h) if g is not None else None
+        if g is None or obj is None or h not in g.metas:
+            meta = self.read_meta(name, h)
+            return text_field(meta, "pushed_at") if meta else None
+        cache = self.listing_cache
+        entry = cache.meta(name, h, _meta_validator(side, obj))
+        if entry is None:
+            entry = self._remember(cache, g, "meta", h, self._listing_meta(name, h))
+            if cache.dirty:
+                cache.save()
+        return entry[2] if entry else None
 
     # ------------------------------------------------- reads and the cache
     def _listing_meta(self, name: str, h: str) -> tuple[Any, str | None]:
