@@ -16,6 +16,7 @@ import pytest
 RUNNER = Path(__file__).resolve().parent / "benchmarks" / "run.py"
 
 
+@pytest.mark.slow  # 40 s: .ci/run runs it with the other slow suites
 @pytest.mark.timeout(600)
 def test_quick_benchmark_run_prints_the_table() -> None:
     out = subprocess.run(
