@@ -20,6 +20,7 @@ import re
 import textwrap
 from typing import Any
 
+from petbrowser.core.agent.hashing import RUNTIME_ATTRIBUTES, runtime_only
 from petbrowser.core.models import ClassDescription, ClassDiff, MethodDiff, MethodInfo, Row
 
 __all__ = [
@@ -33,28 +34,6 @@ __all__ = [
 ]
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.\d+)?(?:(?:a|b|rc)\d+)?$")
-
-#: Class attributes the interpreter (or ``abc``) creates at run time: a live
-#: class has them, a pickle rebuilds them empty, and none of them is code.
-RUNTIME_ATTRIBUTES = frozenset(
-    {
-        "_abc_impl",  # ABCMeta's C cache (3.7+)
-        "_abc_registry",  # _py_abc's caches
-        "_abc_cache",
-        "_abc_negative_cache",
-        "_abc_negative_cache_version",
-        "__abstractmethods__",
-        "__dict__",
-        "__weakref__",
-    }
-)
-#: LabChain stamps ``cls._hash = "<its hash>"`` on a class it pushes or pulls.
-_LABCHAIN_STAMP = re.compile(r"^'[0-9a-f]{64}'$")
-
-
-def _runtime_only(name: str, value: str) -> bool:
-    """True for an attribute that says nothing about the class's code."""
-    return name in RUNTIME_ATTRIBUTES or (name == "_hash" and bool(_LABCHAIN_STAMP.match(value)))
 
 
 # --------------------------------------------------------------- side by side
@@ -255,8 +234,8 @@ def diff_describe(
     if a.bases != b.bases:
         result.bases_changed = (list(a.bases), list(b.bases))
 
-    attrs_a = {k: v for k, v in a.attributes.items() if not _runtime_only(k, v)}
-    attrs_b = {k: v for k, v in b.attributes.items() if not _runtime_only(k, v)}
+    attrs_a = {k: v for k, v in a.attributes.items() if not runtime_only(k, v)}
+    attrs_b = {k: v for k, v in b.attributes.items() if not runtime_only(k, v)}
     for name in sorted(attrs_a.keys() | attrs_b.keys()):
         if name not in attrs_b:
             result.attributes_removed[name] = attrs_a[name]

@@ -15,8 +15,8 @@ import os
 import socket
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from petbrowser.core.models import (
     short_hash,
 )
 from petbrowser.core.pointer import written_by_petbrowser
+from petbrowser.core.store.common import FATAL_ERRORS
 from petbrowser.core.times import parse_utc
 
 __all__ = [
@@ -66,6 +67,8 @@ __all__ = [
 ]
 
 META_FORMAT = 1
+#: The module of a class defined in a script run as ``python train.py``.
+SCRIPT_MODULE = "__main__"
 
 
 # --------------------------------------------------------------------- helpers
@@ -364,21 +367,91 @@ def build_meta(item: dict[str, Any], pkl: bytes, scheme: str, user: str) -> dict
     return meta
 
 
-def _dump(project: Any, locals_: Sequence[LocalClass]) -> list[dict[str, Any]]:
-    """Pickle the classes by value, one child per module."""
+def _dump(
+    project: Any, locals_: Sequence[LocalClass], as_main: Collection[str] = ()
+) -> list[dict[str, Any]]:
+    """Pickle the classes by value, one child per module (and per ``as_main``:
+    the classes named there are pickled and hashed as ``__main__``)."""
     items: list[dict[str, Any]] = []
-    by_module: dict[str, list[LocalClass]] = {}
+    by_module: dict[tuple[str, bool], list[LocalClass]] = {}
     for lc in locals_:
-        by_module.setdefault(lc.spec or lc.module, []).append(lc)
-    for spec, group in by_module.items():
-        answer = run_agent(
-            {"op": "dump", "module": spec, "classes": [c.name for c in group]},
-            python=project.python,
-            cwd=project.root,
-            timeout=_timeout(project),
-        )
+        by_module.setdefault((lc.spec or lc.module, lc.name in as_main), []).append(lc)
+    for (spec, main), group in by_module.items():
+        request: dict[str, Any] = {"op": "dump", "module": spec, "classes": [c.name for c in group]}
+        if main:
+            request["as_main"] = True
+        answer = run_agent(request, python=project.python, cwd=project.root, timeout=_timeout(project))
         items.extend(answer["items"])
     return items
+
+
+def _only(lc: LocalClass, *, main: bool) -> LocalClass:
+    """``lc`` with only its ``__main__`` hashes (or only its own), for :func:`_matches`."""
+    return replace(lc, hashes=lc.main_hashes if main else lc.hashes, main_hashes={})
+
+
+def _stored_module(store: Any, info: ClassInfo) -> str | None:
+    """The module the class's latest (else newest) version was pickled under, read from
+    its sidecar or, for LabChain's (no sidecar), from the pickle statically."""
+    known = {v.hash for v in info.versions}
+    h = info.latest if info.latest in known else info.versions[0].hash
+    try:
+        meta = store.read_meta(info.name, h)
+        if meta is not None:
+            module = meta.get("module")
+            return module if isinstance(module, str) else None
+        from petbrowser.core.inspection import inspect_version
+
+        return inspect_version(store, info.name, h).describe.module or None
+    except FATAL_ERRORS:
+        raise
+    except PetBrowserError:
+        return None  # unreadable: the class is pushed under its own module, as before
+
+
+def _says_main(store: Any, lc: LocalClass) -> bool | None:
+    """Do the stored versions of script class ``lc`` say ``__main__``?  None: the
+    store holds none.  Status's rule first (a version *is* the class hashed as
+    ``__main__``, or as its own module); for a class edited since, the module
+    its latest version names."""
+    try:
+        info = store.get_class(lc.name)
+    except (NotFoundError, StoreNotFoundError):
+        return None
+    if not info.versions:
+        return None
+    if any(_matches(_only(lc, main=True), v) for v in info.versions):
+        return True
+    if any(_matches(_only(lc, main=False), v) for v in info.versions):
+        return False
+    return _stored_module(store, info) == SCRIPT_MODULE
+
+
+def _push_as_main(store: Any, chosen: Sequence[LocalClass], local: Sequence[LocalClass]) -> set[str]:
+    """The ``chosen`` script classes a push pickles and names as ``__main__``.
+
+    A class defined in a ``.py`` script LabChain ran (``python train.py``) is
+    module ``__main__`` in its versions; imported by path it is module
+    ``train``.  Pushed as ``train``, its version would not be what LabChain
+    pushes, and status would not call it synced.  So a class whose versions
+    say ``__main__`` is pushed as ``__main__``, and a class the store does not
+    hold yet follows the other classes of its script.
+    """
+    wanted = [lc for lc in chosen if lc.main_hashes]  # only scripts have __main__ hashes
+    says = {lc.name: _says_main(store, lc) for lc in wanted}
+    main_specs: set[str | None] = set()
+    for spec in {lc.spec for lc in wanted if says[lc.name] is None}:
+        siblings = [c for c in local if c.spec == spec and c.main_hashes]
+        for c in siblings:
+            if c.name not in says:
+                says[c.name] = _says_main(store, c)
+        if any(says[c.name] for c in siblings):
+            main_specs.add(spec)
+    return {
+        lc.name
+        for lc in wanted
+        if says[lc.name] or (says[lc.name] is None and lc.spec in main_specs)
+    }
 
 
 def _version_exists(store: Any, name: str, h: str) -> bool:
@@ -437,18 +510,31 @@ def _store_one(
 
 
 def _persist(
-    store: Any, project: Any, chosen: Sequence[LocalClass], *, move: bool, scheme: str
+    store: Any,
+    project: Any,
+    chosen: Sequence[LocalClass],
+    *,
+    move: bool,
+    scheme: str,
+    local: Sequence[LocalClass] = (),
 ) -> list[PushResult]:
     """Dump only the versions the store lacks: cloudpickle output differs run to run,
     and a stored version is immutable, so an existing one is never rewritten.
-    Each version is named by its hash under ``scheme``."""
-    missing = [lc for lc in chosen if not _version_exists(store, lc.name, lc.hashes[scheme])]
-    dumped = {item["name"]: item for item in (_dump(project, missing) if missing else [])}
+    Each version is named by its hash under ``scheme``; a script class whose
+    versions say ``__main__`` is pickled and named as ``__main__`` (``local``:
+    the rest of the scan, for a new class of such a script)."""
+    as_main = _push_as_main(store, chosen, local or chosen)
+
+    def hashes(lc: LocalClass) -> dict[str, str]:
+        return lc.main_hashes if lc.name in as_main else lc.hashes
+
+    missing = [lc for lc in chosen if not _version_exists(store, lc.name, hashes(lc)[scheme])]
+    dumped = {item["name"]: item for item in (_dump(project, missing, as_main) if missing else [])}
     results = []
     for lc in chosen:
         item = dumped.get(lc.name)
         # the dump's own hash: the module may have changed since the scan
-        h = item["hashes"][scheme] if item is not None else lc.hashes[scheme]
+        h = item["hashes"][scheme] if item is not None else hashes(lc)[scheme]
         results.append(_store_one(store, lc.name, h, item, move=move, scheme=scheme))
     return results
 
@@ -462,9 +548,10 @@ def persist_class(
 ) -> str:
     """Store the class's current version if absent; ``latest`` does not move."""
     mods = _modules(project, modules)
-    lc = _find(scan(project, mods), name, mods)
+    local = scan(project, mods)
+    lc = _find(local, name, mods)
     scheme = choose_scheme(store, project, hash_scheme).scheme
-    return _persist(store, project, [lc], move=False, scheme=scheme)[0].hash
+    return _persist(store, project, [lc], move=False, scheme=scheme, local=local)[0].hash
 
 
 def push(
@@ -508,7 +595,7 @@ def push(
         choice = choose_scheme(store, project, hash_scheme)
     if not chosen:
         return PushResults(hash_scheme=choice.scheme)
-    results = _persist(store, project, chosen, move=True, scheme=choice.scheme)
+    results = _persist(store, project, chosen, move=True, scheme=choice.scheme, local=local)
     warning = choice.warning
     return PushResults(tuple(results), hash_scheme=choice.scheme, warnings=(warning,) if warning else ())
 

@@ -17,7 +17,7 @@ from typing import Any
 from petbrowser.core.models import HistoryEntry, Timeline
 from petbrowser.core.times import parse_utc
 
-__all__ = ["MAX_SKEW", "build_timeline", "causal_order", "entry_time", "pointer_at"]
+__all__ = ["MAX_SKEW", "build_timeline", "causal_order", "entry_time", "is_repair", "pointer_at"]
 
 #: How far apart two records' clocks may be for the chain to reorder them.
 #: Beyond this, time order wins (a lost record must not let a much later move
@@ -45,6 +45,13 @@ def causal_order(entries: Iterable[HistoryEntry]) -> list[HistoryEntry]:
     time order; with a writer's clock minutes ahead, its move still comes
     after the move it followed.  Gaps (a move by a tool that records
     nothing) fall back to time order.
+
+    A ``repair`` moves nothing (same hash, new format), so it never moves
+    the chain on: one that does not fit where the chain is (its writer's
+    clock ran ahead past later moves) goes right after the last move that
+    set the hash it repaired, where its compare-and-swap says it happened.
+    The last record is then the last real move, as undo, restore and verify
+    need.
     """
     pending = sorted(entries, key=lambda e: (entry_time(e), e.key))
     out: list[HistoryEntry] = []
@@ -61,9 +68,29 @@ def causal_order(entries: Iterable[HistoryEntry]) -> list[HistoryEntry]:
                     pick = i
                     break
         e = pending.pop(pick)
+        if is_repair(e):
+            if e.from_hash != current:
+                out.insert(_after_last_visit(out, e.to_hash), e)
+            else:
+                out.append(e)
+            continue
         out.append(e)
         current = e.to_hash
     return out
+
+
+def is_repair(entry: HistoryEntry) -> bool:
+    """A record of a pointer rewritten in place (``repair``): it moved nothing."""
+    return entry.action == "repair" or (entry.from_hash is not None and entry.from_hash == entry.to_hash)
+
+
+def _after_last_visit(out: list[HistoryEntry], h: str | None) -> int:
+    """The index just after the last real move in ``out`` that set the pointer to ``h``
+    (the end when none did: the visit was not recorded)."""
+    for i in range(len(out) - 1, -1, -1):
+        if out[i].to_hash == h and not is_repair(out[i]):
+            return i + 1
+    return len(out)
 
 
 def pointer_at(entries: Sequence[HistoryEntry], at: datetime) -> HistoryEntry | None:
@@ -73,11 +100,12 @@ def pointer_at(entries: Sequence[HistoryEntry], at: datetime) -> HistoryEntry | 
     last move, in that order, recorded at or before ``at``: if a move is known
     to have happened by ``at``, every move before it in the chain had too,
     even when a skewed clock stamped one of those after ``at``.  A move
-    recorded exactly at ``at`` counts.
+    recorded exactly at ``at`` counts.  A ``repair`` says where the pointer
+    was only when no real move before it in the chain says so.
     """
     found: HistoryEntry | None = None
     for e in entries:
-        if entry_time(e) <= at:
+        if entry_time(e) <= at and (found is None or not is_repair(e)):
             found = e
     return found
 

@@ -28,6 +28,7 @@ from typing import Any
 from petbrowser.core.errors import ConflictError, NotFoundError
 from petbrowser.core.models import HistoryEntry, UndoState
 from petbrowser.core.store.common import short
+from petbrowser.core.timeline import is_repair
 
 __all__ = ["redo_class", "undo_class", "undo_state"]
 
@@ -36,8 +37,8 @@ def _stacks(entries: Sequence[HistoryEntry]) -> tuple[list[HistoryEntry], list[H
     done: list[HistoryEntry] = []
     undone: list[HistoryEntry] = []
     for e in entries:
-        if e.from_hash == e.to_hash:
-            continue  # a repair rewrites the pointer in place: nothing to undo
+        if is_repair(e):
+            continue  # a repair rewrites the pointer in place: nothing to undo or redo
         top = done[-1] if done else None
         if e.action == "undo" and top and (top.to_hash, top.from_hash) == (e.from_hash, e.to_hash):
             undone.append(done.pop())

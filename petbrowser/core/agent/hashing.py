@@ -41,6 +41,8 @@ __all__ = [
     "class_hashes",
     "stable_repr",
     "SKIPPED_ATTRIBUTES",
+    "RUNTIME_ATTRIBUTES",
+    "runtime_only",
 ]
 
 SCHEMES = ("pb1", "labchain")
@@ -52,6 +54,45 @@ SKIPPED_ATTRIBUTES = frozenset(
 )
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+#: Class attributes the interpreter (or ``abc``) creates at run time: a live
+#: class has them, a pickle rebuilds them empty, and none of them is code.
+#: One rule for the structural diff (``core.diff``) and for pb1.
+RUNTIME_ATTRIBUTES = frozenset(
+    {
+        "_abc_impl",  # ABCMeta's C cache (3.7+)
+        "_abc_registry",  # _py_abc's caches
+        "_abc_cache",
+        "_abc_negative_cache",
+        "_abc_negative_cache_version",
+        "__abstractmethods__",
+        "__dict__",
+        "__weakref__",
+    }
+)
+#: LabChain stamps ``cls._hash = "<its hash>"`` on a class it pushes or pulls;
+#: matched against the attribute's :func:`stable_repr` (what a description holds).
+_LABCHAIN_STAMP = re.compile(r"^'[0-9a-f]{64}'$")
+
+
+def runtime_only(name: str, text: str) -> bool:
+    """True for an attribute that says nothing about the class's code.
+
+    ``text`` is the value's :func:`stable_repr`.  ``_hash`` counts only as
+    LabChain's stamp (a quoted 64-hex string): a class's own ``_hash`` of
+    any other value is the user's and stays.
+    """
+    return name in RUNTIME_ATTRIBUTES or (name == "_hash" and bool(_LABCHAIN_STAMP.match(text)))
+
+
+#: What pb1 leaves out of :data:`RUNTIME_ATTRIBUTES` by name: the ``_py_abc``
+#: caches (their content changes with every ``isinstance`` call).  Two stay
+#: hashed, because their encoding never carried run-time state and dropping
+#: them would re-hash every ABC class already stored under pb1: ``_abc_impl``
+#: (encoded as its type name only, the address is stripped) and
+#: ``__abstractmethods__`` (which methods are abstract is decided by the code:
+#: removing an ``@abstractmethod`` must change the hash).
+_PB1_RUNTIME = RUNTIME_ATTRIBUTES - {"_abc_impl", "__abstractmethods__"}
 
 
 def python_minor() -> str:
@@ -400,9 +441,12 @@ class _Pb1:
             _s(b"T", f"{meta.__module__}.{meta.__qualname__}"),
         ]
         for name in sorted(cls.__dict__):
-            if name in SKIPPED_ATTRIBUTES:
+            if name in SKIPPED_ATTRIBUTES or name in _PB1_RUNTIME:
                 continue
-            parts.append(_seq(b"A", [_s(b"s", name), self.value(cls.__dict__[name])]))
+            value = cls.__dict__[name]
+            if name == "_hash" and runtime_only(name, stable_repr(value)):
+                continue  # LabChain's stamp: a push or pull with LabChain adds it
+            parts.append(_seq(b"A", [_s(b"s", name), self.value(value)]))
         return _seq(b"Z", parts)
 
     def _nested_in_scope(self, cls: type) -> bool:
