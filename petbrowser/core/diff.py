@@ -18,6 +18,7 @@ import ast
 import difflib
 import re
 import textwrap
+import threading
 from typing import Any
 
 from petbrowser.core.agent.hashing import RUNTIME_ATTRIBUTES, runtime_only
@@ -82,6 +83,14 @@ def side_by_side(a_lines: list[str], b_lines: list[str]) -> list[Row]:
 
 
 # ------------------------------------------------------------ method sources
+#: One AST construction at a time in this process: CPython 3.11 keeps the AST
+#: constructor's recursion depth per interpreter, so two threads building trees
+#: at once (a restore plan diffing classes while the window diffs another) can
+#: fail with "SystemError: AST constructor recursion depth mismatch"
+#: (python/cpython gh-106905; seen here planning a restore).
+_AST_LOCK = threading.Lock()
+
+
 def method_sources(class_source: str | None) -> dict[str, str]:
     """Each method's own source text (decorators included), keyed like the method table.
 
@@ -92,7 +101,8 @@ def method_sources(class_source: str | None) -> dict[str, str]:
         return {}
     text = textwrap.dedent(class_source)
     try:
-        tree = ast.parse(text)
+        with _AST_LOCK:
+            tree = ast.parse(text)
     except (SyntaxError, ValueError):
         return {}
     cls = next((n for n in tree.body if isinstance(n, ast.ClassDef)), None)

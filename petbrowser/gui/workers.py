@@ -11,6 +11,7 @@ so a slow listing never paints over a newer one.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 import traceback
@@ -247,6 +248,49 @@ class DaemonPool:
         return True
 
 
+class UiThreadCollector(QObject):
+    """Python's cyclic garbage collector runs here, on the UI thread, from a timer.
+
+    Left to itself the collector runs wherever an allocation trips its
+    threshold: on a worker thread in the middle of a store call, or inside a
+    nested slot, where it may finalize a Qt wrapper whose C++ object another
+    thread is still touching (a known source of PySide segfaults).  While a
+    window lives, automatic collection is off and this timer collects the
+    generations that are due, between two events, on the thread that owns
+    the Qt objects.  The last collector to go turns automatic collection back on.
+    """
+
+    _alive = 0
+    _was_enabled = True
+
+    def __init__(self, parent: QObject, interval_ms: int = 500) -> None:
+        super().__init__(parent)
+        if UiThreadCollector._alive == 0:
+            UiThreadCollector._was_enabled = gc.isenabled()
+        UiThreadCollector._alive += 1
+        gc.disable()
+        self._thresholds = gc.get_threshold()
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.collect_due)
+        self._timer.start(interval_ms)
+        self.destroyed.connect(UiThreadCollector._release)
+
+    @Slot()
+    def collect_due(self) -> None:
+        """Collect the oldest generation whose count passed its threshold (as CPython would)."""
+        counts = gc.get_count()
+        for generation in (2, 1, 0):
+            if counts[generation] > self._thresholds[generation]:
+                gc.collect(generation)
+                return
+
+    @staticmethod
+    def _release(*_args: object) -> None:
+        UiThreadCollector._alive = max(0, UiThreadCollector._alive - 1)
+        if UiThreadCollector._alive == 0 and UiThreadCollector._was_enabled:
+            gc.enable()
+
+
 class TaskRunner(QObject):
     """Submits tasks to a thread pool and tracks what is running.
 
@@ -259,6 +303,7 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None, max_threads: int = 4) -> None:
         super().__init__(parent)
+        self.collector = UiThreadCollector(self)
         self.pool = DaemonPool(max_threads)
         self._tasks: list[Task] = []
 

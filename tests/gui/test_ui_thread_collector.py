@@ -1,0 +1,46 @@
+"""Python's cyclic garbage collector runs on the UI thread while a window lives.
+
+A cycle that holds a Qt wrapper must never be finalized on a worker thread
+(the allocation that trips the collector may happen anywhere), nor in the
+middle of another slot: ``workers.UiThreadCollector`` collects from a timer.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+
+from petbrowser.gui.workers import TaskRunner
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a cycle: only the cyclic collector frees it
+
+
+def test_garbage_made_on_the_ui_thread_is_freed_there_even_when_a_worker_allocates(qtbot):
+    runner = TaskRunner()
+    try:
+        assert not gc.isenabled()  # automatic collection is off while a runner lives
+        where: list[str] = []
+        node = _Node()
+        weakref.finalize(node, lambda: where.append(threading.current_thread().name))
+        del node
+
+        def churn() -> None:  # what a listing does: many containers, on a worker
+            keep = []
+            for _ in range(50_000):
+                c: list = []
+                c.append(c)
+                keep.append(c)
+
+        worker = threading.Thread(target=churn, name="worker")
+        worker.start()
+        worker.join()
+        qtbot.waitUntil(lambda: bool(where), timeout=5000)
+        assert where == [threading.main_thread().name]
+    finally:
+        runner.deleteLater()
+        qtbot.waitUntil(gc.isenabled, timeout=5000)  # the last runner gone: as before
+
