@@ -710,14 +710,15 @@ def _run_gui(args: argparse.Namespace) -> int:
     """Open the window, after checking that Qt can: Qt aborts (exit 134) when it cannot.
 
     The check (``gui/platform_check.py``, no Qt import) asks the dynamic loader
-    about the platform plugin in a child process while Qt's modules load here.
+    about the platform plugin in a child process while Qt's modules load here,
+    unless an unchanged desktop already answered yes (its cache file).
     ``PETBROWSER_NO_PLATFORM_CHECK=1`` skips it.
     """
     check = None
     if not os.environ.get("PETBROWSER_NO_PLATFORM_CHECK"):
-        from petbrowser.gui.platform_check import start_check
+        from petbrowser.gui.platform_check import default_cache_file, start_check
 
-        check = start_check()
+        check = start_check(cache=default_cache_file())  # a clean answer is remembered: no ldd next time
     try:
         from petbrowser.gui.app import run_gui  # Qt is imported only for the GUI
     except ImportError as exc:  # QtGui itself failed to load (a library it links is missing)
