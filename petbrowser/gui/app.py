@@ -14,13 +14,14 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from petbrowser import __version__
+from petbrowser.gui.first_paint import after_first_paint
 from petbrowser.gui.icons import app_icon
 from petbrowser.gui.main_window import MainWindow
 from petbrowser.gui.open_target import OpenTarget
 from petbrowser.gui.recent import last_target
 from petbrowser.gui.theme import THEME_MODES, apply_theme
 
-__all__ = ["create_app", "build_window", "run_gui", "target_from_args"]
+__all__ = ["create_app", "build_window", "open_from_args", "run_gui", "target_from_args"]
 
 ORG = "petbrowser"
 APP = "petbrowser"
@@ -58,19 +59,32 @@ def target_from_args(args: argparse.Namespace) -> OpenTarget | None:
 
 
 def build_window(args: argparse.Namespace) -> MainWindow:
-    """The main window, already asked to open what ``args`` name (or the last project)."""
+    """The main window, asked to open what ``args`` name (or the last project) once it has painted.
+
+    Opening imports the core manager and starts workers that compete with the
+    first frame for the interpreter; the welcome page shows meanwhile.
+    """
     window = MainWindow()
-    if getattr(args, "demo", False):
-        window.open_demo()
-        return window
-    target = target_from_args(args) or last_target()
-    if target is not None:
-        window.open_target(target)
+    after_first_paint(window, lambda: open_from_args(window, args))
     return window
 
 
+def open_from_args(window: MainWindow, args: argparse.Namespace) -> None:
+    """Open what ``args`` name: the demo, a project or store, else the last project."""
+    if getattr(args, "demo", False):
+        window.open_demo()
+        return
+    target = target_from_args(args) or last_target()
+    if target is not None:
+        window.open_target(target)
+
+
 def run_gui(args: argparse.Namespace) -> int:
-    """Open the window and run the event loop; returns the exit code."""
+    """Open the window and run the event loop; returns the exit code.
+
+    ``cli`` pauses the cyclic garbage collector for start-up (see there); from
+    then on the window's ``workers.UiThreadCollector`` collects, on this thread.
+    """
     app = create_app()
     window = build_window(args)
     window.show()

@@ -9,6 +9,10 @@ signature (inode, size, modification and change times in nanoseconds) is
 kept, so a caller can ask whether anything changed since it started reading
 (:meth:`ModuleWatcher.snapshot`, :meth:`ModuleWatcher.changed_since`) and
 never trusts an answer computed from older bytes.
+
+The Qt watcher itself is made when the first file is to be watched (after
+the window's first paint: the status check names the files), not with the
+window: nothing is watched before a project is open.
 """
 
 from __future__ import annotations
@@ -39,14 +43,20 @@ class ModuleWatcher(QObject):
 
     def __init__(self, parent: QObject | None = None, debounce_ms: int = 300) -> None:
         super().__init__(parent)
-        self._watcher = QFileSystemWatcher(self)
+        self._qt: QFileSystemWatcher | None = None  # made on first use (see the module docstring)
         self._stamps: dict[str, Stamp] = {}
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(debounce_ms)
         self._debounce.timeout.connect(self.changed)
-        self._watcher.fileChanged.connect(self._on_file_changed)
-        self._watcher.directoryChanged.connect(self._on_dir_changed)
+
+    @property
+    def _watcher(self) -> QFileSystemWatcher:
+        if self._qt is None:
+            self._qt = QFileSystemWatcher(self)
+            self._qt.fileChanged.connect(self._on_file_changed)
+            self._qt.directoryChanged.connect(self._on_dir_changed)
+        return self._qt
 
     def files(self) -> list[str]:
         return sorted(self._stamps)
@@ -54,6 +64,9 @@ class ModuleWatcher(QObject):
     def set_files(self, files: list[str] | tuple[str, ...]) -> None:
         """Watch exactly ``files`` (absolute paths) and their folders."""
         if set(files) == set(self._stamps) and all(self._armed(f) for f in files):
+            return
+        if self._qt is None and not files:
+            self._stamps = {}
             return
         old = self._watcher.files() + self._watcher.directories()
         if old:

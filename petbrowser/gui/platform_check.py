@@ -30,13 +30,25 @@ How it mirrors Qt (6.x, ``QGuiApplicationPrivate::createPlatformIntegration``):
 
 Where a question cannot be answered (no ``ldd``, an unusual ``DISPLAY``),
 the answer is "go ahead": a wrong stop would be worse than Qt's own message.
+
+A positive loader answer is remembered (``platform-check.json`` in the user's
+cache folder) so an unchanged desktop starts without spawning ``ldd``: keyed
+by the plugin (path, size, mtime_ns), ``/etc/ld.so.cache`` and
+``/etc/ld.so.preload`` (mtime_ns: ``ldconfig`` rewrites the cache when
+packages come or go), ``ldd``'s path and every environment variable the
+loader or the plugin lookup reads.  Any change re-probes; a missing library
+is never remembered (the next start asks again), and a cache file that
+cannot be read or parsed is ignored and rewritten.  The display sockets are
+checked every time (they are cheap and come and go).
 This module imports nothing from Qt or the rest of petbrowser (an
 import-linter contract in pyproject.toml keeps it that way).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -53,6 +65,7 @@ __all__ = [
     "DESKTOP_PACKAGES_FEDORA",
     "PlatformCheck",
     "check_platform",
+    "default_cache_file",
     "start_check",
 ]
 
@@ -123,6 +136,11 @@ _QT_DEFAULT_PLATFORM = "xcb"  # QT_QPA_DEFAULT_PLATFORM_NAME of the Linux PySide
 _NO_DISPLAY_PLATFORMS = {"offscreen", "minimal", "minimalegl", "vnc", "linuxfb", "eglfs", "vkkhrdisplay"}
 _NOT_FOUND = re.compile(r"^\s*(\S+) => not found\s*$")
 _CLI = "the command line, which needs no display (petbrowser ls, status, push, ...)"
+#: What the loader (``LD_*``) and Qt's plugin lookup (``QT_*`` below) read: part of the cache key.
+_KEY_ENV = ("QT_QPA_PLATFORM", "QT_PLUGIN_PATH", "QT_QPA_PLATFORM_PLUGIN_PATH")
+_LOADER_FILES = ("/etc/ld.so.cache", "/etc/ld.so.preload")
+_CACHE_VERSION = 1
+_CACHE_LIMIT = 32  # remembered plugin answers (a few per Qt install and environment)
 
 
 @dataclass
@@ -134,6 +152,7 @@ class _Candidate:
     display_problem: str | None = None
     missing: list[str] = field(default_factory=list)
     probe: subprocess.Popen[str] | None = None
+    cache_key: str | None = None  # set when the loader was asked (a clean answer is remembered)
 
     @property
     def ok(self) -> bool:
@@ -271,18 +290,87 @@ def _start_probe(plugin: Path, env: Mapping[str, str]) -> subprocess.Popen[str] 
 
 
 def _missing_from(probe: subprocess.Popen[str]) -> list[str]:
+    return _ask_loader(probe)[0]
+
+
+def _ask_loader(probe: subprocess.Popen[str]) -> tuple[list[str], bool]:
+    """The libraries ``ldd`` did not find, and whether its answer was a complete, clean one."""
     try:
         out, _ = probe.communicate(timeout=15)
     except subprocess.TimeoutExpired:
         probe.kill()
         probe.communicate()
-        return []
+        return [], False
     missing: list[str] = []
     for line in out.splitlines():
         found = _NOT_FOUND.match(line)
         if found and found.group(1) not in missing:
             missing.append(found.group(1))
-    return missing
+    return missing, probe.returncode == 0 and not missing
+
+
+# ----------------------------------------------------------------- the cache
+def default_cache_file() -> Path | None:
+    """``platform-check.json`` in the user's cache folder (None: platformdirs is not there)."""
+    try:
+        import platformdirs  # lazily: .ci/run imports this module with a bare python3
+    except ImportError:
+        return None
+    return platformdirs.user_cache_path("petbrowser") / "platform-check.json"
+
+
+def _mtime_ns(path: str | Path) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+def _cache_key(plugin: Path, env: Mapping[str, str]) -> str | None:
+    """What a remembered answer for ``plugin`` depends on, hashed (None: the plugin cannot be read)."""
+    try:
+        st = plugin.stat()
+    except OSError:
+        return None
+    facts = {
+        "plugin": os.path.realpath(plugin),
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "loader": {f: _mtime_ns(f) for f in _LOADER_FILES},
+        "ldd": _ldd(),
+        "env": sorted((k, v) for k, v in env.items() if k.startswith("LD_") or k in _KEY_ENV),
+    }
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
+def _read_cache(path: Path | None) -> list[str]:
+    """The remembered keys; anything unreadable or foreign counts as nothing remembered."""
+    if path is None:
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return []
+    if not isinstance(data, dict) or data.get("version") != _CACHE_VERSION:
+        return []
+    keys = data.get("ok")
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        return []
+    return keys
+
+
+def _write_cache(path: Path, keys: list[str]) -> None:
+    """Atomic replace (two starts at once never leave half a file); failures are ignored."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps({"version": _CACHE_VERSION, "ok": keys[-_CACHE_LIMIT:]}), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
 
 
 def _sudo() -> str:
@@ -319,13 +407,19 @@ def _install_hint(missing: Sequence[str]) -> str:
 
 
 class PlatformCheck:
-    """A check in progress: the loader probes run while the caller imports Qt's modules."""
+    """A check in progress: the loader probes run while the caller imports Qt's modules.
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    ``cache``: the file that remembers clean loader answers (None: ask every time).
+    """
+
+    def __init__(self, env: Mapping[str, str] | None = None, cache: Path | None = None) -> None:
         self.env = dict(os.environ if env is None else env)
         self.names, self.explicit = _platforms(self.env)
         self._dirs = _plugin_dirs(self.env)
+        self._cache = cache
+        self._remembered = _read_cache(cache)
         self.candidates: list[_Candidate] = []
+        self.probes_started = 0  # loader children spawned (0: every answer was remembered)
         for name in self.names:
             cand = _Candidate(name, _plugin_file(name, self._dirs))
             if name == "xcb":
@@ -333,7 +427,11 @@ class PlatformCheck:
             elif name.startswith("wayland"):
                 cand.display_problem = _wayland_problem(self.env)
             if cand.plugin is not None and cand.display_problem is None:
-                cand.probe = _start_probe(cand.plugin, self.env)
+                key = _cache_key(cand.plugin, self.env) if cache is not None else None
+                if key is None or key not in self._remembered:
+                    cand.probe = _start_probe(cand.plugin, self.env)
+                    cand.cache_key = key if cand.probe is not None else None
+                    self.probes_started += cand.probe is not None
             self.candidates.append(cand)
         self._message: str | None = None
         self._done = False
@@ -341,10 +439,16 @@ class PlatformCheck:
     def message(self) -> str | None:
         """One line saying why no window can open, or None when Qt should be able to."""
         if not self._done:
+            learned: list[str] = []
             for cand in self.candidates:
                 if cand.probe is not None:
-                    cand.missing = _missing_from(cand.probe)
+                    cand.missing, clean = _ask_loader(cand.probe)
                     cand.probe = None
+                    if clean and cand.cache_key is not None:
+                        learned.append(cand.cache_key)
+            if learned and self._cache is not None:
+                kept = [k for k in self._remembered if k not in learned]
+                _write_cache(self._cache, kept + learned)
             self._message = None if any(c.ok for c in self.candidates) else self._explain()
             self._done = True
         return self._message
@@ -418,9 +522,13 @@ def _label(name: str) -> str:
     return "xcb (X11)" if name == "xcb" else name
 
 
-def start_check(env: Mapping[str, str] | None = None) -> PlatformCheck:
-    """Start checking the platform Qt will pick; call ``.message()`` for the answer."""
-    return PlatformCheck(env)
+def start_check(env: Mapping[str, str] | None = None, cache: Path | None = None) -> PlatformCheck:
+    """Start checking the platform Qt will pick; call ``.message()`` for the answer.
+
+    ``cache``: where clean loader answers are remembered (``default_cache_file()``
+    for the app; None asks the loader every time).
+    """
+    return PlatformCheck(env, cache)
 
 
 def check_platform(env: Mapping[str, str] | None = None) -> str | None:

@@ -1,0 +1,76 @@
+"""Start-up work waits for the window's first frame (issue 16), and still happens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, QFileSystemWatcher, QObject
+from PySide6.QtWidgets import QMainWindow
+
+from petbrowser.gui.first_paint import after_first_paint
+
+WAIT = 60000
+
+
+class _Painted(QObject):
+    def __init__(self, window: QMainWindow, log: list[str]) -> None:
+        super().__init__(window)
+        self.log = log
+        window.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Paint and "paint" not in self.log:
+            self.log.append("paint")
+        return False
+
+
+def test_work_runs_after_the_first_paint_not_before(qtbot: Any) -> None:
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    log: list[str] = []
+    _Painted(window, log)
+    after_first_paint(window, lambda: log.append("work"), fallback_ms=60000)
+    after_first_paint(window, lambda: log.append("more"), fallback_ms=60000)
+    qtbot.wait(50)
+    assert log == []  # not shown: nothing painted, nothing run
+    window.show()
+    qtbot.waitUntil(lambda: "more" in log, timeout=WAIT)
+    assert log == ["paint", "work", "more"]
+    after_first_paint(window, lambda: log.append("late"))  # after the first frame: at once (queued)
+    qtbot.waitUntil(lambda: "late" in log, timeout=WAIT)
+
+
+def test_a_window_never_painted_gets_the_work_after_the_fallback(qtbot: Any) -> None:
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    done: list[int] = []
+    after_first_paint(window, lambda: done.append(1), fallback_ms=100)
+    qtbot.waitUntil(lambda: done == [1], timeout=WAIT)
+    window.show()
+    qtbot.wait(100)
+    assert done == [1]  # once
+
+
+def test_the_demo_opens_after_the_welcome_page_painted(qtbot: Any, tmp_path: Any, monkeypatch: Any) -> None:
+    from petbrowser.gui.app import build_window
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+
+    class Args:
+        project_dir = storage = endpoint_url = profile = region = None
+        demo = True
+
+    window = build_window(Args())
+    qtbot.addWidget(window)
+    log: list[str] = []
+    _Painted(window, log)
+    window.store_opened.connect(lambda: log.append("opened"))
+    qtbot.wait(50)
+    assert window.manager is None and window.stack.currentWidget() is window.welcome
+    assert window.findChildren(QFileSystemWatcher) == []  # nothing to watch yet
+    window.show()
+    qtbot.waitUntil(lambda: "opened" in log, timeout=WAIT)
+    assert log[0] == "paint"
+    qtbot.waitUntil(lambda: bool(window.watched_files()), timeout=WAIT)  # once the status names them
+    assert len(window.findChildren(QFileSystemWatcher)) == 1
+    window.runner.shutdown(10000)
