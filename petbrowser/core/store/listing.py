@@ -266,13 +266,14 @@ class ListingMixin(StoreBase):
         self._run(batches(jobs, self.max_workers), on_batch)
         return [built[n] for n in sorted(built)]
 
-    def version_pushed_at(self, name: str, h: str) -> str | None:
+    def version_pushed_at(self, name: str, h: str, *, save: bool = True) -> str | None:
         """A version's sidecar ``pushed_at`` (to the millisecond), or None without one.
 
         Status reads it for the two versions an ahead/behind answer compares;
         it comes from the listing cache when the last listing's objects still
         validate it, and a read is kept there, so the next status of an
-        unchanged store reads no object (issue 16).
+        unchanged store reads no object (issue 16).  ``save=False`` leaves
+        saving the cache to the caller (many reads at once: one save).
         """
         g = self._listed.get(name)
         side = g.metas.get(h) if g is not None else None
@@ -284,7 +285,7 @@ class ListingMixin(StoreBase):
         entry = cache.meta(name, h, _meta_validator(side, obj))
         if entry is None:
             entry = self._remember(cache, g, "meta", h, self._listing_meta(name, h))
-            if cache.dirty:
+            if save and cache.dirty:
                 cache.save()
         return entry[2] if entry else None
 
