@@ -11,7 +11,7 @@ import gc
 import threading
 import weakref
 
-from petbrowser.gui.workers import TaskRunner
+from petbrowser.gui.workers import TaskRunner, UiThreadCollector
 
 
 class _Node:
@@ -20,9 +20,10 @@ class _Node:
 
 
 def test_garbage_made_on_the_ui_thread_is_freed_there_even_when_a_worker_allocates(qtbot):
+    before, collecting = UiThreadCollector._alive, gc.isenabled()
     runner = TaskRunner()
     try:
-        assert not gc.isenabled()  # automatic collection is off while a runner lives
+        assert UiThreadCollector._alive == before + 1 and not gc.isenabled()  # off while a runner lives
         where: list[str] = []
         node = _Node()
         weakref.finalize(node, lambda: where.append(threading.current_thread().name))
@@ -42,5 +43,6 @@ def test_garbage_made_on_the_ui_thread_is_freed_there_even_when_a_worker_allocat
         assert where == [threading.main_thread().name]
     finally:
         runner.deleteLater()
-        qtbot.waitUntil(gc.isenabled, timeout=5000)  # the last runner gone: as before
+        qtbot.waitUntil(lambda: UiThreadCollector._alive == before, timeout=5000)
+        assert gc.isenabled() == (collecting if before == 0 else False)  # the last one gone: as before
 

@@ -69,6 +69,7 @@ def _store(root: Path, canary: Path) -> dict[str, dict[str, str]]:
     return out
 
 
+@pytest.mark.slow  # the whole corpus, ~10-20 s: .ci/run runs it with the slow suites
 def test_inspect_verify_and_pull_refuse_every_round_two_payload(
     tmp_path: Path, canary: Path, reliability_stats: dict[str, Any]
 ) -> None:

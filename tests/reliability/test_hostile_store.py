@@ -87,6 +87,7 @@ def _check_read_only(res: CliResult) -> None:
         assert res.rc in (1, 4), str(res)
 
 
+@pytest.mark.slow  # the whole corpus, ~10-20 s: .ci/run runs it with the slow suites
 def test_browsing_a_hostile_store_runs_nothing(
     hostile: dict[str, Any], canary: Path, reliability_stats: dict[str, Any]
 ) -> None:
@@ -132,6 +133,7 @@ def test_browsing_a_hostile_store_runs_nothing(
     reliability_stats["hostile_read_only_commands"] = len(commands)
 
 
+@pytest.mark.slow  # the whole corpus, ~10-20 s: .ci/run runs it with the slow suites
 def test_pull_refuses_every_hostile_pickle(hostile: dict[str, Any], canary: Path) -> None:
     store, project, hashes = hostile["store"], hostile["project"], hostile["hashes"]
     before = fingerprint_dir(store)

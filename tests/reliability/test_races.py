@@ -131,6 +131,7 @@ def test_racing_rollbacks_local(tmp_path: Path, reliability_stats: dict[str, Any
     reliability_stats["race_local"] = n
 
 
+@pytest.mark.slow  # 54 racing processes against S3, ~10 s: .ci/run runs it with the slow suites
 def test_racing_rollbacks_s3(
     s3_endpoint: str, s3_bucket: str, tmp_path: Path, reliability_stats: dict[str, Any]
 ) -> None:
