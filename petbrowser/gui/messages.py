@@ -56,27 +56,23 @@ def scrub(text: str) -> str:
     return text
 
 
+#: What the user can do about each kind of error, most specific first.
+_HINTS: tuple[tuple[type[PetBrowserError], str], ...] = (
+    (AccessDeniedError, "Check the AWS profile or credentials for this store (File ▸ Open store…)."),
+    (StoreNotFoundError, "Check the bucket or folder name; a store is created by the first push."),
+    (StoreUnreachableError, "Check the endpoint URL and your network connection, then press F5."),
+    (ConflictError, "Someone else moved the pointer; the view was refreshed and nothing was overwritten."),
+    (UnsafePickleError, "This version was not loaded."),
+    (CorruptPointerError, "The class's latest.json is damaged; run 'petbrowser verify' for a full report."),
+    (IntegrityError, "Stored content failed a check; nothing was loaded."),
+    (ChildTimeoutError, "The project's interpreter did not answer in time and was stopped."),
+    (ProjectError, "Fix the module (it must import cleanly), save, and the status will refresh."),
+)
+
+
 def hint_for(exc: PetBrowserError) -> str:
     """What the user can do about it: the second line of the message."""
-    if isinstance(exc, AccessDeniedError):
-        return "Check the AWS profile or credentials for this store (File ▸ Open store…)."
-    if isinstance(exc, StoreNotFoundError):
-        return "Check the bucket or folder name; a store is created by the first push."
-    if isinstance(exc, StoreUnreachableError):
-        return "Check the endpoint URL and your network connection, then press F5."
-    if isinstance(exc, ConflictError):
-        return "Someone else moved the pointer; the view was refreshed and nothing was overwritten."
-    if isinstance(exc, UnsafePickleError):
-        return "This version was not loaded."
-    if isinstance(exc, CorruptPointerError):
-        return "The class's latest.json is damaged; run 'petbrowser verify' for a full report."
-    if isinstance(exc, IntegrityError):
-        return "Stored content failed a check; nothing was loaded."
-    if isinstance(exc, ChildTimeoutError):
-        return "The project's interpreter did not answer in time and was stopped."
-    if isinstance(exc, ProjectError):
-        return "Fix the module (it must import cleanly), save, and the status will refresh."
-    return ""
+    return next((hint for kind, hint in _HINTS if isinstance(exc, kind)), "")
 
 
 class MessageBar(QFrame):
