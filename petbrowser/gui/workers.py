@@ -60,7 +60,7 @@ class TaskContext:
 
     def progress(self, done: int, total: int) -> None:
         self.check()
-        self._task.signals.progress.emit(done, total)
+        self._task.emit("progress", done, total)
 
     def partial(self, item: object) -> None:
         """Deliver one partial result; batched so the UI gets a few signals, not thousands."""
@@ -98,6 +98,18 @@ class Task(QRunnable):
     def cancel(self) -> None:
         self.cancel_event.set()
 
+    def emit(self, name: str, *args: object) -> None:
+        """Emit one of :attr:`signals` from the worker thread.
+
+        A task still running when the user quits outlives the window (daemon
+        threads: quitting never waits for the network): its signals' Qt object
+        may be gone by then, and there is nobody left to tell.
+        """
+        try:
+            getattr(self.signals, name).emit(*args)
+        except RuntimeError:  # "Signal source has been deleted": the window was closed
+            self.cancel_event.set()
+
     @property
     def cancelled(self) -> bool:
         return self.cancel_event.is_set()
@@ -107,7 +119,7 @@ class Task(QRunnable):
             self._batch.append(item)
             first = len(self._batch) == 1
         if first:  # one signal per batch; the UI takes the whole batch when it drains
-            self.signals.partial_ready.emit()
+            self.emit("partial_ready")
 
     def take_batch(self) -> list[object]:
         """Everything delivered since the last call (called on the UI thread)."""
@@ -117,7 +129,7 @@ class Task(QRunnable):
 
     def run(self) -> None:  # noqa: D102 - QRunnable entry point, on a pool thread
         if self.cancelled:  # cancelled while queued: never started
-            self.signals.finished.emit()
+            self.emit("finished")
             return
         ctx = TaskContext(self)
         try:
@@ -126,11 +138,11 @@ class Task(QRunnable):
             pass
         except BaseException as exc:  # noqa: BLE001 - every failure becomes a message
             if not self.cancelled:
-                self.signals.failed.emit(as_user_error(exc))
+                self.emit("failed", as_user_error(exc))
         else:
             if not self.cancelled:
-                self.signals.succeeded.emit(result)
-        self.signals.finished.emit()
+                self.emit("succeeded", result)
+        self.emit("finished")
 
 
 class _Relay(QObject):

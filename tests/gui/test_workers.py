@@ -76,3 +76,16 @@ def test_a_cancelled_task_delivers_nothing(qtbot):
     go.set()
     qtbot.waitUntil(lambda: not runner.active, timeout=WAIT)
     assert task.cancelled and got == []
+
+
+def test_a_task_that_outlives_its_window_ends_quietly(qtbot):
+    """Quit while a task runs: its thread finishes later, with the window (and the
+    signals' Qt object) gone; it must end without a traceback on stderr."""
+    import shiboken6
+
+    from petbrowser.gui.workers import Task
+
+    task = Task(lambda ctx: 42, "Checking local classes", cancellable=True)
+    shiboken6.delete(task.signals)  # what closing the window did to it
+    task.run()  # raised "Signal source has been deleted" in the worker before
+    assert task.cancelled
