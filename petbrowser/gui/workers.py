@@ -282,19 +282,28 @@ class UiThreadCollector(QObject):
         UiThreadCollector._alive += 1
         gc.disable()
         self._thresholds = gc.get_threshold()
+        self._last_full = time.monotonic()
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.collect_due)
         self._timer.start(interval_ms)
         self.destroyed.connect(UiThreadCollector._release)
 
+    #: A full collection walks every object (a 20,000-version tree is hundreds of
+    #: thousands): at most this often, as CPython itself defers full collections.
+    FULL_EVERY_S = 30.0
+
     @Slot()
     def collect_due(self) -> None:
         """Collect the oldest generation whose count passed its threshold (as CPython would)."""
-        counts = gc.get_count()
-        for generation in (2, 1, 0):
-            if counts[generation] > self._thresholds[generation]:
-                gc.collect(generation)
-                return
+        counts, limits = gc.get_count(), self._thresholds
+        now = time.monotonic()
+        if counts[2] > limits[2] and now - self._last_full >= self.FULL_EVERY_S:
+            gc.collect(2)
+            self._last_full = now
+        elif counts[1] > limits[1] or counts[2] > limits[2]:
+            gc.collect(1)
+        elif counts[0] > limits[0]:
+            gc.collect(0)
 
     @staticmethod
     def _release(*_args: object) -> None:
