@@ -92,15 +92,15 @@ class Prompts:
 
     def confirm_move(self, dialog: ConfirmMoveDialog) -> bool:
         """The make-latest confirmation (from → to, what changes)."""
-        return dialog.exec() == QDialog.DialogCode.Accepted
+        return _answered(dialog)
 
     def confirm_push(self, dialog: ConfirmPushDialog) -> bool:
         """The push confirmation (each class: from → to, what changes)."""
-        return dialog.exec() == QDialog.DialogCode.Accepted
+        return _answered(dialog)
 
     def confirm_restore(self, dialog: RestorePlanDialog) -> bool:
         """The plan of a restore of the store to a moment (what moves, what is left alone)."""
-        return dialog.exec() == QDialog.DialogCode.Accepted
+        return _answered(dialog)
 
     def show_about(self) -> None:
         from petbrowser import __version__
@@ -114,3 +114,13 @@ class Prompts:
 
     def open_folder(self, title: str) -> str | None:
         return QFileDialog.getExistingDirectory(self.parent, title, str(Path.home())) or None
+
+
+def _answered(dialog: QDialog) -> bool:
+    """Run a confirmation; True on yes.  The caller still reads its answers
+    (``ask_again``, ``can_restore``) right away; the dialog itself goes at the
+    next event-loop turn instead of staying a hidden child of the window."""
+    try:
+        return dialog.exec() == QDialog.DialogCode.Accepted
+    finally:
+        dialog.deleteLater()
