@@ -99,6 +99,7 @@ def test_inspect_verify_and_pull_refuse_every_round_two_payload(
     reliability_stats["round_two_cli_runs"] = len(commands)
 
 
+@pytest.mark.slow  # the whole corpus again, over S3: .ci/run runs it with the slow suites
 def test_pull_from_s3_refuses_every_round_two_payload(
     s3_url: str, s3_endpoint: str, canary: Path
 ) -> None:
