@@ -284,29 +284,18 @@ def _pushed_after(
     return at is not None and latest_at is not None and at > latest_at
 
 
-def _sidecar_time(
-    store: Any, known: dict[tuple[str, str], str | None] | None = None
-) -> Callable[[VersionInfo], datetime | None]:
+def _sidecar_time(known: dict[tuple[str, str], str | None]) -> Callable[[VersionInfo], datetime | None]:
     """When a version was pushed, to the millisecond: its sidecar's ``pushed_at``.
 
     A listing without sidecars only knows object times, to the second on S3
     (and as listed on disk), so two pushes within one second would tie; the
-    sidecar is read only for the two versions an ahead/behind answer compares
-    (``known``: read beforehand, all at once).
+    sidecars are read (``known``, all at once) only for the two versions each
+    ahead/behind answer compares.
     """
 
     def when(v: VersionInfo) -> datetime | None:
-        stamp: str | None = None
-        if v.meta is not None:
-            stamp = str(v.meta.get("pushed_at") or "")
-        elif known is not None and (v.class_name, v.hash) in known:
-            stamp = known[(v.class_name, v.hash)]
-        elif v.has_meta:
-            try:
-                stamp = store.version_pushed_at(v.class_name, v.hash)
-            except PetBrowserError:
-                stamp = None
-        return parse_utc(stamp) or parse_utc(v.pushed_at)
+        stamp = v.meta.get("pushed_at") if v.meta is not None else known.get((v.class_name, v.hash))
+        return parse_utc(str(stamp or "")) or parse_utc(v.pushed_at)
 
     return when
 
@@ -321,22 +310,6 @@ def _compared_versions(local: LocalClass, info: ClassInfo | None) -> list[Versio
         return []
     match = next((v for v in info.versions if _matches(local, v)), None)
     return [] if match is None else [v for v in (match, latest_v) if v.meta is None and v.has_meta]
-
-
-def _push_times(store: Any, versions: Sequence[VersionInfo]) -> dict[tuple[str, str], str | None]:
-    """The sidecar push times of ``versions``, read concurrently (the listing cache first):
-    one round trip for a status, not two per behind class in turn."""
-    if not versions or not hasattr(store, "gather"):
-        return {}
-    jobs = [
-        ((v.class_name, v.hash), lambda v=v: store.version_pushed_at(v.class_name, v.hash, save=False))
-        for v in versions
-    ]
-    got = store.gather(jobs)
-    cache = getattr(store, "listing_cache", None)
-    if cache is not None and cache.dirty:
-        cache.save()
-    return {k: (None if isinstance(r, PetBrowserError) else r) for k, r in got.items()}
 
 
 def check_status(
@@ -362,8 +335,11 @@ def check_status(
     by_name = {c.name: c for c in listing}
     # An untracked class shows the hash a push would name it by.
     scheme = choose_scheme(store, project, hash_scheme, listing=listing).scheme
-    times = _push_times(store, [v for lc in local for v in _compared_versions(lc, by_name.get(lc.name))])
-    when = _sidecar_time(store, times)
+    when = _sidecar_time(
+        store.pushed_times(
+            (v.class_name, v.hash) for lc in local for v in _compared_versions(lc, by_name.get(lc.name))
+        )
+    )
     entries = []
     seen = set()
     for lc in local:

@@ -6,7 +6,7 @@ import gc
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final
 
@@ -266,27 +266,30 @@ class ListingMixin(StoreBase):
         self._run(batches(jobs, self.max_workers), on_batch)
         return [built[n] for n in sorted(built)]
 
-    def version_pushed_at(self, name: str, h: str, *, save: bool = True) -> str | None:
-        """A version's sidecar ``pushed_at`` (to the millisecond), or None without one.
+    def pushed_times(self, versions: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+        """Each ``(class, hash)``'s sidecar ``pushed_at`` (to the millisecond), None
+        without one or when it cannot be read; read concurrently.
 
-        Status reads it for the two versions an ahead/behind answer compares;
-        it comes from the listing cache when the last listing's objects still
-        validate it, and a read is kept there, so the next status of an
-        unchanged store reads no object (issue 16).  ``save=False`` leaves
-        saving the cache to the caller (many reads at once: one save).
+        Status reads them for the two versions an ahead/behind answer
+        compares; each comes from the listing cache when the last listing's
+        objects still validate it, and a read is kept there, so the next
+        status of an unchanged store reads no object (issue 16).
         """
+        got = self.gather(((n, h), lambda n=n, h=h: self._pushed_at(n, h)) for n, h in versions)
+        if self.listing_cache.dirty:
+            self.listing_cache.save()
+        return {k: None if isinstance(r, PetBrowserError) else r for k, r in got.items()}
+
+    def _pushed_at(self, name: str, h: str) -> str | None:
         g = self._listed.get(name)
-        side = g.metas.get(h) if g is not None else None
         obj = g.pkls.get(h) if g is not None else None
         if g is None or obj is None or h not in g.metas:
             meta = self.read_meta(name, h)
             return text_field(meta, "pushed_at") if meta else None
         cache = self.listing_cache
-        entry = cache.meta(name, h, _meta_validator(side, obj))
+        entry = cache.meta(name, h, _meta_validator(g.metas[h], obj))
         if entry is None:
             entry = self._remember(cache, g, "meta", h, self._listing_meta(name, h))
-            if save and cache.dirty:
-                cache.save()
         return entry[2] if entry else None
 
     # ------------------------------------------------- reads and the cache
