@@ -133,17 +133,12 @@ def test_s3_refresh_of_an_unchanged_store_sends_only_list_requests(s3_url, s3_en
     assert c0[HASHES[2]].pushed_by == "ana@lab" and c0[HASHES[11]].by_reference is True
 
 
-def test_s3_second_status_in_a_new_process_sends_only_list_requests(s3_url, s3_endpoint, tmp_path):
-    """``status`` twice, each in its own process (what a user does): the second one
-    reads no pointer, because the first one left them in the user's cache folder."""
-    storage = _s3(s3_url, s3_endpoint)
-    _fill(Store(storage))
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "filters.py").write_text("class C0:\n    def f(self):\n        return 1\n")
+def _status_in_a_new_process(project: Path, s3_url: str, s3_endpoint: str) -> dict[str, Any]:
+    """``petbrowser status`` as a user runs it, in a process of its own: the
+    requests it sent by operation (boto3's events) and the statuses."""
     script = textwrap.dedent(
         f"""
-        import json, sys
+        import json
         from petbrowser.core.manager import PetClassManager
         manager = PetClassManager.open({str(project)!r}, storage={s3_url!r},
                                        modules=["filters"], endpoint_url={s3_endpoint!r})
@@ -156,15 +151,22 @@ def test_s3_second_status_in_a_new_process_sends_only_list_requests(s3_url, s3_e
         print(json.dumps({{"counts": counts, "status": sorted((e.name, e.status) for e in entries)}}))
         """
     )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO, env=dict(os.environ)
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
-    def status() -> dict[str, Any]:
-        out = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO, env=dict(os.environ)
-        )
-        assert out.returncode == 0, out.stderr[-2000:]
-        return json.loads(out.stdout.strip().splitlines()[-1])
 
-    first, second = status(), status()
+def test_s3_second_status_in_a_new_process_sends_only_list_requests(s3_url, s3_endpoint, tmp_path):
+    """``status`` twice, each in its own process (what a user does): the second one
+    reads no pointer, because the first one left them in the user's cache folder."""
+    storage = _s3(s3_url, s3_endpoint)
+    _fill(Store(storage))
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "filters.py").write_text("class C0:\n    def f(self):\n        return 1\n")
+    first, second = (_status_in_a_new_process(project, s3_url, s3_endpoint) for _ in range(2))
     assert first["counts"].get("GetObject") == 3
     assert second["status"] == first["status"]
     assert ["C0", "out_of_sync"] in second["status"] and ["C2", "remote_only"] in second["status"]
@@ -186,30 +188,7 @@ def test_s3_second_status_of_a_behind_class_reads_no_sidecar(s3_url, s3_endpoint
     source.write_text(old.replace("1", "2"))
     manager.push(["C0"])
     source.write_text(old)  # the local code is the older version again: behind
-    script = textwrap.dedent(
-        f"""
-        import json
-        from petbrowser.core.manager import PetClassManager
-        manager = PetClassManager.open({str(project)!r}, storage={s3_url!r},
-                                       modules=["filters"], endpoint_url={s3_endpoint!r})
-        counts = {{}}
-        def count(**kw):
-            op = kw["event_name"].rsplit(".", 1)[-1]
-            counts[op] = counts.get(op, 0) + 1
-        manager.storage._client.meta.events.register("before-send.s3.*", count)
-        entries = manager.check_status()
-        print(json.dumps({{"counts": counts, "status": sorted((e.name, e.status) for e in entries)}}))
-        """
-    )
-
-    def status() -> dict[str, Any]:
-        out = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO, env=dict(os.environ)
-        )
-        assert out.returncode == 0, out.stderr[-2000:]
-        return json.loads(out.stdout.strip().splitlines()[-1])
-
-    first, second = status(), status()
+    first, second = (_status_in_a_new_process(project, s3_url, s3_endpoint) for _ in range(2))
     assert first["status"] == second["status"] == [["C0", "behind"]]
     assert first["counts"].get("GetObject", 0) >= 2  # the pointer and the two sidecars compared
     assert second["counts"] == {"ListObjectsV2": 1}
