@@ -1038,3 +1038,18 @@ def relative_time(stamp: str | None, now: datetime | None = None) -> str:
     if secs < 86400 * 365:
         return f"{int(secs // (86400 * 30))} mo ago"
     return at.astimezone().strftime("%Y-%m-%d")
+
+
+def moment_text(stamp: str | None, now: datetime | None = None) -> str:
+    """A moment as people name it, in local time: "Tue 14:00" within the last
+    week, "Tue 17 Nov 14:00" before that (with the year when it is not this one)."""
+    at = parse_utc(stamp)
+    if at is None:
+        return ""
+    local = at.astimezone()
+    today = (now or datetime.now(timezone.utc)).astimezone()
+    if 0 <= (today.date() - local.date()).days < 7:
+        return local.strftime("%a %H:%M")
+    if local.year == today.year:
+        return local.strftime("%a %d %b %H:%M")
+    return local.strftime("%a %d %b %Y %H:%M")
