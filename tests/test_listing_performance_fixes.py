@@ -162,3 +162,50 @@ def test_history_time_check_agrees_with_strptime(stamp: str) -> None:
         expected = False
     name = f"{stamp}-{H[0]}.json"
     assert (layout.parse_history_name(name) is not None) is expected
+
+
+def test_a_local_listing_pauses_the_cyclic_collector_and_restores_it(tmp_path, monkeypatch):
+    """The pause is counted (``core.gcpause``), so a collector on its own schedule
+    (the window's) can see it; overlapping pauses end with the collector as it was."""
+    import gc
+    import threading
+
+    from petbrowser.core import gcpause
+
+    store = _store_with(tmp_path, 2, 2)
+    seen: list[tuple[bool, bool]] = []
+    real = store._build
+
+    def spy(*args, **kwargs):
+        seen.append((gcpause.active(), gc.isenabled()))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "_build", spy)
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        store.list_classes()
+        assert seen == [(True, False)] and gc.isenabled() and not gcpause.active()
+        # two overlapping pauses (a listing on each of two threads): on again after the last
+        first_in, release = threading.Event(), threading.Event()
+
+        def other() -> None:
+            with gcpause.paused():
+                first_in.set()
+                release.wait(5)
+
+        t = threading.Thread(target=other)
+        t.start()
+        first_in.wait(5)
+        with gcpause.paused():
+            pass
+        assert gcpause.active() and not gc.isenabled()  # the other thread's pause still holds
+        release.set()
+        t.join()
+        assert not gcpause.active() and gc.isenabled()
+        gc.disable()
+        with gcpause.paused():
+            pass
+        assert not gc.isenabled()  # off before the pause: off after it
+    finally:
+        (gc.enable if was else gc.disable)()

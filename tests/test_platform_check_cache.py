@@ -29,7 +29,7 @@ def spawned(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         started.append(list(args))
         return real(args, *a, **kw)  # type: ignore[call-overload, no-any-return]
 
-    monkeypatch.setattr(platform_check.subprocess, "Popen", counting)
+    monkeypatch.setattr(subprocess, "Popen", counting)  # the module imports it when it starts one
     return started
 
 

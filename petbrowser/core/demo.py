@@ -346,11 +346,10 @@ def _date_step(root: Path, before: set[str], when: datetime) -> None:
     Only the demo's own build folder is touched, before anyone can open it;
     records of one step are spread a few seconds apart, in the order written.
     """
-    from dataclasses import replace
-
     from petbrowser.core import layout
     from petbrowser.core.pointer import encode_pointer, parse_pointer
     from petbrowser.core.store.common import iso_utc
+    from petbrowser.core.structs import replace
 
     new = sorted(_keys(root) - before)
     for key in new:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from petbrowser.core.diff import diff_describe
@@ -19,6 +19,7 @@ from petbrowser.core.errors import ProjectError
 from petbrowser.core.models import ClassDescription, ClassDiff, InspectResult, short_hash
 from petbrowser.core.safe_pickle import PickleReport
 from petbrowser.core.scan_worker import scan_one
+from petbrowser.core.structs import replace
 
 if TYPE_CHECKING:
     from petbrowser.core.manager import PetClassManager

@@ -300,8 +300,12 @@ class PetClassManager:
             return None
         return {"hash": ptr.hash, "class_name": ptr.class_name}
 
-    def list_classes(self, on_class: Callable[[ClassInfo], None] | None = None) -> list[ClassInfo]:
-        return self.store.list_classes(on_class=on_class)
+    def list_classes(
+        self, on_class: Callable[[ClassInfo], None] | None = None, *, provisional: bool = False
+    ) -> list[ClassInfo]:
+        """Every class of the store; ``on_class`` streams them as they complete
+        (``provisional``: also each class as the listing alone knows it, before its reads)."""
+        return self.store.list_classes(on_class=on_class, provisional=provisional)
 
     def class_info(self, name: str) -> ClassInfo:
         """One class of the store: its versions (newest first), pointer and problems."""

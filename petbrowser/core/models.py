@@ -1,8 +1,11 @@
 """Plain data the core hands to the CLI and the GUI: every answer of ``PetClassManager``.
 
-Dataclasses (frozen, but for the diff a comparison builds up) with JSON-ready
-``to_json()``: field names follow the JSON contract of DESIGN.md so the CLI's
-``--json`` output is ``to_json()`` as is.  The type is the documentation:
+Records (``core.structs``: msgspec structs, frozen but for the diff a
+comparison builds up) with JSON-ready ``to_json()``; the high-volume ones
+(listing, history and status rows) are not tracked by the cyclic garbage
+collector, as they hold only plain data.  Field names follow
+the JSON contract of DESIGN.md so the CLI's ``--json`` output is
+``to_json()`` as is.  The type is the documentation:
 callers read attributes, never string keys (docs/internals.md, "Typed
 results").  The last section holds the one rule each for how people read a
 hash, a size and a time, shared by the CLI and the window.
@@ -11,19 +14,18 @@ hash, a size and a time, shared by the CLI and the window.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from petbrowser.core.structs import Struct, asdict, field
 from petbrowser.core.times import parse_utc
 
 if TYPE_CHECKING:  # for annotations only: models stay importable without the pickle scanner
     from petbrowser.core.safe_pickle import PickleReport
 
 
-@dataclass(frozen=True)
-class ObjectInfo:
+class ObjectInfo(Struct, frozen=True, gc=False):
     """One object of a listing: its key relative to the store root."""
 
     key: str
@@ -32,8 +34,7 @@ class ObjectInfo:
     etag: str | None = None
 
 
-@dataclass(frozen=True)
-class Pointer:
+class Pointer(Struct, frozen=True, gc=False):
     """A parsed ``latest.json``.
 
     ``encoding`` is ``"json"`` or ``"pickle"`` (LabChain's pickled dict) and is
@@ -51,8 +52,7 @@ class Pointer:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class VersionInfo:
+class VersionInfo(Struct, frozen=True, gc=False):
     """One stored version of a class, known from the listing plus its sidecar."""
 
     class_name: str
@@ -79,8 +79,7 @@ class VersionInfo:
         }
 
 
-@dataclass(frozen=True)
-class ClassInfo:
+class ClassInfo(Struct, frozen=True, gc=False):
     """A class of the store: its versions (newest first) and its pointer."""
 
     name: str
@@ -98,8 +97,7 @@ class ClassInfo:
         }
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
+class HistoryEntry(Struct, frozen=True, gc=False):
     """One pointer move, as recorded under ``<Class>/history/``."""
 
     at: str  # ISO 8601 UTC
@@ -126,8 +124,7 @@ class HistoryEntry:
 # ``blame`` and ``watch`` print, and what the window lists.
 
 
-@dataclass(frozen=True)
-class Timeline:
+class Timeline(Struct, frozen=True):
     """Every recorded pointer move of the store, newest first.
 
     Within one class the order is the order the moves really happened in
@@ -146,8 +143,7 @@ class Timeline:
         return [{**e.to_json(), "class": e.class_name} for e in self.entries]
 
 
-@dataclass(frozen=True)
-class CodeChanges:
+class CodeChanges(Struct, frozen=True):
     """What moving a pointer changes in the class, read from metadata or a static walk."""
 
     methods: tuple[tuple[str, str], ...] = ()  # (method, added | removed | changed)
@@ -175,8 +171,7 @@ class CodeChanges:
         }
 
 
-@dataclass(frozen=True)
-class RestoreStep:
+class RestoreStep(Struct, frozen=True):
     """One class of a restore plan: its pointer now, and where it was at the moment."""
 
     class_name: str
@@ -198,8 +193,7 @@ class RestoreStep:
         }
 
 
-@dataclass(frozen=True)
-class RestoreSkip:
+class RestoreSkip(Struct, frozen=True):
     """A class a restore leaves alone, and why.
 
     ``reason``: ``no_history`` (no record at all), ``created_after`` (its first
@@ -221,8 +215,7 @@ class RestoreSkip:
         }
 
 
-@dataclass(frozen=True)
-class RestorePlan:
+class RestorePlan(Struct, frozen=True):
     """Every class's pointer at ``at``, computed from the recorded history."""
 
     at: str  # ISO 8601 UTC
@@ -243,8 +236,7 @@ class RestorePlan:
         }
 
 
-@dataclass(frozen=True)
-class MoveOutcome:
+class MoveOutcome(Struct, frozen=True):
     """What happened to one class in a batch of pointer moves.
 
     ``status``: ``moved``, ``conflict`` (the pointer was not ``from_hash``:
@@ -270,8 +262,7 @@ class MoveOutcome:
         }
 
 
-@dataclass(frozen=True)
-class MoveBatch:
+class MoveBatch(Struct, frozen=True):
     """A set of pointer moves made as one step (a restore, or its undo or redo).
 
     Undoing a batch moves every ``moved`` pointer back by compare-and-swap:
@@ -302,8 +293,7 @@ class MoveBatch:
         }
 
 
-@dataclass(frozen=True)
-class UndoState:
+class UndoState(Struct, frozen=True):
     """Where ``undo``/``redo`` of one class would go, from its recorded history.
 
     ``undo`` is the move the next undo reverts (None: nothing to undo),
@@ -322,8 +312,7 @@ class UndoState:
         }
 
 
-@dataclass(frozen=True)
-class MethodChange:
+class MethodChange(Struct, frozen=True):
     """One version in which a method's normalized bytecode (or signature, kind) changed.
 
     ``change``: ``added``, ``changed``, ``renamed`` (``old_name`` says from
@@ -352,8 +341,7 @@ class MethodChange:
         }
 
 
-@dataclass(frozen=True)
-class MethodHistory:
+class MethodHistory(Struct, frozen=True):
     """One method through every version of its class, followed across renames."""
 
     name: str  # its name in the newest version that has it
@@ -370,8 +358,7 @@ class MethodHistory:
         }
 
 
-@dataclass(frozen=True)
-class Blame:
+class Blame(Struct, frozen=True):
     """``blame CLASS``: per method, the versions in which it changed."""
 
     class_name: str
@@ -388,8 +375,7 @@ class Blame:
         }
 
 
-@dataclass(frozen=True)
-class StoreChange:
+class StoreChange(Struct, frozen=True):
     """One change ``watch`` saw another writer make.
 
     ``kind``: ``latest_moved`` (``hash`` is where latest points now, ``from_hash``
@@ -420,8 +406,7 @@ class StoreChange:
         }
 
 
-@dataclass(frozen=True)
-class StatusEntry:
+class StatusEntry(Struct, frozen=True, gc=False):
     """A local class against the store (status values of DESIGN.md)."""
 
     name: str
@@ -442,8 +427,7 @@ class StatusEntry:
         }
 
 
-@dataclass(frozen=True)
-class VerifyIssue:
+class VerifyIssue(Struct, frozen=True):
     """One finding of ``verify``: ``level`` is ``problem`` (exit 4) or ``warning``."""
 
     level: str
@@ -454,8 +438,7 @@ class VerifyIssue:
         return {"level": self.level, "key": self.key, "message": self.message}
 
 
-@dataclass(frozen=True)
-class VerifyReport:
+class VerifyReport(Struct, frozen=True):
     checked: int
     issues: tuple[VerifyIssue, ...]
 
@@ -480,8 +463,7 @@ class VerifyReport:
         }
 
 
-@dataclass(frozen=True)
-class VersionFlags:
+class VersionFlags(Struct, frozen=True, gc=False):
     """What a static walk of one version's pickle tells the tree without a selection:
     unsafe to load, pickled by reference, and the Python read from its bytecode."""
 
@@ -492,8 +474,7 @@ class VersionFlags:
     python: str | None = None
 
 
-@dataclass(frozen=True)
-class LocalStatus:
+class LocalStatus(Struct, frozen=True):
     """The local classes against the store, and the files that answer depends on.
 
     ``files`` are the module files the scan imported plus the configured module
@@ -504,8 +485,7 @@ class LocalStatus:
     files: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class MethodRows:
+class MethodRows(Struct, frozen=True):
     """One method's bytecode, side by side: what the diff's bytecode mode lists."""
 
     name: str
@@ -514,8 +494,7 @@ class MethodRows:
     rows: tuple[Row, ...]
 
 
-@dataclass(frozen=True)
-class DiffResult:
+class DiffResult(Struct, frozen=True):
     """Two versions of one class compared, with the rows a side-by-side view paints.
 
     ``a`` and ``b`` describe the old and the new side; ``notes`` say what the
@@ -544,8 +523,7 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list | tuple) else ()
 
 
-@dataclass(frozen=True)
-class MethodInfo:
+class MethodInfo(Struct, frozen=True):
     """One entry of a description's method table.
 
     ``kind``: ``function``, ``property``, ``staticmethod``, ``classmethod``, or
@@ -573,8 +551,7 @@ class MethodInfo:
         return f"# {name}{self.signature or ''}  [{self.kind or 'function'}]"
 
 
-@dataclass(frozen=True)
-class ClassDescription:
+class ClassDescription(Struct, frozen=True):
     """What a version of a class holds: the typed "describe" dict of docs/internals.md.
 
     Made once from the dict where it arrives (the agent's answer, the scan
@@ -642,8 +619,7 @@ class ClassDescription:
 
 
 # ------------------------------------------------------------------------ diffs
-@dataclass(frozen=True)
-class Row:
+class Row(Struct, frozen=True):
     """One row of a side-by-side view; spans are ``(start, end)`` character ranges."""
 
     kind: str  # equal | replace | insert | delete
@@ -653,8 +629,7 @@ class Row:
     right_spans: list[tuple[int, int]] = field(default_factory=list)
 
 
-@dataclass
-class MethodDiff:
+class MethodDiff(Struct):
     """One method across the two sides."""
 
     name: str
@@ -677,8 +652,7 @@ class MethodDiff:
         }
 
 
-@dataclass
-class ClassDiff:
+class ClassDiff(Struct):
     """What changed between two versions of a class; see ``core.diff.diff_describe``."""
 
     class_name: str | None
@@ -785,8 +759,7 @@ class ClassDiff:
 
 
 # ------------------------------------------------------------------ inspection
-@dataclass(frozen=True)
-class InspectResult:
+class InspectResult(Struct, frozen=True):
     """What one stored version holds, and whether loading it would be safe.
 
     ``describe`` comes from the sidecar when there is one, else from the
@@ -842,8 +815,7 @@ class InspectResult:
 
 
 # -------------------------------------------------- local classes, push, pull
-@dataclass(frozen=True)
-class LocalClass:
+class LocalClass(Struct, frozen=True):
     """A class defined in one of the project's modules, hashed by the child."""
 
     name: str
@@ -872,8 +844,7 @@ class LocalClass:
         }
 
 
-@dataclass(frozen=True)
-class SchemeChoice:
+class SchemeChoice(Struct, frozen=True):
     """The hash scheme that names new versions, and why.
 
     ``labchain_store`` says why, when LabChain also writes the store (None
@@ -897,8 +868,7 @@ class SchemeChoice:
         )
 
 
-@dataclass(frozen=True)
-class LocalHashes:
+class LocalHashes(Struct, frozen=True):
     """The project's local classes hashed (``hash``), and the scheme a push would use now.
 
     ``why`` says where the scheme comes from; ``warning`` is set when the
@@ -914,8 +884,7 @@ class LocalHashes:
         return [c.to_json(self.scheme) for c in self.classes]
 
 
-@dataclass(frozen=True)
-class PushResult:
+class PushResult(Struct, frozen=True):
     """What a push did for one class.
 
     ``status``: ``pushed`` (new version, latest moved), ``moved`` (version
@@ -935,8 +904,7 @@ class PushResult:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class PushResults:
+class PushResults(Struct, frozen=True):
     """The results of one push, one per class, plus what the whole push warns about.
 
     Iterating it gives the per-class results; ``warnings`` are said once per
@@ -966,8 +934,7 @@ class PushResults:
         return [r.to_json() for r in self.results]
 
 
-@dataclass(frozen=True)
-class PullResult:
+class PullResult(Struct, frozen=True):
     """A version checked and rebuilt in a child process."""
 
     name: str
@@ -982,7 +949,8 @@ class PullResult:
     wrapped: bool = False  # LabChain's persist_class form, unwrapped before rebuilding
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = asdict(self)  # shallow: the containers are copied for the caller
+        d["methods"], d["warnings"] = dict(self.methods), list(self.warnings)
         d["restored_path"] = str(self.restored_path) if self.restored_path else None
         return d
 

@@ -16,7 +16,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,7 @@ from petbrowser.core.models import (
 )
 from petbrowser.core.pointer import written_by_petbrowser
 from petbrowser.core.store.common import FATAL_ERRORS
+from petbrowser.core.structs import replace
 from petbrowser.core.times import parse_utc
 
 __all__ = [

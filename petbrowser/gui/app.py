@@ -25,6 +25,8 @@ __all__ = ["create_app", "build_window", "open_from_args", "run_gui", "target_fr
 
 ORG = "petbrowser"
 APP = "petbrowser"
+#: How long a worker may hold the interpreter while the UI thread waits (``run_gui``).
+UI_SWITCH_INTERVAL_S = 0.001
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
@@ -85,6 +87,12 @@ def run_gui(args: argparse.Namespace) -> int:
     ``cli`` pauses the cyclic garbage collector for start-up (see there); from
     then on the window's ``workers.UiThreadCollector`` collects, on this thread.
     """
+    # The UI thread calls into Python for every row Qt asks about; each call
+    # waits for the interpreter lock, which a worker parsing the store holds up
+    # to the switch interval (5 ms by default).  A thousand such waits froze a
+    # first open's tree for seconds; 1 ms keeps the window answering while
+    # workers read (docs/performance.md).
+    sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
     app = create_app()
     window = build_window(args)
     window.show()

@@ -94,7 +94,8 @@ class ListClassesCommand(Command):
     label = "Listing the store"
 
     def run(self, manager: PetClassManager, ctx: TaskContext) -> list[ClassInfo]:
-        return manager.list_classes(on_class=ctx.partial)
+        # provisional: a first open shows the whole tree at once, details filling in
+        return manager.list_classes(on_class=ctx.partial, provisional=True)
 
 
 class LocalStatusCommand(Command):

@@ -8,6 +8,7 @@ time, as the listing streams in) so a refresh keeps selection and expansion.
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_left
 from typing import Any
 
@@ -176,6 +177,9 @@ class ClassTreeModel(QAbstractItemModel):
     def class_names(self) -> list[str]:
         return [c.name for c in self._classes]
 
+    def has_class(self, name: str) -> bool:
+        return name in self._rows
+
     def _find(self, name: str) -> int:
         return self._rows.get(name, -1)
 
@@ -224,11 +228,25 @@ class ClassTreeModel(QAbstractItemModel):
         refresh keeps selection and expansion.
         """
         new: dict[str, ClassInfo] = {}
+        known: dict[int, ClassInfo] = {}
         for info in infos:
             if info.name in self._rows:
-                self._update_class(self._rows[info.name], info)
+                known[self._rows[info.name]] = info  # a repeated name: the last one wins
             else:
                 new[info.name] = info  # a repeated name: the last one wins, as before
+        same = {
+            row: info
+            for row, info in known.items()
+            if (node := self._classes[row]).info is not info
+            and node.info != info
+            and len(info.versions) == len(node.versions)
+            and {v.hash for v in info.versions} == {v.hash for v in node.versions}
+        }
+        if len(same) >= self.BULK_UPDATES:
+            self._update_in_place(same)
+        for row, info in known.items():
+            if row not in same or len(same) < self.BULK_UPDATES:
+                self._update_class(row, info)
         if not new:
             return
         nodes = sorted((self._node(name, info) for name, info in new.items()), key=lambda n: n.name.lower())
@@ -246,6 +264,43 @@ class ClassTreeModel(QAbstractItemModel):
             self._classes[row:row] = run
             self._reindex()
             self.endInsertRows()
+
+    #: In-place updates (same versions, new details) from this many classes on are one
+    #: layout change (``_update_in_place``), not a row change per class.
+    BULK_UPDATES = 32
+
+    def _update_in_place(self, updates: dict[int, ClassInfo]) -> None:
+        """Classes whose versions stay the same (maybe reordered) take new details at once.
+
+        Why: a first open shows every class from the listing alone, then each
+        class again once its sidecars are read.  The tree view handles a
+        change to a collapsed class's version rows by locating each of them
+        among its visible rows: ~4 ms per class, so 1,000 classes froze the
+        window for seconds.  One ``layoutChanged`` for the batch costs about
+        as much as a dozen classes did (docs/performance.md).  Rows do not
+        move; a version keeps its persistent indexes (selection, current
+        row) wherever its class now sorts it.
+        """
+        self.layoutAboutToBeChanged.emit()
+        old = self.persistentIndexList()
+        moved: list[tuple[int, int, int, str]] = []  # index position, class row, column, hash
+        for i, idx in enumerate(old):
+            uid = idx.internalId()
+            node = self._by_uid.get(uid) if uid else None
+            if node is not None and self._rows.get(node.name) in updates and idx.row() < len(node.versions):
+                moved.append((i, self._rows[node.name], idx.column(), node.versions[idx.row()].hash))
+        for row, info in updates.items():
+            node = self._classes[row]
+            node.info = info
+            node.versions = info.versions
+        if moved:
+            new = list(old)
+            for i, row, col, h in moved:
+                node = self._classes[row]
+                at = next(r for r, v in enumerate(node.versions) if v.hash == h)
+                new[i] = self.createIndex(at, col, node.uid)
+            self.changePersistentIndexList(old, new)
+        self.layoutChanged.emit()
 
     def _update_class(self, row: int, info: ClassInfo) -> None:
         node = self._classes[row]
@@ -643,12 +698,28 @@ class ClassFilterProxy(QSortFilterProxyModel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setRecursiveFilteringEnabled(True)
         self.setAutoAcceptChildRows(True)
         self.setFilterRole(Role.FILTER_TEXT)
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setFilterKeyColumn(Col.NAME)
         self.setDynamicSortFilter(True)
+        self.setRecursiveFilteringEnabled(False)  # on only while something is typed: below
+
+    def setFilterFixedString(self, pattern: str) -> None:  # noqa: N802 - Qt override
+        """Recursive filtering only while the box holds text.
+
+        Why: with it on, each changed version row makes the proxy re-ask its
+        class and every sibling whether they match -- a class's 20 versions
+        updated in place cost ~6 ms, and a first open updates 1,000 classes as
+        their details arrive (docs/performance.md).  With nothing typed,
+        every row is shown anyway.
+        """
+        if pattern:
+            self.setRecursiveFilteringEnabled(True)
+            super().setFilterFixedString(pattern)
+        else:
+            super().setFilterFixedString(pattern)
+            self.setRecursiveFilteringEnabled(False)
 
 
 class BadgeDelegate(QStyledItemDelegate):
@@ -852,14 +923,28 @@ class ClassTreeView(QTreeView):
             bold = QFont(self.font())
             bold.setBold(True)
             fm = QFontMetrics(bold)
-            model = self.model()
-            rows = model.rowCount() if model is not None else 0
-            names = [str(model.index(r, 0).data() or "") for r in range(min(rows, 2000))]
-            text = max((fm.horizontalAdvance(n) for n in names), default=0)
+            text = max((fm.horizontalAdvance(n) for n in self._longest_names()), default=0)
             text = max(text, fm.horizontalAdvance("M" * self.NAME_CHARS) * 2 // 3)
             icon_w = self.iconSize().width() if self.iconSize().width() > 0 else 16
             self._name_width = min(self.NAME_MAX, text + icon_w + self.indentation() + 20)
         return self._name_width
+
+    def _longest_names(self, keep: int = 64) -> list[str]:
+        """The class names most likely to be widest: the longest ``keep`` by characters.
+
+        Read from the class model itself, not through the view's proxy: one
+        Python ``index().data()`` pair per row made this a tenth of showing a
+        1,000-class tree (docs/performance.md).
+        """
+        model = self.model()
+        source = model.sourceModel() if isinstance(model, QSortFilterProxyModel) else model
+        names = getattr(source, "class_names", None)
+        if names is not None:
+            found: list[str] = names()
+        else:  # another model: its top-level rows
+            rows = model.rowCount() if model is not None else 0
+            found = [str(model.index(r, 0).data() or "") for r in range(min(rows, 2000))]
+        return heapq.nlargest(keep, found, key=len)
 
     def fit_columns(self) -> None:
         """Give the name column its width first, then each column by importance while it fits."""

@@ -1,4 +1,4 @@
-"""Run start-up work once the window has painted its first frame.
+"""Run work once a widget has painted: the window's first frame, a tree's next one.
 
 Opening a store imports the core manager and starts workers that share the
 interpreter with the UI thread; the welcome frame needs none of it.  A
@@ -23,12 +23,13 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
-__all__ = ["after_first_paint"]
+__all__ = ["after_first_paint", "after_next_paint"]
 
 
 class _FirstPaint(QObject):
-    def __init__(self, window: QWidget, fallback_ms: int) -> None:
+    def __init__(self, window: QWidget, fallback_ms: int, once: bool = False) -> None:
         super().__init__(window)
+        self._once = once  # a one-off hook (after_next_paint): gone once it has run
         self._window = window
         self._work: list[Callable[[], None]] = []
         self._done = False
@@ -62,6 +63,8 @@ class _FirstPaint(QObject):
         work, self._work = self._work, []
         for job in work:
             job()
+        if self._once:
+            self.deleteLater()
 
 
 def after_first_paint(window: QWidget, work: Callable[[], None], fallback_ms: int = 1000) -> None:
@@ -71,3 +74,17 @@ def after_first_paint(window: QWidget, work: Callable[[], None], fallback_ms: in
         hook = _FirstPaint(window, fallback_ms)
         window._first_paint_hook = hook  # type: ignore[attr-defined]
     hook.add(work)
+
+
+def after_next_paint(widget: QWidget, work: Callable[[], None], fallback_ms: int = 500) -> None:
+    """Call ``work`` on the UI thread right after ``widget`` next paints.
+
+    Why: work that competes with the UI thread for the interpreter (a worker
+    walking the whole store) should start once what the user waits for is
+    on screen, not while it is being drawn.  A hidden widget paints nothing:
+    the work then runs on the next turn of the event loop.
+    """
+    if not widget.isVisible():
+        QTimer.singleShot(0, widget, work)
+        return
+    _FirstPaint(widget, fallback_ms, once=True).add(work)

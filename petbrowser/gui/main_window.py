@@ -30,6 +30,7 @@ from petbrowser.gui.actions import Actions, fill_menu
 from petbrowser.gui.class_tree import ClassFilterProxy, ClassTreeView
 from petbrowser.gui.details import DetailsPanel
 from petbrowser.gui.details_loader import DetailsLoader
+from petbrowser.gui.first_paint import after_next_paint
 from petbrowser.gui.icons import app_icon
 from petbrowser.gui.messages import MessageBar
 from petbrowser.gui.open_target import OpenTarget
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self.app = cmds.AppContext(self.session, self.history, self.prompts, self)
         self.actions = Actions(self)
         self._build_ui()
+        self.session.after_shown = lambda work: after_next_paint(self.tree.viewport(), work)
         self.loader = DetailsLoader(self.app, self.details, self)
         self.time_travel = TimeTravel(self)  # the Timeline dock, restore, method history, live updates
         self._build_menus()

@@ -52,13 +52,15 @@ import json
 import os
 import re
 import shutil
-import socket
 import stat
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
 
 __all__ = [
     "DESKTOP_PACKAGES_DEBIAN",
@@ -234,6 +236,8 @@ def _x_display_problem(env: Mapping[str, str]) -> str | None:
     if found is None or found.group("host") not in (None, "", "unix"):
         return None  # a remote or unusual display: Qt will tell
     path = f"/tmp/.X11-unix/X{found.group('num')}"
+    import socket  # here: the offscreen and Wayland platforms never need it
+
     for address in ("\0" + path, path):  # Xorg and Xvfb listen on both
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(1.0)
@@ -275,6 +279,8 @@ def _start_probe(plugin: Path, env: Mapping[str, str]) -> subprocess.Popen[str] 
     ldd = _ldd()
     if ldd is None:
         return None
+    import subprocess  # here: a remembered answer starts no process
+
     try:
         return subprocess.Popen(
             [ldd, str(plugin)],
@@ -295,6 +301,8 @@ def _missing_from(probe: subprocess.Popen[str]) -> list[str]:
 
 def _ask_loader(probe: subprocess.Popen[str]) -> tuple[list[str], bool]:
     """The libraries ``ldd`` did not find, and whether its answer was a complete, clean one."""
+    import subprocess
+
     try:
         out, _ = probe.communicate(timeout=15)
     except subprocess.TimeoutExpired:

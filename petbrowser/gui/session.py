@@ -8,6 +8,7 @@ module file is saved.  It knows no widget; the window renders what it emits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -36,6 +37,8 @@ __all__ = ["Session"]
 #: to the model costs ~2 ms (class_tree.py): 40 per turn spent 1.6 s of a
 #: 1,000-class fill on repaints, 500 spends 0.1 s (docs/performance.md).
 LISTING_CHUNK = 500
+#: How long details for classes already on screen gather before they are applied.
+DETAILS_COALESCE_MS = 400
 #: Versions without metadata (LabChain's) checked for unsafe calls after a
 #: listing, so the "unsafe" badge shows before anyone selects the version.
 SAFETY_SCAN_LIMIT = 500
@@ -52,6 +55,7 @@ class Session(QObject):
     closing = Signal()  # the open store is about to be replaced or closed (target still set)
     closed = Signal()
     listing_finished = Signal()
+    listing_failed = Signal()
     statuses_updated = Signal()
     summary_changed = Signal(str)
     error = Signal(object, str)
@@ -76,6 +80,9 @@ class Session(QObject):
         self._files_known = False
         self._safety: Task | None = None
         self._problems_shown: tuple | None = None
+        #: Runs work that may wait until the listing is on screen (the window
+        #: passes one that waits for the tree's next paint): the next turn by default.
+        self.after_shown: Callable[[Callable[[], None]], None] = lambda work: QTimer.singleShot(0, self, work)
 
     # ------------------------------------------------------------ open/close
     @property
@@ -134,7 +141,11 @@ class Session(QObject):
 
         def partial(batch: list[ClassInfo]) -> None:
             if not pending:
-                QTimer.singleShot(0, apply_some)
+                # Classes already shown (a first open's provisional tree) take their
+                # details in bulk a little later: one layout change per batch
+                # (ClassTreeModel._update_in_place), not one row change per class.
+                shown = all(self.model.has_class(c.name) for c in batch)
+                QTimer.singleShot(DETAILS_COALESCE_MS if shown else 0, self, apply_some)
             pending.extend(batch)
 
         def apply_some() -> None:
@@ -148,7 +159,7 @@ class Session(QObject):
             self.model.upsert_classes(chunk)
             self.summary_changed.emit(self.summary())
             if pending:
-                QTimer.singleShot(0, apply_some)
+                QTimer.singleShot(0, self, apply_some)
 
         def done(classes: list[ClassInfo]) -> None:
             pending.clear()  # the complete listing carries them all
@@ -160,11 +171,14 @@ class Session(QObject):
             self.listing_finished.emit()
             self.refresh_status()
             self._scan_safety(classes)
-            QTimer.singleShot(0, self.live.resume)  # a poll skipped while listing (the first: the baseline)
+            # a poll skipped while listing (the first: the baseline), once the tree shows it:
+            # a poll walks the whole store
+            self.after_shown(self.live.resume)
 
         def failed(exc: PetBrowserError) -> None:
             self.summary_changed.emit("Listing failed")
             self.error.emit(exc, "Listing the store")
+            self.listing_failed.emit()
 
         self._listing = task[0] = self.commands.execute(
             ListClassesCommand(), on_result=done, on_partial=partial, on_error=failed

@@ -27,6 +27,7 @@ from petbrowser.core.errors import PetBrowserError
 from petbrowser.core.models import HistoryEntry, StoreChange, Timeline
 from petbrowser.gui.class_tree import Role
 from petbrowser.gui.commands import BlameCommand, RestoreCommand, TimelineCommand
+from petbrowser.gui.first_paint import after_next_paint
 from petbrowser.gui.live_updates import INTERVAL_CHOICES
 from petbrowser.gui.method_history import MethodHistoryDialog, method_in_list, method_in_overview
 from petbrowser.gui.timeline_view import TimelineDock
@@ -94,6 +95,7 @@ class TimeTravel(QObject):
         s.opened.connect(self._on_opened)
         s.closed.connect(lambda: self.dock.clear())
         s.listing_finished.connect(self._after_listing)
+        s.listing_failed.connect(self._after_listing)
         s.store_changed.connect(self._on_store_changed)
         self.live.failed.connect(self._on_poll_failed)
         self.dock.shown.connect(lambda: self._stale and self.load())
@@ -110,17 +112,19 @@ class TimeTravel(QObject):
         overview.customContextMenuRequested.connect(self._overview_menu)
 
     def _on_opened(self) -> None:
+        # Read once the listing has ended (``_after_listing``), not beside it: both
+        # walk the whole store, and in one interpreter they took turns, so the
+        # tree of a 20,000-version store appeared a second later (docs/performance.md).
         self._stale = True
         self._kept = None
         self.dock.clear("Reading the store's history…")
-        if self.dock.isVisible():
-            self.load()
 
     def _after_listing(self) -> None:
         self._restore_tree()
         self._stale = True
         if self.dock.isVisible():
-            self.load()
+            # once the tree shows the listing: reading the history walks the whole store
+            after_next_paint(self.w.tree.viewport(), lambda: self._stale and self.load())
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if obj is self.w and event.type() in (QEvent.Type.Show, QEvent.Type.WindowStateChange):

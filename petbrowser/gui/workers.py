@@ -22,6 +22,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QTimer, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
+from petbrowser.core import gcpause
 from petbrowser.core.errors import PetBrowserError
 
 __all__ = ["Cancelled", "ProgressIndicator", "Task", "TaskContext", "TaskRunner", "as_user_error"]
@@ -294,7 +295,10 @@ class UiThreadCollector(QObject):
 
     @Slot()
     def collect_due(self) -> None:
-        """Collect the oldest generation whose count passed its threshold (as CPython would)."""
+        """Collect the oldest generation whose count passed its threshold (as CPython would),
+        unless a core pause is on (``core.gcpause``: a local listing is allocating)."""
+        if gcpause.active():
+            return
         counts, limits = gc.get_count(), self._thresholds
         now = time.monotonic()
         if counts[2] > limits[2] and now - self._last_full >= self.FULL_EVERY_S:

@@ -9,7 +9,9 @@ difference covers interpreter start, imports, window construction and the
 first frame, as a user sees it.
 
 How the probe gets in without help from the GUI: ``QApplication`` is replaced
-by a subclass (before the program under test imports it), and
+by a subclass the moment ``PySide6.QtWidgets`` is first imported (an import
+hook: the probe imports no Qt before the program under test does, see
+``_PatchQtOnImport``; its Qt half is ``probe_qt.py``), and
 ``QMainWindow.show``/``setVisible`` install an event filter on the window
 being shown: a top-level window receives the first paint event of each
 pass, before its children.  The filter sits on the main window alone, not
@@ -20,120 +22,53 @@ whole modules (~115 enums, 30-40 ms) that no user's process pays, and more
 in a richer window than in the bare one.  With ``--tree-classes N
 --tree-versions M`` it then also waits until the window's tree model holds N
 classes and M versions and a tree has painted again (filters on the trees'
-viewports), and reports that time and the peak RSS.
+viewports), and reports that time and the peak RSS; in petbrowser it also
+waits for the window's ``listing_finished`` (every sidecar read: a first
+open shows the tree before that) and reports when it came.
 
 Prints one line ``BENCH_RESULT {json}`` and exits.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import resource
+import importlib.abc
+import importlib.util
 import subprocess
 import sys
-import threading
-import time
+from pathlib import Path
 from typing import Any
 
-from PySide6 import QtCore, QtWidgets
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-_Base = QtWidgets.QApplication
-_state: dict[str, Any] = {"spawned": 0}
-_options: dict[str, int] = {}
+from probe_state import _finish, _options, _result, _state  # noqa: E402
 
 
-def _finish(result: dict[str, Any]) -> None:
-    result["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    sys.stdout.write("BENCH_RESULT " + json.dumps(result) + "\n")
-    sys.stdout.flush()
-    os._exit(0)  # skip teardown: it is not part of start-up
+class _PatchQtOnImport(importlib.abc.MetaPathFinder):
+    """Installs the Qt half (``probe_qt``) right after ``PySide6.QtWidgets`` loads.
 
+    Why not import PySide6 here: PySide's ``__feature__`` support reads the
+    source of every module imported after it, and a program that imports its
+    own modules before Qt (petbrowser's command line does) would pay that for
+    all of them under the probe only (~20 ms).
+    """
 
-def _count(model: QtCore.QAbstractItemModel) -> tuple[int, int]:
-    top = model.rowCount()
-    children = 0
-    for r in range(top):
-        children += model.rowCount(model.index(r, 0))
-    return top, children
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "PySide6.QtWidgets":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        real_exec = spec.loader.exec_module
 
+        def exec_module(module: Any) -> None:
+            real_exec(module)
+            import probe_qt
 
-def _tree_model(window: QtWidgets.QWidget) -> QtCore.QAbstractItemModel | None:
-    best = None
-    for view in window.findChildren(QtWidgets.QTreeView):
-        model = view.model()
-        while isinstance(model, QtCore.QSortFilterProxyModel):
-            model = model.sourceModel()
-        if model is not None and (best is None or model.rowCount() > best.rowCount()):
-            best = model
-    return best
+            probe_qt.install()
 
-
-class _Probe(QtCore.QObject):
-    def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if event.type() != QtCore.QEvent.Type.Paint or not isinstance(obj, QtWidgets.QWidget):
-            return False
-        window = obj.window()
-        if not isinstance(window, QtWidgets.QMainWindow):
-            return False
-        now = time.monotonic()
-        if "first_paint" not in _state:
-            _state["first_paint"] = now
-            usage = resource.getrusage(resource.RUSAGE_SELF)
-            _state["first_paint_cpu"] = usage.ru_utime + usage.ru_stime  # what load cannot stretch
-            _state["window"] = window
-            _state["boto3_loaded"] = "boto3" in sys.modules
-            _state["manager_loaded"] = "petbrowser.core.manager" in sys.modules
-            _state["threads_before_paint"] = threading.active_count()
-            _state["spawned_before_paint"] = _state["spawned"]
-            if not _options.get("tree_classes"):
-                _finish(_result())
-            self._timer = QtCore.QTimer()
-            self._timer.timeout.connect(self._poll)
-            self._timer.start(20)
-        elif _state.get("tree_complete") and isinstance(obj.parent(), QtWidgets.QTreeView):
-            _state["tree_shown"] = now
-            _finish(_result())
-        return False
-
-    def _poll(self) -> None:
-        model = _tree_model(_state["window"])
-        if model is None:
-            return
-        classes, versions = _count(model)
-        _state["tree_counts"] = [classes, versions]
-        if classes >= _options["tree_classes"] and versions >= _options["tree_versions"]:
-            self._timer.stop()
-            _state["tree_complete"] = time.monotonic()
-            for view in _state["window"].findChildren(QtWidgets.QTreeView):
-                view.viewport().installEventFilter(self)
-                view.viewport().update()  # a paint that shows the full model
-
-
-def _result() -> dict[str, Any]:
-    return {k: v for k, v in _state.items() if k not in ("window", "probe")}
-
-
-class _ProbedApplication(_Base):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._bench_probe = _state["probe"] = _Probe()
-        QtCore.QTimer.singleShot(120_000, lambda: _finish({**_result(), "timeout": True}))
-
-
-def _watch_main_windows() -> None:
-    """``QMainWindow.show``/``setVisible(True)`` put the probe's filter on that window first."""
-    for name in ("show", "setVisible"):
-        original = getattr(QtWidgets.QMainWindow, name)
-
-        def watching(self: QtWidgets.QMainWindow, *args: Any, _original: Any = original) -> Any:
-            probe = _state.get("probe")
-            if probe is not None and not getattr(self, "_bench_watched", False):
-                self._bench_watched = True
-                self.installEventFilter(probe)
-            return _original(self, *args)
-
-        setattr(QtWidgets.QMainWindow, name, watching)
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
 
 
 def _count_spawns() -> None:
@@ -151,10 +86,11 @@ def main(argv: list[str]) -> None:
     while rest and rest[0].startswith("--tree-"):
         _options[rest[0][2:].replace("-", "_")] = int(rest[1])
         rest = rest[2:]
-    QtWidgets.QApplication = _ProbedApplication  # type: ignore[misc]
-    _watch_main_windows()
+    sys.meta_path.insert(0, _PatchQtOnImport())
     _count_spawns()
     if mode == "bare":
+        from PySide6 import QtWidgets
+
         app = QtWidgets.QApplication(sys.argv[:1])
         window = QtWidgets.QMainWindow()
         window.resize(1100, 700)

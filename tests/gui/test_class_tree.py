@@ -118,3 +118,65 @@ def test_a_batch_inserts_new_classes_in_one_go_and_a_repeat_inserts_nothing():
     m.retain_classes({"beta", "zulu"})
     assert m.class_names() == ["beta", "zulu"]
     assert m.parent(m.index(0, 0, m.class_index("zulu"))).row() == 1
+
+
+def test_details_for_many_shown_classes_arrive_as_one_layout_change_keeping_the_selection():
+    """A first open shows every class from the listing alone, then each again with
+    its details (issue 16): from ``BULK_UPDATES`` classes on that is one layout
+    change, versions may come back reordered, and a selected version stays selected."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    m = _model()
+    proxy = ClassFilterProxy()
+    proxy.setSourceModel(m)
+    n = ClassTreeModel.BULK_UPDATES + 3
+    hashes = {i: [f"{i:02d}{k}".ljust(64, "0") for k in range(3)] for i in range(n)}
+    bare = [
+        ClassInfo(f"C{i:02d}", tuple(VersionInfo(f"C{i:02d}", h, 10, True) for h in hashes[i]), None)
+        for i in range(n)
+    ]
+    m.upsert_classes(bare)
+    sel = QItemSelectionModel(proxy)
+    picked = proxy.index(1, 0, proxy.index(5, 0))
+    assert picked.data(Role.HASH) == hashes[5][1]
+    sel.setCurrentIndex(picked, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+
+    events: list[str] = []
+    m.layoutChanged.connect(lambda *_: events.append("layout"))
+    m.rowsRemoved.connect(lambda *_: events.append("removed"))
+    m.dataChanged.connect(lambda *_: events.append("data"))
+    full = [
+        ClassInfo(
+            c.name,
+            tuple(reversed([_v(c.name, v.hash) for v in c.versions])),  # sidecar times: another order
+            c.versions[0].hash,
+        )
+        for c in bare
+    ]
+    m.upsert_classes(full)
+    assert events == ["layout"]
+    cls = m.index(5, 0)
+    assert [m.index(r, 0, cls).data(Role.HASH) for r in range(3)] == list(reversed(hashes[5]))
+    assert m.index(0, Col.BY, cls).data() == "ann@lab"
+    current = sel.currentIndex()
+    assert current.isValid() and current.data(Role.HASH) == hashes[5][1]
+    assert sel.isSelected(current)
+
+    events.clear()
+    m.upsert_classes([full[0]])  # the same again: nothing to do
+    m.upsert_classes([ClassInfo(full[0].name, full[0].versions, full[0].latest, problems=("x",))])
+    assert events and "layout" not in events  # one class: its rows, as before
+
+
+def test_the_filter_recurses_only_while_something_is_typed():
+    m = _model()
+    m.upsert_class(ClassInfo("Alpha", (_v("Alpha", H1), _v("Alpha", H2)), H1))
+    m.upsert_class(ClassInfo("Beta", (_v("Beta", H3),), H3))
+    proxy = ClassFilterProxy()
+    proxy.setSourceModel(m)
+    assert not proxy.isRecursiveFilteringEnabled()
+    proxy.setFilterFixedString(H3[:12])  # a version's hash: its class stays, through recursion
+    assert proxy.isRecursiveFilteringEnabled()
+    assert [proxy.index(r, 0).data(Role.CLASS_NAME) for r in range(proxy.rowCount())] == ["Beta"]
+    proxy.setFilterFixedString("")
+    assert not proxy.isRecursiveFilteringEnabled() and proxy.rowCount() == 2

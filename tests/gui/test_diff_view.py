@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import sys
 import textwrap
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from PySide6.QtGui import QColor, QTextCursor
 
 from petbrowser.core.agent.describe import describe_class
 from petbrowser.core.models import ClassDescription
+from petbrowser.core.structs import replace
 from petbrowser.gui.diff_view import DiffView, summary_text
 from petbrowser.gui.theme import diff_colors, is_dark
 

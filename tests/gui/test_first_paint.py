@@ -74,3 +74,43 @@ def test_the_demo_opens_after_the_welcome_page_painted(qtbot: Any, tmp_path: Any
     qtbot.waitUntil(lambda: bool(window.watched_files()), timeout=WAIT)  # once the status names them
     assert len(window.findChildren(QFileSystemWatcher)) == 1
     window.runner.shutdown(10000)
+
+
+def test_after_next_paint_waits_for_the_widgets_next_frame_and_runs_once(qtbot: Any) -> None:
+    """What must not compete with drawing the tree (the Timeline's walk, the first
+    poll) starts after the tree's next paint; a hidden widget does not hold it up."""
+    from PySide6.QtWidgets import QLabel
+
+    from petbrowser.gui.first_paint import after_next_paint
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    label = QLabel("tree", window)
+    window.setCentralWidget(label)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.wait(50)
+    log: list[str] = []
+
+    class Paints(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+            if event.type() == QEvent.Type.Paint:
+                log.append("paint")
+            return False
+
+    spy = Paints(label)
+    label.installEventFilter(spy)
+    after_next_paint(label, lambda: log.append("work"), fallback_ms=60000)
+    qtbot.wait(50)
+    assert "work" not in log  # nothing asked the label to repaint yet
+    label.update()
+    qtbot.waitUntil(lambda: "work" in log, timeout=WAIT)
+    assert log.index("paint") < log.index("work")
+    label.update()
+    qtbot.wait(100)
+    assert log.count("work") == 1  # a one-off: later frames do not run it again
+
+    hidden = QLabel("hidden")
+    qtbot.addWidget(hidden)
+    after_next_paint(hidden, lambda: log.append("hidden work"), fallback_ms=60000)
+    qtbot.waitUntil(lambda: "hidden work" in log, timeout=WAIT)  # the next turn, not 60 s

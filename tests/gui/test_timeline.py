@@ -58,6 +58,35 @@ def _entry(window, name: str, action: str):
 
 
 # ------------------------------------------------------------------ timeline
+def test_the_timeline_is_read_after_the_listing_not_beside_it(window, demo, qtbot, monkeypatch):
+    """Both walk the whole store; side by side they shared one interpreter and the
+    tree of a 20,000-version store appeared a second later (issue 16)."""
+    import time as _time
+
+    from petbrowser.gui.calls import ListClassesCommand
+    from petbrowser.gui.commands import TimelineCommand
+
+    events: list[str] = []
+    listing_run, timeline_run = ListClassesCommand.run, TimelineCommand.run
+
+    def slow_listing(self, manager, ctx):
+        try:
+            return listing_run(self, manager, ctx)
+        finally:
+            _time.sleep(0.4)  # a long listing: a timeline started beside it starts first
+            events.append("listing ended")
+
+    def timeline(self, manager, ctx):
+        events.append("timeline started")
+        return timeline_run(self, manager, ctx)
+
+    monkeypatch.setattr(ListClassesCommand, "run", slow_listing)
+    monkeypatch.setattr(TimelineCommand, "run", timeline)
+    _open(window, qtbot, demo)
+    assert events[:2] == ["listing ended", "timeline started"]
+    assert len(window.time_travel.dock.model.entries()) == 11
+
+
 def test_the_timeline_lists_every_move_newest_first_grouped_by_day(window, demo, qtbot):
     _open(window, qtbot, demo)
     dock = window.time_travel.dock

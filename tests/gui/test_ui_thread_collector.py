@@ -46,3 +46,30 @@ def test_garbage_made_on_the_ui_thread_is_freed_there_even_when_a_worker_allocat
         qtbot.waitUntil(lambda: UiThreadCollector._alive == before, timeout=5000)
         assert gc.isenabled() == (collecting if before == 0 else False)  # the last one gone: as before
 
+
+
+def test_the_collector_waits_while_a_core_pause_is_on_then_collects(qtbot):
+    """A local listing pauses collection (``core.gcpause``): the UI timer must not
+    traverse the objects it is still allocating on a worker (issue 16), and must
+    collect what is due as soon as the pause ends."""
+    from petbrowser.core import gcpause
+
+    runner = TaskRunner()
+    collector = runner.collector
+    collector._timer.setInterval(20)
+    freed: list[bool] = []
+    try:
+        with gcpause.paused():
+            node = _Node()
+            weakref.finalize(node, lambda: freed.append(True))
+            del node
+            for _ in range(5_000):  # past the young generation's threshold
+                c: list = []
+                c.append(c)
+            qtbot.wait(300)  # fifteen ticks of the timer
+            assert gcpause.active() and not freed
+            assert not gc.isenabled()
+        assert not gcpause.active() and not gc.isenabled()  # the runner's collector still owns it
+        qtbot.waitUntil(lambda: bool(freed), timeout=5000)
+    finally:
+        runner.deleteLater()

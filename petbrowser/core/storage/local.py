@@ -80,6 +80,7 @@ class LocalStorage(Storage):
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).expanduser().absolute()
         self.url = str(self.root)
+        self._root_resolved: str | None = None
 
     def __repr__(self) -> str:
         return f"LocalStorage({self.url!r})"
@@ -102,12 +103,22 @@ class LocalStorage(Storage):
             raise StorageError(f"refused object key {key[:200]!r}: not a plain relative path")
         return self.root.joinpath(*parts)
 
-    def _real_root(self) -> str:
-        return os.path.realpath(self.root)
+    def _real_root(self, fresh: bool = False) -> str:
+        """The root with its symlinks resolved, remembered: resolving it for every
+        read cost a quarter of a first listing's reads (docs/performance.md)."""
+        if fresh or self._root_resolved is None:
+            self._root_resolved = os.path.realpath(self.root)
+        return self._root_resolved
 
     def _inside(self, real: str) -> bool:
-        root = self._real_root()
-        return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+        """Whether a resolved path is inside the root: the root as first resolved
+        (a store is the folder it was when opened) or, for a path outside that,
+        the root resolved now (a root symlink re-pointed since is followed)."""
+        for fresh in (False, True):
+            root = self._real_root(fresh)
+            if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
+                return True
+        return False
 
     def _check_folder(self, folder: Path, key: str) -> None:
         """Refuse to write where a symlink leads out of the store."""

@@ -14,6 +14,7 @@ from petbrowser.core.errors import (
     StoreNotFoundError,
 )
 from petbrowser.core.storage.base import Storage
+from petbrowser.core.storage.local import LocalStorage
 from petbrowser.core.store.common import FATAL_ERRORS, default_user
 
 Tag = TypeVar("Tag")
@@ -53,6 +54,23 @@ class StoreBase:
         return str(getattr(self.storage, "url", ""))
 
     # ------------------------------------------------------------ plumbing
+    #: Concurrent readers of a store on disk (``readers``).
+    LOCAL_READERS = 1
+
+    @property
+    def readers(self) -> int:
+        """How many reads run at once: ``max_workers`` for a remote store, whose reads
+        wait on the network; one on disk, where a read is Python work on a file the
+        page cache holds.  There more threads only queue for the interpreter: a
+        first listing of 20,000 sidecars took 2.95 s with one reader, 3.3 s with two,
+        3.9 s with four, and the window's UI thread queued behind all sixteen for
+        every call Qt made into Python, so a first open's tree stayed blank until
+        the last sidecar was read (docs/performance.md).  A store on a network
+        mount pays for this with serial reads (README, performance section).
+        """
+        local = isinstance(self.storage, LocalStorage)
+        return min(self.max_workers, self.LOCAL_READERS) if local else self.max_workers
+
     def _run(
         self,
         jobs: list[tuple[Any, Callable[[], Any]]],
@@ -65,7 +83,7 @@ class StoreBase:
         """
         if not jobs:
             return
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(jobs))) as pool:
+        with ThreadPoolExecutor(max_workers=min(self.readers, len(jobs))) as pool:
             pending: dict[Future[Any], Any] = {pool.submit(fn): tag for tag, fn in jobs}
             try:
                 # as_completed watches every future once; a wait(FIRST_COMPLETED) loop

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import gc
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
-from petbrowser.core import layout
+from petbrowser.core import gcpause, layout
 from petbrowser.core.cache import ListingCache
 from petbrowser.core.errors import (
     NotFoundError,
     PetBrowserError,
+    StoreNotFoundError,
 )
 from petbrowser.core.models import (
     ClassInfo,
@@ -67,29 +66,6 @@ def _iso_seconds(second: int | None) -> str | None:
     return f"{date}{_TWO[hour]}:{_TWO[minute]}:{_TWO[sec]}Z"
 
 
-@contextmanager
-def _cyclic_gc_paused(pause: bool = True) -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a local listing builds its objects.
-
-    Why: a 20,000-version listing allocates ~60,000 objects that hold no
-    cycles (reference counting frees them); the cyclic collector, triggered
-    by the allocations, traversed the whole growing heap again and again --
-    a fifth of a local listing's time (docs/performance.md).  Only a local
-    listing pauses it: it is CPU-bound and short, where a remote one mostly
-    waits.  The collector runs again afterwards; if it was paused, it stays so.
-    """
-    was_enabled = gc.isenabled()
-    if not pause:
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _validator(listed: ObjectInfo | None, token: str | None) -> str | None:
     """What a fact read from ``listed`` is kept under: a weak (disk) validator
     from the listing, else the ETag the read returned (``token``)."""
@@ -123,6 +99,7 @@ class ListingMixin(StoreBase):
         on_class: Callable[[ClassInfo], None] | None = None,
         with_pointers: bool = True,
         with_meta: bool = True,
+        provisional: bool = False,
     ) -> list[ClassInfo]:
         """Every class of the store, sorted by name.
 
@@ -142,11 +119,21 @@ class ListingMixin(StoreBase):
         pointers are all that matter, as for status: ``has_meta`` then still
         comes from the listing, ``pushed_at`` from the object's time.
         ``with_pointers=False`` also skips the pointers (``latest`` is None).
+
+        ``provisional``: before any read, ``on_class`` is also handed each
+        class that still needs reads as the listing alone (and the cache)
+        knows it -- every version, with the file's time, its pointer if
+        cached; who pushed it and with which Python still unknown -- and then,
+        as usual, the complete class.  The window shows a first open's whole
+        tree at once this way, not after 20,000 sidecar reads.
         """
         local = isinstance(self.storage, LocalStorage)
         groups: dict[str, ClassObjects] | None = None
         try:
-            with _cyclic_gc_paused(local):
+            # A local listing is CPU-bound and short, and allocates ~60,000 cycle-free
+            # objects: the cyclic collector, tripped by them, traversed the growing
+            # heap again and again (a fifth of its time, docs/performance.md).
+            with gcpause.paused(local):
                 if local:
                     # Each class folder's own files: history records are not a listing's
                     # business, and a pointer that is not read needs no stat (only its name).
@@ -158,7 +145,13 @@ class ListingMixin(StoreBase):
                 else:
                     groups = group_objects(self.storage.list(layout.PLUGINS))
                 self._listed = groups
-                return self._build(groups, on_class, with_pointers=with_pointers, with_meta=with_meta)
+                return self._build(
+                    groups,
+                    on_class,
+                    with_pointers=with_pointers,
+                    with_meta=with_meta,
+                    provisional=provisional,
+                )
         finally:
             cache = self.listing_cache
             if cache.dirty:  # what an unchanged store's listing finds is already there
@@ -184,6 +177,7 @@ class ListingMixin(StoreBase):
         *,
         with_pointers: bool = True,
         with_meta: bool = True,
+        provisional: bool = False,
     ) -> list[ClassInfo]:
         results: dict[str, dict[tuple[str, str | None], Any]] = defaultdict(dict)
         errors: dict[str, list[str]] = defaultdict(list)
@@ -245,6 +239,10 @@ class ListingMixin(StoreBase):
         for name, count in remaining.items():
             if count == 0:
                 finish(name)
+            elif provisional and on_class is not None:
+                on_class(
+                    self._assemble(groups[name], dict(results[name]), [], fields=fields, provisional=True)
+                )
 
         def on_done(
             tag: tuple[str, str, str | None], result: Any, error: PetBrowserError | None
@@ -263,7 +261,7 @@ class ListingMixin(StoreBase):
             for tag, result, error in done:
                 on_done(tag, result, error)
 
-        self._run(batches(jobs, self.max_workers), on_batch)
+        self._run(batches(jobs, self.readers), on_batch)
         return [built[n] for n in sorted(built)]
 
     def pushed_times(self, versions: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
@@ -293,16 +291,32 @@ class ListingMixin(StoreBase):
         return entry[2] if entry else None
 
     # ------------------------------------------------- reads and the cache
+    def _read_fact(self, key: str) -> tuple[bytes, str | None] | None:
+        """An object's bytes and the token of the read (None: the object is gone).
+
+        On disk no token: a fact read there is kept under the listing's own
+        (weak) validator (``_validator``), and hashing every sidecar read only
+        to drop the digest cost a tenth of a first listing (docs/performance.md).
+        """
+        if not isinstance(self.storage, LocalStorage):
+            return self._read_token(key)
+        try:
+            return self.storage.read(key), None
+        except StoreNotFoundError:
+            raise
+        except NotFoundError:
+            return None
+
     def _listing_meta(self, name: str, h: str) -> tuple[Any, str | None]:
         """A sidecar's listing fields ``(profile, pushed_at)`` and the token of the read."""
-        got = self._read_token(layout.meta_key(name, h))
+        got = self._read_fact(layout.meta_key(name, h))
         if got is None:
             return None, None
         return listing_facts(got[0], name, h), got[1]
 
     def _sniff(self, key: str) -> tuple[bool | None, str | None]:
         """The by-reference verdict on a small ``.pkl`` and the token of the read."""
-        got = self._read_token(key)
+        got = self._read_fact(key)
         if got is None:
             return None, None
         return sniff_by_reference(got[0]), got[1]
@@ -332,8 +346,9 @@ class ListingMixin(StoreBase):
             strong = side is not None and side.etag is not None and not side.etag.startswith('W/"')
             validator = token if strong else _meta_validator(side, obj) if obj else None
             return cache.put_meta(g.name, h, validator, profile, pushed_at, ts)  # type: ignore[arg-type]
-        if token is not None:
-            cache.put_sniff(g.name, h, _validator(g.pkls.get(h), token), value)  # type: ignore[arg-type]
+        validator = _validator(g.pkls.get(h), token)  # type: ignore[arg-type]
+        if validator is not None:
+            cache.put_sniff(g.name, h, validator, value)  # type: ignore[arg-type]
         return value
 
     def _assemble(
@@ -344,11 +359,14 @@ class ListingMixin(StoreBase):
         *,
         meta_fetched: bool = True,
         fields: dict[int, tuple[Any, ...]] | None = None,
+        provisional: bool = False,
     ) -> ClassInfo:
         """One class from what its listing found and what was fetched (or cached) for it.
 
         ``fields`` remembers each shared profile's checked fields (by index)
-        over a whole listing: 20,000 versions share a handful.
+        over a whole listing: 20,000 versions share a handful.  ``provisional``:
+        the reads are still to come (``list_classes``), so a version whose
+        sidecar is not in yet still has one.
         """
         ranked: list[tuple[float, str, VersionInfo]] = []
         if fields is None:
@@ -383,7 +401,7 @@ class ListingMixin(StoreBase):
                     name,
                     h,
                     obj.size,
-                    not meta_fetched and h in g.metas,
+                    (provisional or not meta_fetched) and h in g.metas,
                     by_ref,
                     _iso_seconds(ts),
                     # no sidecar at all: LabChain wrote it, named by LabChain's hash

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +32,7 @@ from petbrowser.core.store.base import StoreBase
 from petbrowser.core.store.common import ACTIONS, ANY, iso_utc, short, utc_now
 from petbrowser.core.store.fanout import batches
 from petbrowser.core.store.records import group_objects, history_body
+from petbrowser.core.structs import replace
 from petbrowser.core.times import parse_utc
 
 
@@ -227,7 +227,7 @@ class PointerMixin(StoreBase):
                 found.append(tag)
 
         jobs = [(n, lambda n=n: self.read_pointer(n)) for n in names if groups[n].latest is not None]
-        self._run(batches(jobs, self.max_workers), lambda _t, done, _e: [on_done(*d) for d in done])
+        self._run(batches(jobs, self.readers), lambda _t, done, _e: [on_done(*d) for d in done])
         if found:
             return f"latest.json of {min(found)} was written by LabChain"
         return None
