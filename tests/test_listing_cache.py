@@ -480,3 +480,53 @@ def test_a_listing_that_fails_keeps_the_cache_and_says_why(tmp_path, later):
     store = Store(storage)
     store.list_classes()
     assert store.listing_cache.stats["pointer_hit"] == 2
+
+
+# ------------------------------------------------------------- history records
+def _moves(store: Store) -> list[tuple]:
+    """Every recorded move of the store: (class, at, action, from, to, by)."""
+    return sorted(
+        (n, e.at, e.action, e.from_hash, e.to_hash, e.by) for n, es in store.histories().items() for e in es
+    )
+
+
+def test_s3_timeline_of_a_new_window_reads_only_records_it_has_not_seen(s3_url, s3_endpoint):
+    """Pointer moves are create-only records: a new process's Timeline of an unchanged
+    store is the listing alone (it was one GetObject per recorded move)."""
+    storage = _s3(s3_url, s3_endpoint)
+    _fill(Store(storage))
+    first = _moves(Store(storage))
+    assert len(first) == 3
+    requests = Requests(storage)
+    again = _moves(Store(storage))  # a new Store: another process's view
+    assert requests.take() == {"ListObjectsV2": 1}
+    assert again == first
+    Store(storage).move_latest("C1", HASHES[3], HASHES[5], action="rollback")
+    requests.take()
+    moved = _moves(Store(storage))
+    assert requests.take() == {"ListObjectsV2": 1, "GetObject": 1}  # only the new record
+    assert ("C1", "rollback", HASHES[5], HASHES[3]) in [(m[0], m[2], m[3], m[4]) for m in moved]
+
+
+def test_a_cached_record_is_used_only_under_its_validator(tmp_path, later):
+    storage = open_storage(str(tmp_path / "store"))
+    _fill(Store(storage))
+    truth = _moves(Store(storage))
+    folder = ListingCache.for_storage(storage).folder
+    assert folder is not None
+    path = folder / "history.json"
+    doc = json.loads(path.read_text())
+    name, table = next(iter(doc["entries"].items()))
+    key = next(iter(table))
+    table[key][2] = "rollback"  # a lie about the record...
+    table[key][0] = "W/\"0-0-0-0\""  # ...kept under a validator the record no longer has: read again
+    path.write_text(json.dumps(doc))
+    reads: list[str] = []
+    real = storage.read
+    storage.read = lambda k: (reads.append(k), real(k))[1]  # type: ignore[method-assign]
+    assert _moves(Store(storage)) == truth
+    assert reads == [key]
+    path.write_text("{not json")  # a damaged file: ignored, every record read again
+    reads.clear()
+    assert _moves(Store(storage)) == truth
+    assert len(reads) == 3

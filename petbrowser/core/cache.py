@@ -240,6 +240,7 @@ class ListingCache:
         self.folder: Path | None = None
         self._pointers_file: _File | None = None
         self._versions_file: _File | None = None
+        self._history_file: _File | None = None
         if folder is not None:
             digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:40]
             self.folder = folder / digest
@@ -247,6 +248,7 @@ class ListingCache:
             self._versions_file = _File(
                 self.folder / "versions.json", identity, "versions", sniffer_version()
             )
+            self._history_file = _File(self.folder / "history.json", identity, "history")
         self._lock = threading.Lock()
         self._loaded = False
         self._pointers: dict[str, list[Any]] = {}  # name -> [validator, pointer doc]
@@ -258,6 +260,10 @@ class ListingCache:
         self._profile_index: dict[str, int] = {}  # canonical JSON -> index
         self._dirty_pointers = False
         self._dirty_versions = False
+        # name -> {record key: [validator, at, action, from, to, by]}; loaded on first use
+        self._histories: dict[str, dict[str, Any]] = {}
+        self._history_loaded = False
+        self._dirty_history = False
         #: Pointer hits and misses of this object (tests and benchmarks read them).
         self.stats: dict[str, int] = dict.fromkeys(("pointer_hit", "pointer_miss"), 0)
 
@@ -376,6 +382,59 @@ class ListingCache:
         e = self.tables(name)[1].get(h)
         return e[1] if self.sniff_entry_ok(e, validator) else _MISSING
 
+    # ------------------------------------------------------- history records
+    # Pointer moves are recorded create-only, one object each, and never
+    # rewritten: like a version's sidecar, a record's parsed fields are kept
+    # under the validator the listing returns for it, so a new window's
+    # Timeline reads only the records it has not seen (issue 16).
+
+    def _ensure_history(self) -> None:
+        """Load ``history.json`` (caller holds the lock): only the Timeline and
+        friends read it, so a plain listing never parses it."""
+        if self._history_loaded:
+            return
+        self._history_loaded = True
+        if self._history_file is not None:
+            self._histories = self._tables_of(self._history_file.load())
+
+    def history(self, name: str, key: str, validator: str | None) -> tuple[str, str, str | None, str, str] | None:
+        """``(at, action, from, to, by)`` of a record last read while it had ``validator``."""
+        if not validator:
+            return None
+        with self._lock:
+            self._ensure_history()
+            e = self._histories.get(name, {}).get(key)
+        if not _history_ok(e, validator):
+            return None
+        return e[1], e[2], e[3], e[4], e[5]
+
+    def put_history(
+        self, name: str, key: str, validator: str | None, fields: tuple[str, str, str | None, str, str]
+    ) -> None:
+        """Keep a parsed record's ``(at, action, from, to, by)`` under ``validator``."""
+        if not validator:
+            return
+        with self._lock:
+            self._ensure_history()
+            entry = [validator, *fields]
+            table = self._histories.setdefault(name, {})
+            if table.get(key) != entry:
+                table[key] = entry
+                self._dirty_history = True
+
+    def forget_other_records(self, classes: dict[str, set[str]]) -> None:
+        """After a complete history listing: drop records the store no longer has."""
+        with self._lock:
+            self._ensure_history()
+            for name in list(self._histories):
+                keep = classes.get(name, set())
+                table = self._histories[name]
+                for key in [k for k in table if k not in keep]:
+                    del table[key]
+                    self._dirty_history = True
+                if not table:
+                    del self._histories[name]
+
     # ----------------------------------------------------------------- puts
     def put_pointer(self, name: str, validator: str | None, pointer: Pointer) -> None:
         if not _trusted(validator, _clock()):
@@ -416,7 +475,7 @@ class ListingCache:
     @property
     def dirty(self) -> bool:
         """Whether something was learnt that :meth:`save` has not written yet."""
-        return self._dirty_pointers or self._dirty_versions
+        return self._dirty_pointers or self._dirty_versions or self._dirty_history
 
     def forget_others(self, classes: dict[str, set[str]]) -> None:
         """After a full listing: drop classes and versions the store no longer has."""
@@ -455,6 +514,14 @@ class ListingCache:
                     body = {"profiles": self.profiles, "metas": self._metas, "sniffs": self._sniffs}
                     self._versions_file.save(body)
                     self._dirty_versions = False
+                if self._dirty_history and self._history_file is not None:
+                    if self._history_file.changed_on_disk():  # records never change: theirs go in too
+                        for name, table in self._tables_of(self._history_file.load()).items():
+                            mine = self._histories.setdefault(name, {})
+                            for key, e in table.items():
+                                mine.setdefault(key, e)
+                    self._history_file.save(self._histories)
+                    self._dirty_history = False
             except (OSError, TypeError, ValueError):
                 pass  # a read-only or full disk: the next listing is simply not faster
 
@@ -475,6 +542,22 @@ class ListingCache:
             for h, e in entries.items():
                 if h not in mine and type(e) is list and len(e) == 2:
                     mine[h] = e
+
+
+def _history_ok(e: Any, validator: str) -> bool:
+    """A well-formed record entry kept under ``validator`` (as ``records.parse_history`` checks a record)."""
+    from petbrowser.core.store.common import ACTIONS
+
+    return (
+        type(e) is list
+        and len(e) == 6
+        and e[0] == validator
+        and type(e[1]) is str
+        and e[2] in ACTIONS
+        and (e[3] is None or is_hash(e[3]))
+        and is_hash(e[4])
+        and type(e[5]) is str
+    )
 
 
 def _canonical(profile: dict[str, Any]) -> str:

@@ -107,7 +107,8 @@ def apply_theme(app: QApplication, mode: str = "system") -> None:
         app.setPalette(palette)
     else:
         _set_color_scheme(app, Qt.ColorScheme.Unknown)
-        app.setStyle(str(_state["platform_style"]))
+        if app.style().name() != _state["platform_style"]:  # a new style object re-polishes every widget
+            app.setStyle(str(_state["platform_style"]))
         palette = app.style().standardPalette()
         if _platform_is_dark(app) and not is_dark(palette):
             palette = dark_palette()

@@ -15,6 +15,7 @@ from petbrowser.core.models import (
     ObjectInfo,
 )
 from petbrowser.core.names import is_class_name, validate_class_name
+from petbrowser.core.storage.local import LocalStorage
 from petbrowser.core.store.base import StoreBase
 from petbrowser.core.store.records import group_objects, parse_history
 from petbrowser.core.timeline import causal_order
@@ -76,22 +77,44 @@ class HistoryMixin(StoreBase):
             per_class[name] = [
                 o for o in g.history if cut is None or o.key.rpartition("/")[2][: len(cut)] >= cut
             ]
+        if names is None and since is None:  # every record of the store was listed
+            self.listing_cache.forget_other_records(
+                {n: {o.key for o in g.history} for n, g in groups.items()}
+            )
         return self._read_histories(per_class)
 
+    def _read_record(self, name: str, o: ObjectInfo) -> tuple[HistoryEntry, str | None]:
+        """A record, parsed, and what it is kept under: the listing's (weak) validator
+        on disk, the ETag of the read itself on S3 (bytes and key always belong together)."""
+        if isinstance(self.storage, LocalStorage):
+            return parse_history(self.storage.read(o.key), o, name), o.etag
+        data, token = self.storage.read_with_token(o.key)
+        return parse_history(data, o, name), token
+
     def _read_histories(self, objs: dict[str, list[ObjectInfo]]) -> dict[str, list[HistoryEntry]]:
+        """The records ``objs`` names, parsed: each read once per Store, and once at
+        all while the listing cache (``core/cache.py``) still holds it under the
+        validator the listing returned: a new window's Timeline of an unchanged
+        store reads no record (on S3, one GetObject per recorded move before)."""
         found: dict[str, list[HistoryEntry]] = {name: [] for name in objs}
         jobs = []
+        cache = self.listing_cache
         for name, keys in objs.items():
             for o in keys:
                 with self._cache_lock:
                     hit = self._version_cache.get(("history", name, o.key))
+                if hit is None and (kept := cache.history(name, o.key, o.etag)) is not None:
+                    at, action, from_hash, to_hash, by = kept
+                    hit = HistoryEntry(at, action, from_hash, to_hash, by, name, o.key)
+                    with self._cache_lock:
+                        self._version_cache[("history", name, o.key)] = hit
                 if hit is not None:
                     found[name].append(hit)
                 else:
                     jobs.append(
                         (
                             (name, o),
-                            lambda n=name, o=o: parse_history(self.storage.read(o.key), o, n),
+                            lambda n=name, o=o: self._read_record(n, o),
                         )
                     )
 
@@ -100,9 +123,13 @@ class HistoryMixin(StoreBase):
         ) -> None:
             if result is not None:
                 name, o = tag
-                found[name].append(result)
+                r, validator = result
+                found[name].append(r)
                 with self._cache_lock:
-                    self._version_cache[("history", name, o.key)] = result
+                    self._version_cache[("history", name, o.key)] = r
+                cache.put_history(name, o.key, validator, (r.at, r.action, r.from_hash, r.to_hash, r.by))
 
         self._run(jobs, on_done)
+        if cache.dirty:
+            cache.save()
         return {name: causal_order(entries) for name, entries in found.items()}
