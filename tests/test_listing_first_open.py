@@ -112,3 +112,31 @@ def test_a_re_pointed_root_is_followed_and_outside_files_stay_refused(tmp_path):
         assert "outside the store" in str(exc)
     else:
         raise AssertionError("a symlink out of the store was read")
+
+
+def test_reads_wait_for_before_reads_once_the_provisional_classes_are_out(tmp_path, monkeypatch):
+    """The window passes a wait there until the provisional tree is drawn: the
+    reads must start after every provisional class and not before the hook."""
+    import time
+
+    from petbrowser.core import cache
+
+    _store_with(tmp_path, 3, 2)
+    store = Store(open_storage(str(tmp_path / "store")), cache=False)
+    reads = _counting_reads(store)
+    log: list[str] = []
+    store.list_classes(
+        on_class=lambda c: log.append(f"class {c.name} after {len(reads)} reads"),
+        provisional=True,
+        before_reads=lambda: log.append(f"hook after {len(reads)} reads"),
+    )
+    assert log[:4] == [
+        "class C0 after 0 reads", "class C1 after 0 reads", "class C2 after 0 reads", "hook after 0 reads",
+    ]  # fmt: skip
+    assert len(log) == 7 and len(reads) > 0
+    # nothing left to read: no provisional classes, no hook, no wait
+    monkeypatch.setattr(cache, "_clock", lambda: time.time() + 60)
+    store.list_classes()
+    log.clear()
+    store.list_classes(on_class=lambda c: log.append(c.name), provisional=True, before_reads=lambda: log.append("hook"))
+    assert log == ["C0", "C1", "C2"]

@@ -257,7 +257,7 @@ class ListingCache:
         self._sniffs: dict[str, dict[str, Any]] = {}  # name -> {hash: [validator, verdict]}
         #: The shared profiles, by index (None: one of the wrong shape in the file).
         self.profiles: list[dict[str, Any] | None] = []
-        self._profile_index: dict[str, int] = {}  # canonical JSON -> index
+        self._profile_index: dict[tuple[Any, ...], int] = {}  # sorted fields -> index
         self._dirty_pointers = False
         self._dirty_versions = False
         # name -> {record key: [validator, at, action, from, to, by]}; loaded on first use
@@ -560,8 +560,12 @@ def _history_ok(e: Any, validator: str) -> bool:
     )
 
 
-def _canonical(profile: dict[str, Any]) -> str:
-    return json.dumps(profile, sort_keys=True)
+def _canonical(profile: dict[str, Any]) -> tuple[Any, ...]:
+    """A profile's fields as one hashable key (its values are text, a bool or None).
+
+    A sorted tuple, not canonical JSON: a first listing shares one profile per
+    sidecar read, and ``json.dumps`` there cost ~0.4 s of 20,000 reads."""
+    return tuple(sorted(profile.items()))
 
 
 def _profile_ok(p: Any) -> bool:

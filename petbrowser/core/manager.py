@@ -301,11 +301,16 @@ class PetClassManager:
         return {"hash": ptr.hash, "class_name": ptr.class_name}
 
     def list_classes(
-        self, on_class: Callable[[ClassInfo], None] | None = None, *, provisional: bool = False
+        self,
+        on_class: Callable[[ClassInfo], None] | None = None,
+        *,
+        provisional: bool = False,
+        before_reads: Callable[[], None] | None = None,
     ) -> list[ClassInfo]:
         """Every class of the store; ``on_class`` streams them as they complete
-        (``provisional``: also each class as the listing alone knows it, before its reads)."""
-        return self.store.list_classes(on_class=on_class, provisional=provisional)
+        (``provisional``: also each class as the listing alone knows it, before its
+        reads, and ``before_reads`` then runs before the first read)."""
+        return self.store.list_classes(on_class=on_class, provisional=provisional, before_reads=before_reads)
 
     def class_info(self, name: str) -> ClassInfo:
         """One class of the store: its versions (newest first), pointer and problems."""

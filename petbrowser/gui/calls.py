@@ -9,6 +9,7 @@ commands defined here, so neither depends on the user-action layer above.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -93,9 +94,19 @@ class ListClassesCommand(Command):
 
     label = "Listing the store"
 
+    #: How long the reads wait for the provisional tree to be drawn, at most.
+    SHOWN_WAIT_S = 2.0
+
+    def __init__(self, shown: threading.Event | None = None) -> None:
+        #: Set by the window once the classes handed over so far are on screen.
+        self.shown = shown
+
     def run(self, manager: PetClassManager, ctx: TaskContext) -> list[ClassInfo]:
-        # provisional: a first open shows the whole tree at once, details filling in
-        return manager.list_classes(on_class=ctx.partial, provisional=True)
+        # provisional: a first open shows the whole tree at once, details filling in;
+        # the reads wait (without the interpreter lock) until that tree is drawn
+        shown = self.shown
+        wait = (lambda: shown.wait(self.SHOWN_WAIT_S)) if shown is not None else None
+        return manager.list_classes(on_class=ctx.partial, provisional=True, before_reads=wait)
 
 
 class LocalStatusCommand(Command):

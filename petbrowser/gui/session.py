@@ -8,6 +8,7 @@ module file is saved.  It knows no widget; the window renders what it emits.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -138,6 +139,9 @@ class Session(QObject):
             self._listing.cancel()
         pending: list[ClassInfo] = []
         task: list[Task | None] = [None]
+        # Set once what the listing handed over so far is on screen: its reads wait
+        # for it (ListClassesCommand), so they do not compete with drawing the tree.
+        shown = threading.Event()
 
         def partial(batch: list[ClassInfo]) -> None:
             if not pending:
@@ -160,8 +164,11 @@ class Session(QObject):
             self.summary_changed.emit(self.summary())
             if pending:
                 QTimer.singleShot(0, self, apply_some)
+            elif not shown.is_set():
+                self.after_shown(shown.set)
 
         def done(classes: list[ClassInfo]) -> None:
+            shown.set()
             pending.clear()  # the complete listing carries them all
             self.classes = list(classes)
             self.model.upsert_classes(self.classes)
@@ -176,12 +183,13 @@ class Session(QObject):
             self.after_shown(self.live.resume)
 
         def failed(exc: PetBrowserError) -> None:
+            shown.set()
             self.summary_changed.emit("Listing failed")
             self.error.emit(exc, "Listing the store")
             self.listing_failed.emit()
 
         self._listing = task[0] = self.commands.execute(
-            ListClassesCommand(), on_result=done, on_partial=partial, on_error=failed
+            ListClassesCommand(shown), on_result=done, on_partial=partial, on_error=failed
         )
 
     def _report_problems(self, classes: list[ClassInfo]) -> None:

@@ -83,6 +83,8 @@ class _Probe(QtCore.QObject):
         model = _tree_model(_state["window"])
         if model is None:
             return
+        if model.rowCount() < _options["tree_classes"]:  # cheap first: the probe runs on the UI thread
+            return
         classes, versions = _count(model)
         _state["tree_counts"] = [classes, versions]
         if classes >= _options["tree_classes"] and versions >= _options["tree_versions"]:

@@ -100,6 +100,7 @@ class ListingMixin(StoreBase):
         with_pointers: bool = True,
         with_meta: bool = True,
         provisional: bool = False,
+        before_reads: Callable[[], None] | None = None,
     ) -> list[ClassInfo]:
         """Every class of the store, sorted by name.
 
@@ -126,6 +127,9 @@ class ListingMixin(StoreBase):
         cached; who pushed it and with which Python still unknown -- and then,
         as usual, the complete class.  The window shows a first open's whole
         tree at once this way, not after 20,000 sidecar reads.
+        ``before_reads`` is called once the provisional classes are handed over,
+        before the first read (the window waits there, briefly, until they are
+        on screen: the reads would otherwise compete with drawing them).
         """
         local = isinstance(self.storage, LocalStorage)
         groups: dict[str, ClassObjects] | None = None
@@ -151,6 +155,7 @@ class ListingMixin(StoreBase):
                     with_pointers=with_pointers,
                     with_meta=with_meta,
                     provisional=provisional,
+                    before_reads=before_reads,
                 )
         finally:
             cache = self.listing_cache
@@ -178,6 +183,7 @@ class ListingMixin(StoreBase):
         with_pointers: bool = True,
         with_meta: bool = True,
         provisional: bool = False,
+        before_reads: Callable[[], None] | None = None,
     ) -> list[ClassInfo]:
         results: dict[str, dict[tuple[str, str | None], Any]] = defaultdict(dict)
         errors: dict[str, list[str]] = defaultdict(list)
@@ -243,6 +249,8 @@ class ListingMixin(StoreBase):
                 on_class(
                     self._assemble(groups[name], dict(results[name]), [], fields=fields, provisional=True)
                 )
+        if provisional and before_reads is not None and jobs:
+            before_reads()
 
         def on_done(
             tag: tuple[str, str, str | None], result: Any, error: PetBrowserError | None
