@@ -142,12 +142,21 @@ def _matches(local: LocalClass, v: VersionInfo) -> bool:
     return False
 
 
-def listing_evidence(listing: Sequence[ClassInfo]) -> str | None:
-    """Why a listed store looks written by LabChain too (as ``Store.labchain_evidence``)."""
+def listing_evidence(listing: Sequence[ClassInfo], store: Any = None) -> str | None:
+    """Why a listed store looks written by LabChain too (as ``Store.labchain_evidence``).
+
+    A version listed without a sidecar that is young may be one another
+    petbrowser is pushing right now: with ``store``, its sidecar is waited
+    for (``Store.sidecar_coming``) before the version counts as LabChain's.
+    """
     for info in listing:
-        bare = next((v for v in info.versions if not v.has_meta), None)
-        if bare is not None:
-            return f"version {short_hash(bare.hash)} of {info.name} has no petbrowser metadata"
+        for v in info.versions:
+            if v.has_meta:
+                continue
+            when = parse_utc(v.pushed_at) if v.pushed_at else None
+            if store is not None and store.sidecar_coming(info.name, v.hash, when.timestamp() if when else None):
+                continue
+            return f"version {short_hash(v.hash)} of {info.name} has no petbrowser metadata"
     for info in listing:
         if info.pointer is not None and not written_by_petbrowser(info.pointer):
             return f"latest.json of {info.name} was written by LabChain"
@@ -176,7 +185,7 @@ def choose_scheme(
         scheme = None
     if scheme == "labchain":
         return SchemeChoice("labchain", explicit=True)
-    evidence = listing_evidence(listing) if listing is not None else store.labchain_evidence()
+    evidence = listing_evidence(listing, store) if listing is not None else store.labchain_evidence()
     if scheme is None:
         return SchemeChoice("labchain" if evidence else "pb1", explicit=False, labchain_store=evidence)
     return SchemeChoice(scheme, explicit=True, labchain_store=evidence)

@@ -15,8 +15,6 @@ amounts to: ``None`` is never deallocated anyway.
 
 from __future__ import annotations
 
-import ctypes
-import platform
 import sys
 
 __all__ = ["guard_none_refcount", "void_calls_leak_none"]
@@ -44,10 +42,12 @@ def guard_none_refcount() -> bool:
     """
     if _state["applied"]:
         return True
-    if sys.version_info >= (3, 12) or platform.python_implementation() != "CPython":
+    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
         return False
     if not void_calls_leak_none():
         return False
+    import ctypes  # only here: loading it cost every start ~5 ms (the first frame waits)
+
     refcnt = ctypes.c_ssize_t.from_address(id(None))
     # getrefcount() counts its own argument; refuse to touch memory that is
     # not the plain ob_refcnt field we expect (e.g. a Py_TRACE_REFS build).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from typing import Any
 
@@ -202,6 +203,31 @@ class PointerMixin(StoreBase):
             pass  # written meanwhile by the mover itself or another healer
 
     # ------------------------------------------------- who writes this store
+    #: A version without a sidecar younger than this may be one petbrowser is writing.
+    WRITING_GRACE_S = 30.0
+    #: How long to wait for that sidecar before taking the version for LabChain's.
+    SIDECAR_WAIT_S = 3.0
+
+    def sidecar_coming(self, name: str, h: str, modified: float | None) -> bool:
+        """Whether a version seen without its sidecar is one petbrowser is pushing right now.
+
+        Why: a push writes the ``.pkl``, then its ``.meta.json``.  Another
+        process choosing the hash scheme in between took the bare version for
+        LabChain's, hashed the same class the LabChain way and stored it a
+        second time (three concurrent pushes of one class, tests/reliability).
+        A young version's sidecar is waited for, briefly; an old one's never.
+        """
+        if modified is None or time.time() - modified > self.WRITING_GRACE_S:
+            return False
+        key = layout.meta_key(name, h)
+        deadline = time.monotonic() + self.SIDECAR_WAIT_S
+        while True:
+            if self.storage.exists(key):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
     def labchain_evidence(self) -> str | None:
         """Why this store looks written by LabChain too; None when only petbrowser wrote it.
 
@@ -217,9 +243,9 @@ class PointerMixin(StoreBase):
             return None
         names = [n for n in sorted(groups) if is_class_name(n)]
         for name in names:
-            bare = sorted(groups[name].pkls.keys() - groups[name].metas.keys())
-            if bare:
-                return f"version {short(bare[0])} of {name} has no petbrowser metadata"
+            for h in sorted(groups[name].pkls.keys() - groups[name].metas.keys()):
+                if not self.sidecar_coming(name, h, groups[name].pkls[h].modified):
+                    return f"version {short(h)} of {name} has no petbrowser metadata"
         found: list[str] = []
 
         def on_done(tag: str, result: Any, error: PetBrowserError | None) -> None:
