@@ -36,7 +36,7 @@ def _bare_version(tmp_path, age_s: float) -> Store:
 def test_an_old_version_without_metadata_is_labchains_at_once(tmp_path):
     store = _bare_version(tmp_path, age_s=3600)
     t0 = time.monotonic()
-    assert "has no petbrowser metadata" in (store.labchain_evidence() or "")
+    assert "has no petbrowser metadata" in (store.labchain_evidence(wait=True) or "")
     assert "has no petbrowser metadata" in (listing_evidence(store.list_classes(), store) or "")
     assert time.monotonic() - t0 < store.SIDECAR_WAIT_S  # nothing waited for
 
@@ -52,12 +52,16 @@ def test_a_version_whose_sidecar_follows_is_not_evidence(tmp_path):
 
     threading.Thread(target=write_sidecar).start()
     assert listing_evidence(listing, store) is None
-    assert store.labchain_evidence() is None
+    assert store.labchain_evidence(wait=True) is None
+    # a status only reports: it never waits, and says what it sees
+    (tmp_path / "store" / layout.meta_key("Model", H)).unlink()
+    assert "has no petbrowser metadata" in (store.labchain_evidence() or "")
+    assert "has no petbrowser metadata" in (listing_evidence(listing) or "")
 
 
 def test_a_young_version_whose_sidecar_never_comes_is_labchains_after_the_wait(tmp_path, monkeypatch):
     store = _bare_version(tmp_path, age_s=0)
     monkeypatch.setattr(Store, "SIDECAR_WAIT_S", 0.3)
     t0 = time.monotonic()
-    assert "has no petbrowser metadata" in (store.labchain_evidence() or "")
+    assert "has no petbrowser metadata" in (store.labchain_evidence(wait=True) or "")
     assert 0.3 <= time.monotonic() - t0 < 5

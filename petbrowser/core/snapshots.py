@@ -168,6 +168,8 @@ def choose_scheme(
     project: Any,
     explicit: str | None = None,
     listing: Sequence[ClassInfo] | None = None,
+    *,
+    for_push: bool = False,
 ) -> SchemeChoice:
     """The scheme that names new versions (DESIGN.md, "hash schemes").
 
@@ -175,6 +177,10 @@ def choose_scheme(
     set, else ``labchain`` for a store LabChain also writes (so LabChain's own
     ``check_status`` agrees after a push), else ``pb1``.  ``listing`` (a
     listing with pointers the caller already has) saves reading the store.
+    ``for_push``: a version seen without its sidecar that another petbrowser
+    may be pushing right now is waited for (``listing_evidence``) -- a push
+    that took it for LabChain's would store its class a second time; a
+    status or a hash only reports, and never waits.
     """
     if explicit is not None:
         _check_scheme(explicit)
@@ -185,7 +191,10 @@ def choose_scheme(
         scheme = None
     if scheme == "labchain":
         return SchemeChoice("labchain", explicit=True)
-    evidence = listing_evidence(listing, store) if listing is not None else store.labchain_evidence()
+    if listing is not None:
+        evidence = listing_evidence(listing, store if for_push else None)
+    else:
+        evidence = store.labchain_evidence(wait=for_push)
     if scheme is None:
         return SchemeChoice("labchain" if evidence else "pb1", explicit=False, labchain_store=evidence)
     return SchemeChoice(scheme, explicit=True, labchain_store=evidence)
@@ -571,7 +580,7 @@ def persist_class(
     mods = _modules(project, modules)
     local = scan(project, mods)
     lc = _find(local, name, mods)
-    scheme = choose_scheme(store, project, hash_scheme).scheme
+    scheme = choose_scheme(store, project, hash_scheme, for_push=True).scheme
     return _persist(store, project, [lc], move=False, scheme=scheme, local=local)[0].hash
 
 
@@ -603,7 +612,7 @@ def push(
             classes = store.list_classes()
         except StoreNotFoundError:
             classes = []  # a new store: everything is untracked, the push creates it
-        choice = choose_scheme(store, project, hash_scheme, listing=classes)
+        choice = choose_scheme(store, project, hash_scheme, listing=classes, for_push=True)
         listing = {c.name: c for c in classes}
         picked = {c.name for c in chosen}
         for lc in local:
@@ -613,7 +622,7 @@ def push(
                 chosen.append(lc)
                 picked.add(lc.name)
     else:
-        choice = choose_scheme(store, project, hash_scheme)
+        choice = choose_scheme(store, project, hash_scheme, for_push=True)
     if not chosen:
         return PushResults(hash_scheme=choice.scheme)
     results = _persist(store, project, chosen, move=True, scheme=choice.scheme, local=local)

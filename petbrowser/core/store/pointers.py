@@ -228,8 +228,12 @@ class PointerMixin(StoreBase):
                 return False
             time.sleep(0.05)
 
-    def labchain_evidence(self) -> str | None:
+    def labchain_evidence(self, *, wait: bool = False) -> str | None:
         """Why this store looks written by LabChain too; None when only petbrowser wrote it.
+
+        ``wait`` (a push choosing its scheme): a young version without its
+        sidecar may be another petbrowser's push in progress, and its sidecar
+        is waited for (:meth:`sidecar_coming`).
 
         LabChain writes versions without petbrowser's ``.meta.json`` and bare
         pickled pointers (no ``updated_at``/``updated_by``).  One listing
@@ -244,7 +248,7 @@ class PointerMixin(StoreBase):
         names = [n for n in sorted(groups) if is_class_name(n)]
         for name in names:
             for h in sorted(groups[name].pkls.keys() - groups[name].metas.keys()):
-                if not self.sidecar_coming(name, h, groups[name].pkls[h].modified):
+                if not (wait and self.sidecar_coming(name, h, groups[name].pkls[h].modified)):
                     return f"version {short(h)} of {name} has no petbrowser metadata"
         found: list[str] = []
 
