@@ -102,6 +102,10 @@ got=$("$APP" --version)
 echo "$got"
 [ "$got" = "$want" ] || fail "--version printed '$got', expected '$want'"
 
+step "smoke: the typed records are msgspec structs in the bundle (not the dataclass fallback)"
+"$APP" -I -c "from petbrowser.core.structs import NATIVE; assert NATIVE, 'msgspec is missing from the bundle'" \
+    || fail "msgspec did not load in the frozen app"
+
 step "smoke: petbrowser demo + ls/status/log/pull (the agent runs in the frozen executable)"
 "$APP" demo "$SMOKE/demo" >"$SMOKE/demo.out" || fail "petbrowser demo"
 (cd "$SMOKE" && "$APP" ls --project "$SMOKE/demo/project" --json >"$SMOKE/ls.json") || fail "petbrowser ls"
