@@ -168,6 +168,7 @@ class _Busy(_Deny):
     do_PUT = _busy
 
 
+@pytest.mark.slow  # a race against a busy S3 endpoint, retried until it gives up
 def test_conditional_write_collision_is_a_conflict(aws_env):
     from petbrowser.core.errors import ConflictError
 

@@ -86,6 +86,7 @@ def test_hung_endpoint_ends_with_one_line_and_exit_1(hung_endpoint: HungEndpoint
     assert "Traceback" not in proc.stderr and proc.stdout == ""
 
 
+@pytest.mark.slow  # the same budget through two other doors; the hung-endpoint test stays quick
 @pytest.mark.timeout(60)
 def test_timeout_from_the_environment_and_the_project_file(
     hung_endpoint: HungEndpoint, aws_env: None, tmp_path: Path
@@ -107,6 +108,7 @@ def test_timeout_from_the_environment_and_the_project_file(
     assert proc.returncode == 1 and "did not answer within 2 s" in proc.stderr, proc.stderr
 
 
+@pytest.mark.slow  # adversarial (a hung endpoint, several budgets in a row)
 @pytest.mark.timeout(60)
 def test_every_operation_has_its_own_budget(hung_endpoint: HungEndpoint, aws_env: None) -> None:
     storage = open_storage("s3://stuck/p", endpoint_url=hung_endpoint.url, timeout=2)
@@ -121,6 +123,7 @@ def test_every_operation_has_its_own_budget(hung_endpoint: HungEndpoint, aws_env
         assert info.value.message.startswith(f"{hung_endpoint.url} did not answer within 2 s (while trying to {doing})")
 
 
+@pytest.mark.slow  # adversarial (a stalling endpoint)
 @pytest.mark.timeout(60)
 def test_a_stall_is_retried_within_the_budget(s3_endpoint: str, s3_bucket: str) -> None:
     """The first request stalls; the retry, inside the same budget, gets the object."""

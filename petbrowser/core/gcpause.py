@@ -15,19 +15,30 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["active", "paused"]
+__all__ = ["active", "held_for", "paused"]
 
 _lock = threading.Lock()
 _depth = 0
 _was_enabled = True
+_since = 0.0
 
 
 def active() -> bool:
     """Whether some thread is inside :func:`paused` (a scheduled collection should wait)."""
     return _depth > 0
+
+
+def held_for() -> float:
+    """Seconds since the collector was first paused without a break (0.0: not paused).
+
+    A collector on its own schedule waits only so long: a listing of a slow
+    disk can take minutes, and the garbage of everything else must not pile
+    up behind it."""
+    return time.monotonic() - _since if _depth > 0 else 0.0
 
 
 @contextmanager
@@ -37,13 +48,14 @@ def paused(pause: bool = True) -> Iterator[None]:
     Nested and concurrent pauses are counted; the last one to end turns
     automatic collection back on if it was on when the first began.
     """
-    global _depth, _was_enabled
+    global _depth, _was_enabled, _since
     if not pause:
         yield
         return
     with _lock:
         if _depth == 0:
             _was_enabled = gc.isenabled()
+            _since = time.monotonic()
         _depth += 1
         gc.disable()
     try:

@@ -10,6 +10,7 @@ commands defined here, so neither depends on the user-action layer above.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -105,8 +106,16 @@ class ListClassesCommand(Command):
         # provisional: a first open shows the whole tree at once, details filling in;
         # the reads wait (without the interpreter lock) until that tree is drawn
         shown = self.shown
-        wait = (lambda: shown.wait(self.SHOWN_WAIT_S)) if shown is not None else None
-        return manager.list_classes(on_class=ctx.partial, provisional=True, before_reads=wait)
+
+        def wait() -> None:
+            assert shown is not None
+            deadline = time.monotonic() + self.SHOWN_WAIT_S
+            while not shown.wait(0.05) and time.monotonic() < deadline:
+                ctx.check()  # a listing dropped meanwhile (window closed, store changed) ends here
+
+        return manager.list_classes(
+            on_class=ctx.partial, provisional=True, before_reads=wait if shown is not None else None
+        )
 
 
 class LocalStatusCommand(Command):

@@ -292,12 +292,15 @@ class UiThreadCollector(QObject):
     #: A full collection walks every object (a 20,000-version tree is hundreds of
     #: thousands): at most this often, as CPython itself defers full collections.
     FULL_EVERY_S = 30.0
+    #: How long a core pause (``core.gcpause``) may hold off a due collection.
+    MAX_WAIT_S = 3.0
 
     @Slot()
     def collect_due(self) -> None:
         """Collect the oldest generation whose count passed its threshold (as CPython would),
-        unless a core pause is on (``core.gcpause``: a local listing is allocating)."""
-        if gcpause.active():
+        unless a core pause is on (``core.gcpause``: a local listing is allocating) --
+        for at most ``MAX_WAIT_S``."""
+        if gcpause.active() and gcpause.held_for() < self.MAX_WAIT_S:
             return
         counts, limits = gc.get_count(), self._thresholds
         now = time.monotonic()

@@ -73,3 +73,26 @@ def test_the_collector_waits_while_a_core_pause_is_on_then_collects(qtbot):
         qtbot.waitUntil(lambda: bool(freed), timeout=5000)
     finally:
         runner.deleteLater()
+
+
+def test_a_pause_held_too_long_does_not_hold_collection_off(qtbot, monkeypatch):
+    """A listing of a slow disk may pause collection for minutes: the UI's garbage
+    must not pile up behind it (``UiThreadCollector.MAX_WAIT_S``)."""
+    from petbrowser.core import gcpause
+
+    monkeypatch.setattr(UiThreadCollector, "MAX_WAIT_S", 0.3)
+    runner = TaskRunner()
+    runner.collector._timer.setInterval(20)
+    freed: list[bool] = []
+    try:
+        with gcpause.paused():
+            node = _Node()
+            weakref.finalize(node, lambda: freed.append(True))
+            del node
+            for _ in range(5_000):
+                c: list = []
+                c.append(c)
+            qtbot.waitUntil(lambda: bool(freed), timeout=5000)
+            assert gcpause.active() and gcpause.held_for() >= 0.3
+    finally:
+        runner.deleteLater()

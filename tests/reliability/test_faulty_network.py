@@ -297,6 +297,7 @@ def test_cli_exit_1_when_the_network_fails(
     reliability_stats["network_cli_faults"] += proxy.injected
 
 
+@pytest.mark.slow  # a fault storm through the CLI; the store-level fault tests stay quick
 def test_cli_rides_out_intermittent_faults(
     fault_proxy: Any, s3_endpoint: str, s3_bucket: str, tmp_path: Path, reliability_stats: dict[str, Any]
 ) -> None:

@@ -209,6 +209,7 @@ def test_the_scan_worker_survives_crashes_hangs_and_memory(monkeypatch: pytest.M
     assert "took longer" in (slow.error or ""), slow
 
 
+@pytest.mark.slow  # every malformed file through the window; the CLI sweep of them stays quick
 def test_the_window_survives_every_malformed_store(qtbot: Any, tmp_path: Path) -> None:
     pytest.importorskip("PySide6")
     from petbrowser.gui.main_window import MainWindow
