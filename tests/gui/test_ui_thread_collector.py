@@ -48,6 +48,17 @@ def test_garbage_made_on_the_ui_thread_is_freed_there_even_when_a_worker_allocat
 
 
 
+def _garbage_due(freed: list[bool]) -> None:
+    """A cycle that appends to ``freed`` when collected, and enough allocations
+    past the young generation's threshold that a collection is due."""
+    node = _Node()
+    weakref.finalize(node, lambda: freed.append(True))
+    del node
+    for _ in range(5_000):
+        c: list = []
+        c.append(c)
+
+
 def test_the_collector_waits_while_a_core_pause_is_on_then_collects(qtbot):
     """A local listing pauses collection (``core.gcpause``): the UI timer must not
     traverse the objects it is still allocating on a worker (issue 16), and must
@@ -60,12 +71,7 @@ def test_the_collector_waits_while_a_core_pause_is_on_then_collects(qtbot):
     freed: list[bool] = []
     try:
         with gcpause.paused():
-            node = _Node()
-            weakref.finalize(node, lambda: freed.append(True))
-            del node
-            for _ in range(5_000):  # past the young generation's threshold
-                c: list = []
-                c.append(c)
+            _garbage_due(freed)
             qtbot.wait(300)  # fifteen ticks of the timer
             assert gcpause.active() and not freed
             assert not gc.isenabled()
@@ -86,12 +92,7 @@ def test_a_pause_held_too_long_does_not_hold_collection_off(qtbot, monkeypatch):
     freed: list[bool] = []
     try:
         with gcpause.paused():
-            node = _Node()
-            weakref.finalize(node, lambda: freed.append(True))
-            del node
-            for _ in range(5_000):
-                c: list = []
-                c.append(c)
+            _garbage_due(freed)
             qtbot.waitUntil(lambda: bool(freed), timeout=5000)
             assert gcpause.active() and gcpause.held_for() >= 0.3
     finally:
