@@ -21,6 +21,22 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # never the real ~/.cache, not even from session fixtures set up before any test's own.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="petbrowser-test-cache-")
 
+#: Variants that join the slow suites (``.ci/run`` runs them after the quick run):
+#: the other backend's variant of each, or a test of the same promise, stays quick.
+SLOW_VARIANTS = frozenset(
+    {
+        # the local variant stays quick
+        "tests/test_labchain_roundtrip.py::test_round_trip_every_pointer_is_one_labchain_reads[s3]",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid in SLOW_VARIANTS:
+            item.add_marker(pytest.mark.slow)
+
+
 FAKE_KEY_ID = "AKIAPETBROWSERTESTKEY"
 FAKE_SECRET = "pbTestSecret/DoNotLeak/0123456789abcdefXYZ"
 

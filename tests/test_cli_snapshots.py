@@ -145,6 +145,7 @@ def test_module_failing_to_import_is_one_line(project: Path) -> None:
     assert "module 'lib' failed to import: ModuleNotFoundError" in line
 
 
+@pytest.mark.slow  # the quick run keeps the same promise: reliability/test_bad_input.py[mod_hangs]
 def test_hanging_module_times_out(project: Path) -> None:
     (project / "lib.py").write_text("import time\nwhile True:\n    time.sleep(1)\n")
     line = assert_one_line_error(run_cli("hash", "--project", str(project), "--timeout", "3"), 1)

@@ -71,6 +71,7 @@ def _cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) ->
     return proc, time.monotonic() - start
 
 
+@pytest.mark.slow  # the quick run keeps the same promise: reliability/test_stalled_endpoint.py[flag]
 @pytest.mark.timeout(60)  # without the budget: 5 attempts x 15 s read timeout, far beyond
 def test_hung_endpoint_ends_with_one_line_and_exit_1(hung_endpoint: HungEndpoint, aws_env: None) -> None:
     proc, elapsed = _cli(
