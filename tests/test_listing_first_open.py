@@ -123,6 +123,7 @@ def test_reads_wait_for_before_reads_once_the_provisional_classes_are_out(tmp_pa
 
     _store_with(tmp_path, 3, 2)
     store = Store(open_storage(str(tmp_path / "store")), cache=False)
+    monkeypatch.setattr(store, "WAIT_BEFORE_READS", 1)  # a big store's case, on a small one
     reads = _counting_reads(store)
     log: list[str] = []
     store.list_classes(
@@ -140,3 +141,8 @@ def test_reads_wait_for_before_reads_once_the_provisional_classes_are_out(tmp_pa
     log.clear()
     store.list_classes(on_class=lambda c: log.append(c.name), provisional=True, before_reads=lambda: log.append("hook"))
     assert log == ["C0", "C1", "C2"]
+    # a few reads: over before drawing would gain anything, so no wait
+    fresh = Store(open_storage(str(tmp_path / "store")), cache=False)
+    log.clear()
+    fresh.list_classes(on_class=lambda c: None, provisional=True, before_reads=lambda: log.append("hook"))
+    assert log == []

@@ -148,8 +148,8 @@ class Session(QObject):
                 # Classes already shown (a first open's provisional tree) take their
                 # details in bulk a little later: one layout change per batch
                 # (ClassTreeModel._update_in_place), not one row change per class.
-                shown = all(self.model.has_class(c.name) for c in batch)
-                QTimer.singleShot(DETAILS_COALESCE_MS if shown else 0, self, apply_some)
+                on_screen = all(self.model.has_class(c.name) for c in batch)
+                QTimer.singleShot(DETAILS_COALESCE_MS if on_screen else 0, self, apply_some)
             pending.extend(batch)
 
         def apply_some() -> None:

@@ -92,6 +92,10 @@ def _meta_validator(side: ObjectInfo | None, pkl: ObjectInfo) -> str | None:
 class ListingMixin(StoreBase):
     """Listing the store: classes, versions and pointers in one pass."""
 
+    #: ``before_reads`` is called only when at least this many reads follow: a few
+    #: hundred are over before drawing the tree would have gained anything.
+    WAIT_BEFORE_READS = 500
+
     # ------------------------------------------------------------- listing
     def list_classes(
         self,
@@ -128,8 +132,9 @@ class ListingMixin(StoreBase):
         as usual, the complete class.  The window shows a first open's whole
         tree at once this way, not after 20,000 sidecar reads.
         ``before_reads`` is called once the provisional classes are handed over,
-        before the first read (the window waits there, briefly, until they are
-        on screen: the reads would otherwise compete with drawing them).
+        before the first of at least :attr:`WAIT_BEFORE_READS` reads (the window
+        waits there, briefly, until they are on screen: so many reads would
+        otherwise compete with drawing them).
         """
         local = isinstance(self.storage, LocalStorage)
         groups: dict[str, ClassObjects] | None = None
@@ -249,7 +254,7 @@ class ListingMixin(StoreBase):
                 on_class(
                     self._assemble(groups[name], dict(results[name]), [], fields=fields, provisional=True)
                 )
-        if provisional and before_reads is not None and jobs:
+        if provisional and before_reads is not None and len(jobs) >= self.WAIT_BEFORE_READS:
             before_reads()
 
         def on_done(
