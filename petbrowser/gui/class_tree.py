@@ -242,10 +242,11 @@ class ClassTreeModel(QAbstractItemModel):
             and len(info.versions) == len(node.versions)
             and {v.hash for v in info.versions} == {v.hash for v in node.versions}
         }
-        if len(same) >= self.BULK_UPDATES:
-            self._update_in_place(same)
+        bulk = same if len(same) >= self.BULK_UPDATES else {}
+        if bulk:
+            self._update_in_place(bulk)
         for row, info in known.items():
-            if row not in same or len(same) < self.BULK_UPDATES:
+            if row not in bulk:
                 self._update_class(row, info)
         if not new:
             return

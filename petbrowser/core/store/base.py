@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from petbrowser.core.cache import ListingCache
 from petbrowser.core.errors import (
@@ -17,8 +17,20 @@ from petbrowser.core.storage.base import Storage
 from petbrowser.core.storage.local import LocalStorage
 from petbrowser.core.store.common import FATAL_ERRORS, default_user
 
+if TYPE_CHECKING:
+    from petbrowser.core.models import ObjectInfo
+
 Tag = TypeVar("Tag")
 Result = TypeVar("Result")
+
+
+def _validator(listed: ObjectInfo | None, token: str | None) -> str | None:
+    """What a fact read from ``listed`` is kept under: a weak (disk) validator
+    from the listing, else the ETag the read returned (``token``; see
+    ``StoreBase._read_fact``).  Listing facts and history records use it."""
+    if listed is None or listed.etag is None:
+        return None
+    return listed.etag if listed.etag.startswith('W/"') else token
 
 
 class StoreBase:
@@ -117,6 +129,23 @@ class StoreBase:
 
         self._run(list(jobs), on_done)
         return out
+
+    def _read_fact(self, key: str) -> tuple[bytes, str | None] | None:
+        """An object's bytes and the token of the read (None: the object is gone),
+        for a fact a cache keeps (a sidecar's, a sniff verdict, a history record).
+
+        On disk no token: the fact is kept under the listing's own (weak)
+        validator (``_validator``), and hashing every sidecar read only to drop
+        the digest cost a tenth of a first listing (docs/performance.md).
+        """
+        if not isinstance(self.storage, LocalStorage):
+            return self._read_token(key)
+        try:
+            return self.storage.read(key), None
+        except StoreNotFoundError:
+            raise
+        except NotFoundError:
+            return None
 
     def _read_token(self, key: str) -> tuple[bytes, str] | None:
         try:

@@ -15,8 +15,7 @@ from petbrowser.core.models import (
     ObjectInfo,
 )
 from petbrowser.core.names import is_class_name, validate_class_name
-from petbrowser.core.storage.local import LocalStorage
-from petbrowser.core.store.base import StoreBase
+from petbrowser.core.store.base import StoreBase, _validator
 from petbrowser.core.store.records import group_objects, parse_history
 from petbrowser.core.timeline import causal_order
 
@@ -83,13 +82,14 @@ class HistoryMixin(StoreBase):
             )
         return self._read_histories(per_class)
 
-    def _read_record(self, name: str, o: ObjectInfo) -> tuple[HistoryEntry, str | None]:
-        """A record, parsed, and what it is kept under: the listing's (weak) validator
-        on disk, the ETag of the read itself on S3 (bytes and key always belong together)."""
-        if isinstance(self.storage, LocalStorage):
-            return parse_history(self.storage.read(o.key), o, name), o.etag
-        data, token = self.storage.read_with_token(o.key)
-        return parse_history(data, o, name), token
+    def _read_record(self, name: str, o: ObjectInfo) -> tuple[HistoryEntry, str | None] | None:
+        """A record, parsed, and what it is kept under (``_validator``: bytes and key
+        always belong together); None when it is gone."""
+        got = self._read_fact(o.key)
+        if got is None:
+            return None
+        data, token = got
+        return parse_history(data, o, name), _validator(o, token)
 
     def _read_histories(self, objs: dict[str, list[ObjectInfo]]) -> dict[str, list[HistoryEntry]]:
         """The records ``objs`` names, parsed: each read once per Store, and once at

@@ -13,7 +13,6 @@ from petbrowser.core.cache import ListingCache
 from petbrowser.core.errors import (
     NotFoundError,
     PetBrowserError,
-    StoreNotFoundError,
 )
 from petbrowser.core.models import (
     ClassInfo,
@@ -23,7 +22,7 @@ from petbrowser.core.models import (
 )
 from petbrowser.core.names import is_class_name, validate_class_name
 from petbrowser.core.storage.local import LocalStorage
-from petbrowser.core.store.base import StoreBase
+from petbrowser.core.store.base import StoreBase, _validator
 from petbrowser.core.store.common import (
     SNIFF_LIMIT,
     short,
@@ -64,14 +63,6 @@ def _iso_seconds(second: int | None) -> str | None:
     hour, rest = divmod(rest, 3600)
     minute, sec = divmod(rest, 60)
     return f"{date}{_TWO[hour]}:{_TWO[minute]}:{_TWO[sec]}Z"
-
-
-def _validator(listed: ObjectInfo | None, token: str | None) -> str | None:
-    """What a fact read from ``listed`` is kept under: a weak (disk) validator
-    from the listing, else the ETag the read returned (``token``)."""
-    if listed is None or listed.etag is None:
-        return None
-    return listed.etag if listed.etag.startswith('W/"') else token
 
 
 def _meta_validator(side: ObjectInfo | None, pkl: ObjectInfo) -> str | None:
@@ -252,7 +243,7 @@ class ListingMixin(StoreBase):
                 finish(name)
             elif provisional and on_class is not None:
                 on_class(
-                    self._assemble(groups[name], dict(results[name]), [], fields=fields, provisional=True)
+                    self._assemble(groups[name], results[name], [], fields=fields, provisional=True)
                 )
         if provisional and before_reads is not None and len(jobs) >= self.WAIT_BEFORE_READS:
             before_reads()
@@ -304,22 +295,6 @@ class ListingMixin(StoreBase):
         return entry[2] if entry else None
 
     # ------------------------------------------------- reads and the cache
-    def _read_fact(self, key: str) -> tuple[bytes, str | None] | None:
-        """An object's bytes and the token of the read (None: the object is gone).
-
-        On disk no token: a fact read there is kept under the listing's own
-        (weak) validator (``_validator``), and hashing every sidecar read only
-        to drop the digest cost a tenth of a first listing (docs/performance.md).
-        """
-        if not isinstance(self.storage, LocalStorage):
-            return self._read_token(key)
-        try:
-            return self.storage.read(key), None
-        except StoreNotFoundError:
-            raise
-        except NotFoundError:
-            return None
-
     def _listing_meta(self, name: str, h: str) -> tuple[Any, str | None]:
         """A sidecar's listing fields ``(profile, pushed_at)`` and the token of the read."""
         got = self._read_fact(layout.meta_key(name, h))
