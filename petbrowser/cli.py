@@ -17,18 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from petbrowser import __version__
 from petbrowser.core.errors import PetBrowserError, UsageError
-from petbrowser.core.models import (
-    ClassDescription,
-    InspectResult,
-    MoveBatch,
-    RestorePlan,
-    format_size,
-    local_time,
-    short_hash,
-)
 
 if TYPE_CHECKING:
     from petbrowser.core.manager import PetClassManager
+    from petbrowser.core.models import ClassDescription, InspectResult, MoveBatch, RestorePlan
+
+# core.models (and msgspec under it) load with the command that needs them:
+# the window's start-up does not (docs/performance.md, GUI first paint).
 
 COMMANDS = ("ls", "log", "status", "hash", "push", "pull", "rollback", "diff", "inspect", "verify", "demo")
 COMMANDS += ("restore", "undo", "redo", "blame", "watch")  # time travel
@@ -224,6 +219,8 @@ def _open_store_manager(args: argparse.Namespace) -> PetClassManager:
 
 def _short(h: str | None) -> str:
     """A hash as people read it (``models.short_hash``), ``-`` for none."""
+    from petbrowser.core.models import short_hash
+
     return short_hash(h) or "-"
 
 
@@ -244,6 +241,8 @@ def _cmd_ls(args: argparse.Namespace) -> int:
 
 @handler("log")
 def _cmd_log(args: argparse.Namespace) -> int:
+    from petbrowser.core.models import format_size
+
     if args.all or args.cls is None:
         if args.cls is not None or not args.all:
             raise UsageError("name one CLASS, or pass --all for every class")
@@ -350,6 +349,8 @@ def _time_travel_parsers(sub: Any) -> None:
 
 def _local(at: str | None, fmt: str = "%a %Y-%m-%d %H:%M:%S") -> str:
     """A store time (UTC) as this machine's local time (``models.local_time``), else as written."""
+    from petbrowser.core.models import local_time
+
     return local_time(at, fmt) or at or "-"
 
 

@@ -47,6 +47,12 @@ def test_nothing_but_the_window_happens_before_the_first_paint(tmp_path: Path) -
     assert again["manager_loaded"] is False  # opening the demo waits for the first frame
     assert again["boto3_loaded"] is False
     assert again["threads_before_paint"] == 1  # no worker has started
+    # the first frame is the window's frame and welcome page: the tree, details,
+    # Timeline, session and the core's models are built and loaded after it
+    assert again["loaded_before_paint"] == []
+    # the system theme (the default) starts with the platform's own style and
+    # palette as Qt set them: nothing asks for the style object before the frame
+    assert again["style_type_built"] is False
 
 
 def test_the_probe_sees_the_first_frame_of_a_bare_window(tmp_path: Path) -> None:

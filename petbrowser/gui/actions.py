@@ -123,6 +123,11 @@ class Actions:
             self.compare_latest, self.compare_local, self.copy_hash, self.find, self.close_store,
         ]
 
+    def nothing_open(self) -> None:
+        """The state before the window can open anything: store actions and undo/redo off."""
+        for act in (*self.store_actions(), self.undo, self.redo):
+            act.setEnabled(False)
+
     def update(self, session: Session, sel: Selection, history: UndoHistory) -> None:
         """Enable what applies to the open store and the selection."""
         has_store = session.manager is not None

@@ -63,10 +63,11 @@ def target_from_args(args: argparse.Namespace) -> OpenTarget | None:
 def build_window(args: argparse.Namespace) -> MainWindow:
     """The main window, asked to open what ``args`` name (or the last project) once it has painted.
 
-    Opening imports the core manager and starts workers that compete with the
-    first frame for the interpreter; the welcome page shows meanwhile.
+    The first frame is the window's frame and welcome page alone; its body
+    (tree, details, Timeline) is built right after it paints, then opening
+    imports the core manager and starts workers (``MainWindow(staged=True)``).
     """
-    window = MainWindow()
+    window = MainWindow(staged=True)
     after_first_paint(window, lambda: open_from_args(window, args))
     return window
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,23 +43,29 @@ APP_ICON_SIZES: tuple[int, ...] = (16, 24, 32, 48, 64, 128, 256, 512)
 def _resources_root() -> Path:
     """The folder that holds ``petbrowser.svg`` and ``icons/``.
 
-    Installed (or editable) builds ship it as the package
-    ``petbrowser.resources``; a PyInstaller bundle unpacks it under
-    ``sys._MEIPASS``; a bare source checkout has it at the repository root.
+    Installed builds ship it as the package ``petbrowser.resources`` (a
+    folder inside ``petbrowser``); a PyInstaller bundle unpacks it under
+    ``sys._MEIPASS``; a source checkout (and an editable install, which maps
+    that package there) has it at the repository root.
     """
-    candidates: list[Path] = []
-    try:
-        candidates.append(Path(str(resources.files("petbrowser.resources"))))
-    except (ModuleNotFoundError, TypeError):
-        pass
+    here = Path(__file__).resolve().parents[1]  # the petbrowser package
+    candidates = [here / "resources"]  # installed: the package's own folder
     meipass = getattr(sys, "_MEIPASS", None)
     if meipass:
         candidates += [Path(meipass) / "petbrowser" / "resources", Path(meipass) / "resources"]
-    candidates.append(Path(__file__).resolve().parents[2] / "resources")
+    candidates.append(here.parent / "resources")  # a source checkout (and an editable install)
     for root in candidates:
         if (root / "icons").is_dir():
             return root
-    return candidates[-1]
+    # Anything else (a zipped or custom importer) asks importlib.resources, which
+    # costs ~5 ms of imports before the first frame: hence the folders first.
+    from importlib import resources
+
+    try:
+        root = Path(str(resources.files("petbrowser.resources")))
+    except (ModuleNotFoundError, TypeError):
+        return candidates[-1]
+    return root if (root / "icons").is_dir() else candidates[-1]
 
 
 def resource_path(relative: str) -> Path:

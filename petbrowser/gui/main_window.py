@@ -3,6 +3,15 @@
 What happens when an action fires lives in ``commands.py`` (one command per user
 action, its manager call on a worker); the store's state in ``session.py``; the
 details tabs in ``details_loader.py``; undo/redo in ``undo.py``; questions in ``prompts.py``.
+
+The window is built in two parts.  The *frame* -- menus, toolbar, status bar
+and the welcome page -- is all the first frame shows; the *body* -- the tree,
+the details tabs, the Timeline, the session and undo history, and the modules
+behind them (the core models among them) -- is what a store needs.  The app
+builds the frame, paints it, then builds the body (``MainWindow(staged=True)``):
+the window is on screen sooner (docs/performance.md, GUI first paint).
+Anything that needs the body asks for it first (``ensure_built``), so a click
+or a shortcut in between still works.
 """
 
 from __future__ import annotations
@@ -17,41 +26,46 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QSplitter,
     QStackedWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from petbrowser.gui import commands as cmds
 from petbrowser.gui import recent, settings
 from petbrowser.gui.actions import Actions, fill_menu
-from petbrowser.gui.class_tree import ClassFilterProxy, ClassTreeView
-from petbrowser.gui.details import DetailsPanel
-from petbrowser.gui.details_loader import DetailsLoader
-from petbrowser.gui.first_paint import after_next_paint
+from petbrowser.gui.first_paint import after_first_paint, after_next_paint
 from petbrowser.gui.icons import app_icon
-from petbrowser.gui.messages import MessageBar
 from petbrowser.gui.open_target import OpenTarget
-from petbrowser.gui.prompts import Prompts
-from petbrowser.gui.selection import Selection, read_selection, select_source_index
-from petbrowser.gui.selection_keeper import SelectionKeeper
-from petbrowser.gui.session import Session
-from petbrowser.gui.time_travel import TimeTravel
-from petbrowser.gui.tree_filter import EXPAND_UP_TO, TreeFilter, filter_box
-from petbrowser.gui.undo import UndoHistory
 from petbrowser.gui.welcome import WelcomeView
 from petbrowser.gui.workers import ProgressIndicator, TaskRunner
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QLineEdit, QSplitter
+
     from petbrowser.core.manager import PetClassManager
+    from petbrowser.gui import commands as cmds
+    from petbrowser.gui.class_tree import ClassFilterProxy, ClassTreeModel, ClassTreeView
+    from petbrowser.gui.details import DetailsPanel
+    from petbrowser.gui.details_loader import DetailsLoader
+    from petbrowser.gui.messages import MessageBar
+    from petbrowser.gui.prompts import Prompts
+    from petbrowser.gui.selection import Selection
+    from petbrowser.gui.selection_keeper import SelectionKeeper
+    from petbrowser.gui.session import Session
+    from petbrowser.gui.time_travel import TimeTravel
+    from petbrowser.gui.tree_filter import TreeFilter
+    from petbrowser.gui.undo import UndoHistory
 
 __all__ = ["MainWindow"]
 
 
 class MainWindow(QMainWindow):
-    """The petbrowser window.  Signals let tests (and the app) follow progress."""
+    """The petbrowser window.  Signals let tests (and the app) follow progress.
+
+    ``staged``: build the body after the frame's first paint (the app does);
+    otherwise the whole window is built at once (tests, scripts).
+    """
 
     store_opened = Signal()
     listing_finished = Signal()
@@ -59,58 +73,117 @@ class MainWindow(QMainWindow):
     details_updated = Signal(str)  # "class" | "version" | "diff" | "history"
     error_shown = Signal(object)
     operation_finished = Signal(str)  # "push" | "pull" | "move"
+    built = Signal()  # the body is built: tree, details, Timeline, session
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    # the body's parts (``_build_body``)
+    session: Session
+    model: ClassTreeModel
+    history: UndoHistory
+    prompts: Prompts
+    app: cmds.AppContext
+    splitter: QSplitter
+    filter_edit: QLineEdit
+    proxy: ClassFilterProxy
+    tree: ClassTreeView
+    keeper: SelectionKeeper
+    details: DetailsPanel
+    message_bar: MessageBar
+    tree_filter: TreeFilter
+    loader: DetailsLoader
+    time_travel: TimeTravel
+    layout_settings: settings.WindowLayout
+
+    def __init__(self, parent: QWidget | None = None, *, staged: bool = False) -> None:
         super().__init__(parent)
         self.setWindowTitle("petbrowser")
         self.setWindowIcon(app_icon())
         self.resize(1280, 800)
+        self.is_built = False
         self._expanded_once = False
         self._restore_selection: str | None = None
         self._typed: dict[str, str] | None = None  # the connect dialog's fields as last left
         self.runner = TaskRunner(self)
+        self.actions = Actions(self)
+        self._build_frame()
+        self._build_menus()
+        self._connect_frame()
+        settings.restore_geometry(self)
+        if (mode := settings.load_theme()) in self.actions.theme_actions:
+            self.actions.theme_actions[mode].setChecked(True)
+        self._refresh_recent()
+        self.show_welcome()
+        if staged:
+            after_first_paint(self, self.ensure_built)
+        else:
+            self.ensure_built()
+
+    @property
+    def manager(self) -> PetClassManager | None:
+        return self.session.manager if self.is_built else None
+
+    @property
+    def target(self) -> OpenTarget | None:
+        return self.session.target if self.is_built else None
+
+    # ================================================================ UI
+    def _build_frame(self) -> None:
+        """What the first frame shows: the welcome page, toolbar, status bar."""
+        self.central = QWidget(self)
+        lay = QVBoxLayout(self.central)
+        lay.setContentsMargins(6, 6, 6, 0)
+        lay.setSpacing(4)
+        self.stack = QStackedWidget(self.central)
+        lay.addWidget(self.stack, 1)
+        self.setCentralWidget(self.central)
+        self.welcome = WelcomeView(self.stack)
+        self.stack.addWidget(self.welcome)
+
+        self.toolbar = QToolBar("Toolbar", self)
+        self.toolbar.setObjectName("main-toolbar")
+        self.toolbar.toggleViewAction().setText("Show &toolbar")
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        a = self.actions
+        fill_menu(self.toolbar, [a.refresh, None, a.push, a.pull, a.make_latest, None, a.undo, a.redo, None, a.compare_selected])
+        self.addToolBar(self.toolbar)
+        self.summary_label = QLabel(self)
+        self.filter_label = QLabel(self)  # "Filter 'norm': 1 of 5 classes"
+        self.statusBar().addWidget(self.filter_label)
+        self.statusBar().addWidget(self.summary_label, 1)
+        self.progress = ProgressIndicator(self.runner, self)
+        self.statusBar().addPermanentWidget(self.progress)
+
+    def ensure_built(self) -> None:
+        """Build the body now unless it is built (idempotent; see the module docstring)."""
+        if self.is_built:
+            return
+        self.is_built = True
+        self._build_body()
+        self.built.emit()
+
+    def _build_body(self) -> None:
+        from PySide6.QtWidgets import QSplitter
+
+        from petbrowser.gui import commands as cmds
+        from petbrowser.gui.class_tree import ClassFilterProxy, ClassTreeView
+        from petbrowser.gui.details import DetailsPanel
+        from petbrowser.gui.details_loader import DetailsLoader
+        from petbrowser.gui.messages import MessageBar
+        from petbrowser.gui.prompts import Prompts
+        from petbrowser.gui.selection_keeper import SelectionKeeper
+        from petbrowser.gui.session import Session
+        from petbrowser.gui.time_travel import TimeTravel
+        from petbrowser.gui.tree_filter import TreeFilter, filter_box
+        from petbrowser.gui.undo import UndoHistory
+
         self.session = Session(self.runner, self)
         self.model = self.session.model
         self.history = UndoHistory(self.session.commands, self)
         self.prompts = Prompts(self, lambda: self.manager.project_root if self.manager else None)
         self.app = cmds.AppContext(self.session, self.history, self.prompts, self)
-        self.actions = Actions(self)
-        self._build_ui()
-        self.session.after_shown = lambda work: after_next_paint(self.tree.viewport(), work)
-        self.loader = DetailsLoader(self.app, self.details, self)
-        self.time_travel = TimeTravel(self)  # the Timeline dock, restore, method history, live updates
-        self._build_menus()
-        self._connect()
-        self.layout_settings = settings.WindowLayout(self, self.splitter, self.tree)
-        self.layout_settings.restore()
-        if (mode := settings.load_theme()) in self.actions.theme_actions:
-            self.actions.theme_actions[mode].setChecked(True)
-        self._refresh_recent()
-        self._update_actions()
-        self.show_welcome()
 
-    @property
-    def manager(self) -> PetClassManager | None:
-        return self.session.manager
-
-    @property
-    def target(self) -> OpenTarget | None:
-        return self.session.target
-
-    # ================================================================ UI
-    def _build_ui(self) -> None:
-        central = QWidget(self)
-        lay = QVBoxLayout(central)
-        lay.setContentsMargins(6, 6, 6, 0)
-        lay.setSpacing(4)
-        self.stack = QStackedWidget(central)
-        lay.addWidget(self.stack, 1)
-        self.setCentralWidget(central)
+        central = self.central
         self.message_bar = MessageBar(central)
         self.message_bar.float_over(central)  # over the panes: it never pushes them down
-        self.welcome = WelcomeView(self.stack)
-        self.stack.addWidget(self.welcome)
-
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self.stack)
         left = QWidget(self.splitter)
         ll = QVBoxLayout(left)
@@ -133,45 +206,57 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([780, 500])
         self.splitter.setChildrenCollapsible(False)
         self.stack.addWidget(self.splitter)
-
-        self.toolbar = QToolBar("Toolbar", self)
-        self.toolbar.setObjectName("main-toolbar")
-        self.toolbar.toggleViewAction().setText("Show &toolbar")
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        a = self.actions
-        fill_menu(self.toolbar, [a.refresh, None, a.push, a.pull, a.make_latest, None, a.undo, a.redo, None, a.compare_selected])
-        self.addToolBar(self.toolbar)
-        self.summary_label = QLabel(self)
-        self.filter_label = QLabel(self)  # "Filter 'norm': 1 of 5 classes"
-        self.statusBar().addWidget(self.filter_label)
-        self.statusBar().addWidget(self.summary_label, 1)
-        self.progress = ProgressIndicator(self.runner, self)
-        self.statusBar().addPermanentWidget(self.progress)
         self.tree_filter = TreeFilter(self.filter_edit, self.tree, self.proxy, self.model)
+
+        self.session.after_shown = lambda work: after_next_paint(self.tree.viewport(), work)
+        self.loader = DetailsLoader(self.app, self.details, self)
+        self.time_travel = TimeTravel(self)  # the Timeline dock, restore, method history, live updates
+        fill_menu(self.view_menu, self.time_travel.menu_entries())
+        self._connect_body()
+        self.layout_settings = settings.WindowLayout(self, self.splitter, self.tree)
+        self.layout_settings.restore()
+        self.time_travel.show_dock(False)  # the welcome page: no store, no Timeline
+        self._update_actions()
 
     def _build_menus(self) -> None:
         a, mb = self.actions, self.menuBar()
         self.recent_menu = QMenu("Open &recent", self)
         themes = QMenu("&Theme", self)
         themes.addActions(list(a.theme_actions.values()))
+        menus = {}
         for title, entries in (
             ("&File", [a.open_project, a.open_store, a.open_demo, self.recent_menu, None, a.close_store, a.quit]),
             ("&Edit", [a.undo, a.redo, None, a.copy_hash, a.find]),
             ("&Store", [a.refresh, a.push, a.pull, a.make_latest, None,
                         a.compare_selected, a.compare_latest, a.compare_local, None, a.cancel]),
-            ("&View", [themes, None, self.toolbar.toggleViewAction(), None, a.diff_mode, a.diff_unified, a.diff_wrap, *self.time_travel.menu_entries()]),
+            ("&View", [themes, None, self.toolbar.toggleViewAction(), None, a.diff_mode, a.diff_unified, a.diff_wrap]),
             ("&Help", [a.about]),
         ):  # fmt: skip
-            fill_menu(mb.addMenu(title), entries)
+            menus[title] = mb.addMenu(title)
+            fill_menu(menus[title], entries)
+        self.view_menu = menus["&View"]  # the body adds the Timeline's entries
 
-    def _connect(self) -> None:
-        a, s, app = self.actions, self.session, self.app
-        run = self.run
+    def _connect_frame(self) -> None:
+        """What the frame offers before the body exists: open, quit, theme, about."""
+        a = self.actions
         a.open_project.triggered.connect(self.ask_open_project)
         a.open_store.triggered.connect(self.ask_open_store)
         a.open_demo.triggered.connect(self.open_demo)
-        a.close_store.triggered.connect(self.close_store)
         a.quit.triggered.connect(self.close)
+        a.theme_group.triggered.connect(lambda act: self.set_theme(act.data()))
+        a.about.triggered.connect(lambda: (self.ensure_built(), self.prompts.show_about()))
+        self.welcome.open_project_requested.connect(self.ask_open_project)
+        self.welcome.open_store_requested.connect(self.ask_open_store)
+        self.welcome.open_demo_requested.connect(self.open_demo)
+        self.welcome.open_recent_requested.connect(self.open_target)
+
+    def _connect_body(self) -> None:
+        from petbrowser.gui import commands as cmds
+        from petbrowser.gui.details import DetailsPanel
+
+        a, s, app = self.actions, self.session, self.app
+        run = self.run
+        a.close_store.triggered.connect(self.close_store)
         a.refresh.triggered.connect(lambda: run(cmds.RefreshCommand()))
         a.push.triggered.connect(lambda: run(cmds.PushCommand.for_selection(self.selection().classes, self.session)))
         a.pull.triggered.connect(self.pull_selected)
@@ -184,12 +269,6 @@ class MainWindow(QMainWindow):
         a.compare_local.triggered.connect(lambda: self.compare_with("local"))
         a.copy_hash.triggered.connect(self.copy_hash)
         a.find.triggered.connect(lambda: (self.filter_edit.setFocus(), self.filter_edit.selectAll()))
-        a.theme_group.triggered.connect(lambda act: self.set_theme(act.data()))
-        a.about.triggered.connect(self.prompts.show_about)
-        self.welcome.open_project_requested.connect(self.ask_open_project)
-        self.welcome.open_store_requested.connect(self.ask_open_store)
-        self.welcome.open_demo_requested.connect(self.open_demo)
-        self.welcome.open_recent_requested.connect(self.open_target)
 
         self.tree.selectionModel().selectionChanged.connect(lambda *_: self._on_selection_changed())
         self.keeper.settled.connect(self._redraw)
@@ -216,6 +295,7 @@ class MainWindow(QMainWindow):
 
     def run(self, command: cmds.Command) -> None:
         """Do one command (what every action's slot comes down to)."""
+        self.ensure_built()
         command.do(self.app)
 
     # ============================================================ opening
@@ -226,12 +306,14 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def ask_open_project(self) -> None:
+        self.ensure_built()
         if folder := self.prompts.open_folder("Open project folder"):
             self.open_target(OpenTarget(project_dir=folder))
 
     def ask_open_store(self) -> None:
         from petbrowser.gui.connect_dialog import ConnectDialog
 
+        self.ensure_built()
         initial = self.target if self.target and self.target.storage else None
         dlg = ConnectDialog(self.runner, self, initial, self._typed)
         accepted = dlg.exec() == QDialog.DialogCode.Accepted
@@ -241,14 +323,19 @@ class MainWindow(QMainWindow):
 
     def open_demo(self) -> None:
         """Create the demo once under the user data folder, then open it."""
+        from petbrowser.gui import commands as cmds
+
         self.run(cmds.CreateDemoCommand(cmds.demo_dir()))
 
     def open_target(self, target: OpenTarget) -> None:
         """Open a project and/or store: the manager is built in a worker."""
+        from petbrowser.gui import commands as cmds
+
         self.run(cmds.OpenCommand(target))
 
     def open_manager(self, manager: PetClassManager, target: OpenTarget | None = None) -> None:
         """Show an already-built ``PetClassManager`` (tests pass wrapped storages here)."""
+        self.ensure_built()
         self.session.open(manager, target)
 
     def _on_opened(self) -> None:
@@ -289,6 +376,8 @@ class MainWindow(QMainWindow):
     def _after_listing(self) -> None:
         if not self._expanded_once:
             self._expanded_once = True
+            from petbrowser.gui.tree_filter import EXPAND_UP_TO
+
             if self.model.rowCount() <= EXPAND_UP_TO:  # small stores: show every version at once
                 self.tree.expandAll()
         self._reselect()
@@ -311,7 +400,9 @@ class MainWindow(QMainWindow):
 
     # =========================================================== selection
     def selection(self) -> Selection:
-        return read_selection(self.tree)
+        from petbrowser.gui.selection import Selection, read_selection
+
+        return read_selection(self.tree) if self.is_built else Selection()  # no tree yet: nothing selected
 
     def selected(self) -> list[tuple[str, str, str | None]]:
         """Selected rows as ``(kind, class name, hash)``, in selection order."""
@@ -322,6 +413,8 @@ class MainWindow(QMainWindow):
 
     def select_index(self, src: QModelIndex, extend: bool = False) -> None:
         """Select a source-model index (expanding its class)."""
+        from petbrowser.gui.selection import select_source_index
+
         select_source_index(self.tree, self.proxy, src, extend)
 
     def _save_selection(self) -> None:
@@ -341,7 +434,10 @@ class MainWindow(QMainWindow):
         self._on_selection_changed(redraw=True)
 
     def _update_actions(self) -> None:
-        self.actions.update(self.session, self.selection(), self.history)
+        if self.is_built:
+            self.actions.update(self.session, self.selection(), self.history)
+        else:
+            self.actions.nothing_open()
 
     # ======================================================== actions
     def compare_selected(self) -> None:
@@ -357,6 +453,8 @@ class MainWindow(QMainWindow):
         sel = self.selected_version()
         if sel is None or self.manager is None or (choice := self.prompts.ask_pull_options(*sel)) is None:
             return
+        from petbrowser.gui import commands as cmds
+
         restore = choice[1]
         self.run(cmds.RestoreSourceCommand(*sel, restore) if restore else cmds.PullCommand(*sel))
 
@@ -382,9 +480,12 @@ class MainWindow(QMainWindow):
 
     # ============================================================ the rest
     def watched_files(self) -> list[str]:
-        return self.session.watcher.files()
+        return self.session.watcher.files() if self.is_built else []
 
     def save_settings(self) -> None:
+        if not self.is_built:  # closed before the body was built: only the frame to remember
+            settings.save_geometry(self)
+            return
         self.layout_settings.save()
         self._save_selection()
 

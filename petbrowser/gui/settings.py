@@ -25,8 +25,12 @@ __all__ = [
     "diff_options",
     "save_diff_options",
     "load_theme",
+    "restore_geometry",
+    "save_geometry",
     "remember_selection",
     "save_theme",
+    "save_timeline_wanted",
+    "timeline_wanted",
     "selection_for",
     "set_ask_before_push",
 ]
@@ -51,8 +55,7 @@ class WindowLayout:
 
     def restore(self) -> None:
         s = QSettings()
-        for key, apply in (
-            ("window/geometry", self.window.restoreGeometry),
+        for key, apply in (  # the geometry was restored with the frame (restore_geometry)
             ("window/state", self.window.restoreState),
             ("window/splitter", self.splitter.restoreState),
             (TREE_HEADER_KEY, self.header.restoreState),
@@ -68,11 +71,37 @@ class WindowLayout:
 
     def save(self) -> None:
         s = QSettings()
-        s.setValue("window/geometry", self.window.saveGeometry())
+        s.setValue(GEOMETRY_KEY, self.window.saveGeometry())
         s.setValue("window/state", self.window.saveState())
         s.setValue("window/splitter", self.splitter.saveState())
         s.setValue(TREE_HEADER_KEY, self.header.saveState())
         self.save_columns()
+
+
+GEOMETRY_KEY = "window/geometry"
+
+
+def restore_geometry(window: QMainWindow) -> None:
+    """The window's size and place as last left: before it is first shown, so it never jumps."""
+    value = QSettings().value(GEOMETRY_KEY)
+    if isinstance(value, QByteArray) and not value.isEmpty():
+        window.restoreGeometry(value)
+
+
+def save_geometry(window: QMainWindow) -> None:
+    QSettings().setValue(GEOMETRY_KEY, window.saveGeometry())
+
+
+TIMELINE_KEY = "view/timeline"
+
+
+def timeline_wanted() -> bool:
+    """Whether the Timeline shows with an open store (the user's last choice; shown at first)."""
+    return str(QSettings().value(TIMELINE_KEY, "1")) != "0"
+
+
+def save_timeline_wanted(wanted: bool) -> None:
+    QSettings().setValue(TIMELINE_KEY, "1" if wanted else "0")
 
 
 def diff_options() -> tuple[bool, bool]:

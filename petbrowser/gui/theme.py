@@ -19,7 +19,7 @@ __all__ = ["THEME_MODES", "apply_theme", "current_mode", "is_dark", "dark_palett
 
 THEME_MODES: tuple[str, ...] = ("system", "light", "dark")
 
-_state: dict[str, object] = {"mode": "system", "platform_style": None, "hooked": False}
+_state: dict[str, object] = {"mode": "system", "platform_style": None, "hooked": False, "applied": False}
 
 
 def dark_palette() -> QPalette:
@@ -91,9 +91,28 @@ def apply_theme(app: QApplication, mode: str = "system") -> None:
     """
     if mode not in THEME_MODES:
         raise ValueError(f"unknown theme {mode!r}; expected one of {', '.join(THEME_MODES)}")
-    if _state["platform_style"] is None:
-        _state["platform_style"] = app.style().name()
+    first, _state["applied"] = not _state["applied"], True
     _state["mode"] = mode
+    if first and mode == "system":
+        # Start-up in the system theme: Qt has put the platform's style and
+        # palette in place already, so only a dark platform whose style paints
+        # light needs ours.  Asking for the style object here would make PySide
+        # build QStyle's enums (~18 ms before the first frame: docs/performance.md).
+        if _platform_is_dark(app) and not is_dark(QGuiApplication.palette()):
+            app.setPalette(dark_palette())
+    else:
+        _switch(app, mode)
+    if not _state["hooked"]:
+        signal = getattr(app.styleHints(), "colorSchemeChanged", None)
+        if signal is not None:
+            signal.connect(lambda *_: _follow_platform(app))
+            _state["hooked"] = True
+
+
+def _switch(app: QApplication, mode: str) -> None:
+    """Set the style and palette of ``mode`` (a switch at run time, or a start in light or dark)."""
+    if _state["platform_style"] is None:  # before the first switch away from it
+        _state["platform_style"] = app.style().name()
     if mode == "dark":
         _set_color_scheme(app, Qt.ColorScheme.Dark)
         app.setStyle("Fusion")
@@ -113,11 +132,6 @@ def apply_theme(app: QApplication, mode: str = "system") -> None:
         if _platform_is_dark(app) and not is_dark(palette):
             palette = dark_palette()
         app.setPalette(palette)
-    if not _state["hooked"]:
-        signal = getattr(app.styleHints(), "colorSchemeChanged", None)
-        if signal is not None:
-            signal.connect(lambda *_: _follow_platform(app))
-            _state["hooked"] = True
 
 
 def _follow_platform(app: QApplication) -> None:

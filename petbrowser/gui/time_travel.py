@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QAbstractItemView, QMenu
 
 from petbrowser.core.errors import PetBrowserError
 from petbrowser.core.models import HistoryEntry, StoreChange, Timeline
+from petbrowser.gui import settings
 from petbrowser.gui.class_tree import Role
 from petbrowser.gui.commands import BlameCommand, RestoreCommand, TimelineCommand
 from petbrowser.gui.first_paint import after_next_paint
@@ -62,6 +63,7 @@ class TimeTravel(QObject):
         self.session = window.session
         self.live = window.session.live
         self._stale = True
+        self._listing = False  # a store's first listing is running: the Timeline waits for it
         self._loading = False
         self._again = False
         self._kept: tuple[tuple[_Row, ...], _Row | None, _Row | None, int] | None = None
@@ -79,11 +81,24 @@ class TimeTravel(QObject):
         window.addAction(self.timeline_action)
         self.restore_action = self.dock.restore_action
         window.addAction(self.restore_action)
+        # Shown while a store is open, if the user wants it (their last toggle,
+        # remembered); the welcome page has no store and so no Timeline.
+        self.wanted = settings.timeline_wanted()
+        self.timeline_action.triggered.connect(self._set_wanted)
+        self.dock.closed_by_user.connect(lambda: self._set_wanted(False))
         self.live_menu = self._build_live_menu()
 
         self.live.set_active_check(lambda: window.isVisible() and not window.isMinimized())
         window.installEventFilter(self)
         self._connect()
+
+    def _set_wanted(self, wanted: bool) -> None:
+        self.wanted = bool(wanted)
+        settings.save_timeline_wanted(self.wanted)
+
+    def show_dock(self, store_open: bool) -> None:
+        """Show the Timeline with an open store when wanted; hide it on the welcome page."""
+        self.dock.setVisible(store_open and self.wanted)
 
     def menu_entries(self) -> list[QAction | QMenu | None]:
         """What the View menu adds: the Timeline toggle and the live-updates interval."""
@@ -93,12 +108,12 @@ class TimeTravel(QObject):
     def _connect(self) -> None:
         w, s = self.w, self.session
         s.opened.connect(self._on_opened)
-        s.closed.connect(lambda: self.dock.clear())
+        s.closed.connect(lambda: (self.dock.clear(), self.show_dock(False)))
         s.listing_finished.connect(self._after_listing)
         s.listing_failed.connect(self._after_listing)
         s.store_changed.connect(self._on_store_changed)
         self.live.failed.connect(self._on_poll_failed)
-        self.dock.shown.connect(lambda: self._stale and self.load())
+        self.dock.shown.connect(lambda: self._stale and not self._listing and self.load())
         self.dock.entry_selected.connect(self._select_entry)
         self.dock.restore_requested.connect(self.restore_to)
         self.dock.show_change_requested.connect(
@@ -116,12 +131,15 @@ class TimeTravel(QObject):
         # walk the whole store, and in one interpreter they took turns, so the
         # tree of a 20,000-version store appeared a second later (docs/performance.md).
         self._stale = True
+        self._listing = True
         self._kept = None
         self.dock.clear("Reading the store's history…")
+        self.show_dock(True)  # shown now, read after the listing
 
     def _after_listing(self) -> None:
         self._restore_tree()
         self._stale = True
+        self._listing = False
         if self.dock.isVisible():
             # once the tree shows the listing: reading the history walks the whole store
             after_next_paint(self.w.tree.viewport(), lambda: self._stale and self.load())

@@ -334,13 +334,15 @@ class TimelineDock(QDockWidget):
     Signals: ``entry_selected(entry)`` when a move is selected;
     ``restore_requested(entry)`` ("Restore the store to this moment…");
     ``show_change_requested(entry)`` (what that move changed, as a diff);
-    ``shown()`` when the dock becomes visible (load it if stale).
+    ``shown()`` when the dock becomes visible (load it if stale);
+    ``closed_by_user()`` when its close button closed it.
     """
 
     entry_selected = Signal(object)
     restore_requested = Signal(object)
     show_change_requested = Signal(object)
     shown = Signal()
+    closed_by_user = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Timeline", parent)
@@ -537,3 +539,9 @@ class TimelineDock(QDockWidget):
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
         self.shown.emit()
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        # the title bar's close button (hide() sends no close event: the window hiding it does not count)
+        super().closeEvent(event)
+        if event.isAccepted():
+            self.closed_by_user.emit()

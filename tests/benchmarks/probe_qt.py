@@ -13,6 +13,18 @@ from typing import Any
 from probe_state import _finish, _options, _result, _state
 from PySide6 import QtCore, QtWidgets
 
+#: Modules the first frame does without (the window's body and the core's
+#: models load right after it); the probe reports which were loaded by then.
+WATCHED_MODULES = (
+    "petbrowser.gui.class_tree",
+    "petbrowser.gui.session",
+    "petbrowser.gui.details",
+    "petbrowser.gui.time_travel",
+    "petbrowser.gui.commands",
+    "petbrowser.core.models",
+    "msgspec",
+)
+
 _Base = QtWidgets.QApplication
 
 
@@ -50,6 +62,10 @@ class _Probe(QtCore.QObject):
             _state["window"] = window
             _state["boto3_loaded"] = "boto3" in sys.modules
             _state["manager_loaded"] = "petbrowser.core.manager" in sys.modules
+            _state["loaded_before_paint"] = [m for m in WATCHED_MODULES if m in sys.modules]
+            # PySide builds a class's Python type (and all its enums) on first use:
+            # QStyle's cost ~18 ms, and the system theme has no need of it at start
+            _state["style_type_built"] = "QStyle" in QtWidgets.__dict__
             _state["threads_before_paint"] = threading.active_count()
             _state["spawned_before_paint"] = _state["spawned"]
             if not _options.get("tree_classes"):
