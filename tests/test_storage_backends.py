@@ -129,3 +129,53 @@ def test_aws_endpoint_url_env_is_honoured(s3_url, s3_endpoint, monkeypatch):
     st.check()
     st.create("plugins/A/v.pkl", b"x")
     assert st.read("plugins/A/v.pkl") == b"x"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-11-29T23:17:03.000Z",
+        "2026-11-29T23:17:03Z",
+        "2026-11-29T23:17:03.123456Z",
+        "2026-11-29T23:17:03.5Z",  # not S3's form: botocore's parser
+        "2026-11-29T23:17:03+01:00",
+        "Sun, 29 Nov 2026 23:17:03 GMT",
+        1764458223,
+        "1764458223",
+    ],
+)
+def test_s3_timestamps_read_as_botocore_reads_them(value):
+    from botocore.utils import parse_timestamp
+
+    from petbrowser.core.storage.s3 import _parse_timestamp
+
+    assert _parse_timestamp(value).timestamp() == parse_timestamp(value).timestamp()
+    assert _parse_timestamp(value).utcoffset() is not None
+
+
+def test_s3_listing_reads_times_without_the_general_date_parser(s3_url, s3_endpoint, s3_bucket, monkeypatch):
+    """A listing's LastModified (one per key) skips dateutil: it was most of a listing's client CPU."""
+    import boto3
+    import botocore.utils
+
+    st = open_storage(s3_url, endpoint_url=s3_endpoint)
+    for i in range(5):
+        st.create(f"plugins/A/v{i}.pkl", b"x")
+    raw = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    want = {
+        o["Key"].split("/", 1)[1]: o["LastModified"].timestamp()
+        for o in raw.list_objects_v2(Bucket=s3_bucket)["Contents"]
+    }
+    general = botocore.utils._parse_timestamp_with_tzinfo
+    calls = []
+    me = threading.get_ident()  # the moto server in this process parses its own times on its threads
+
+    def counting(value, tzinfo):
+        if threading.get_ident() == me:
+            calls.append(value)
+        return general(value, tzinfo)
+
+    monkeypatch.setattr(botocore.utils, "_parse_timestamp_with_tzinfo", counting)
+    got = {o.key: o.modified for o in st.list("plugins/")}
+    assert got == want
+    assert calls == []
