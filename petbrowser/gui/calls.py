@@ -97,6 +97,9 @@ class ListClassesCommand(Command):
 
     #: How long the reads wait for the provisional tree to be drawn, at most.
     SHOWN_WAIT_S = 2.0
+    #: Handed over (as a partial result) once every provisional class is: the
+    #: window then knows the tree it draws is the whole one, and sets ``shown``.
+    HANDED_OVER = "provisional classes handed over"
 
     def __init__(self, shown: threading.Event | None = None) -> None:
         #: Set by the window once the classes handed over so far are on screen.
@@ -109,6 +112,7 @@ class ListClassesCommand(Command):
 
         def wait() -> None:
             assert shown is not None
+            ctx.partial(self.HANDED_OVER)  # what the window has is all it gets before the reads
             deadline = time.monotonic() + self.SHOWN_WAIT_S
             while not shown.wait(0.05) and time.monotonic() < deadline:
                 ctx.check()  # a listing dropped meanwhile (window closed, store changed) ends here

@@ -142,8 +142,15 @@ class Session(QObject):
         # Set once what the listing handed over so far is on screen: its reads wait
         # for it (ListClassesCommand), so they do not compete with drawing the tree.
         shown = threading.Event()
+        handed_over = [False]  # every provisional class is on its way: the next paint shows them all
 
-        def partial(batch: list[ClassInfo]) -> None:
+        def partial(batch: list[ClassInfo | str]) -> None:
+            if ListClassesCommand.HANDED_OVER in batch:
+                handed_over[0] = True
+                batch = [c for c in batch if c != ListClassesCommand.HANDED_OVER]
+                if not batch and not pending:
+                    apply_some()  # all of them are in the model already: wait for their paint
+                    return
             if not pending:
                 # Classes already shown (a first open's provisional tree) take their
                 # details in bulk a little later: one layout change per batch
@@ -160,11 +167,15 @@ class Session(QObject):
                 return
             chunk = pending[:LISTING_CHUNK]
             del pending[:LISTING_CHUNK]
-            self.model.upsert_classes(chunk)
-            self.summary_changed.emit(self.summary())
+            if chunk:
+                self.model.upsert_classes(chunk)
+                self.summary_changed.emit(self.summary())
             if pending:
                 QTimer.singleShot(0, self, apply_some)
-            elif not shown.is_set():
+            elif handed_over[0] and not shown.is_set():
+                # Only now: set earlier (the window caught up with a listing still
+                # handing classes over), the reads started beside the last of them
+                # and held up drawing the tree by up to a second.
                 self.after_shown(shown.set)
 
         def done(classes: list[ClassInfo]) -> None:

@@ -430,6 +430,39 @@ class StaggeredStorage:
         return getattr(self._inner, name)
 
 
+def test_the_reads_wait_until_every_provisional_class_is_in_the_tree(window, qtbot, tmp_path, monkeypatch):
+    """A window that catches up with a listing still handing classes over must not
+    let the reads start then: they held up drawing the rest of the tree by up to a
+    second (issue 16).  ``shown`` is set once the last provisional class is drawn."""
+    from petbrowser.core.store import Store
+    from petbrowser.gui.workers import TaskContext
+    from tests.test_listing_performance_fixes import _store_with
+
+    _store_with(tmp_path, classes=12, versions=2)
+    monkeypatch.setattr(Store, "WAIT_BEFORE_READS", 1)  # a big store's wait, on a small one
+    handing = TaskContext.partial
+
+    def slowly(self, item):  # the window drains and paints between two classes
+        time.sleep(0.06)
+        handing(self, item)
+
+    monkeypatch.setattr(TaskContext, "partial", slowly)
+    storage = open_storage(str(tmp_path / "store"))
+    at_first_read: list[int] = []
+    reading = storage.read
+
+    def read(key):
+        if key.endswith(".meta.json") and not at_first_read:
+            at_first_read.append(len(window.model.class_names()))  # a plain list, read from the reader
+        return reading(key)
+
+    storage.read = read
+    with qtbot.waitSignal(window.listing_finished, timeout=WAIT):
+        window.open_manager(PetClassManager(storage, None), OpenTarget(storage=storage.url))
+    assert at_first_read == [12]
+    assert window.model.rowCount() == 12
+
+
 def test_every_class_shows_at_once_and_its_details_as_they_are_read(window, demo, qtbot):
     """A first open shows the whole tree from the listing alone; who pushed each
     version fills in as its sidecar is read (issue 16: 20,000 versions on screen
