@@ -27,6 +27,11 @@ SLOW_VARIANTS = frozenset(
     {
         # the local variant stays quick
         "tests/test_labchain_roundtrip.py::test_round_trip_every_pointer_is_one_labchain_reads[s3]",
+        "tests/reliability/test_races.py::test_same_version_pushed_twice_at_once[s3]",
+        # [forbidden] stays quick: one failing network, one line and exit 1
+        "tests/reliability/test_faulty_network.py::test_cli_exit_1_when_the_network_fails[slowdown]",
+        "tests/reliability/test_faulty_network.py::test_cli_exit_1_when_the_network_fails[error500]",
+        "tests/reliability/test_faulty_network.py::test_cli_exit_1_when_the_network_fails[reset]",
     }
 )
 

@@ -153,7 +153,18 @@ def _check(tmp_path: Path, root: Path, stats: dict[str, Any], case: str) -> None
         stats[key] = {"rc": res.rc, "seconds": round(took, 2), "peak_mb": round(peak / 1e6)}
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+#: Run by the quick suite (one deep pickle, one hostile file type, one deep sidecar);
+#: the other cases run with the slow suites, which .ci/run runs too.
+QUICK = ("nested_sidecar", "pickled_pointer_deep_key", "pkl_symlink_to_dev_zero")
+
+
+def test_the_quick_cases_are_in_the_corpus() -> None:
+    assert set(QUICK) <= set(CASES)  # a renamed case must not drop out of the quick suite
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, marks=[] if c in QUICK else [pytest.mark.slow]) for c in sorted(CASES)]
+)
 def test_malformed_file_gets_a_clean_answer(
     case: str, tmp_path: Path, reliability_stats: dict[str, Any]
 ) -> None:
