@@ -11,24 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSettings
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtCore import QSettings
 
 from petbrowser.gui.main_window import MainWindow
+from tests.gui.test_first_paint import _Painted
 
 WAIT = 60000
-
-
-class _Log(QObject):
-    def __init__(self, window: QMainWindow, log: list[str]) -> None:
-        super().__init__(window)
-        self.log = log
-        window.installEventFilter(self)
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.Paint and "paint" not in self.log:
-            self.log.append("paint")
-        return False
 
 
 def _staged(qtbot: Any) -> MainWindow:
@@ -40,7 +28,7 @@ def _staged(qtbot: Any) -> MainWindow:
 def test_the_frame_paints_first_and_the_body_follows(qtbot: Any) -> None:
     w = _staged(qtbot)
     log: list[str] = []
-    _Log(w, log)
+    _Painted(w, log)
     w.built.connect(lambda: log.append("built"))
     qtbot.wait(50)
     assert not w.is_built and log == []  # not shown: nothing painted, no body
