@@ -153,9 +153,10 @@ def listing_evidence(listing: Sequence[ClassInfo], store: Any = None) -> str | N
         for v in info.versions:
             if v.has_meta:
                 continue
-            when = parse_utc(v.pushed_at) if v.pushed_at else None
-            if store is not None and store.sidecar_coming(info.name, v.hash, when.timestamp() if when else None):
-                continue
+            if store is not None:
+                when = parse_utc(v.pushed_at) if v.pushed_at else None
+                if store.sidecar_coming(info.name, v.hash, when.timestamp() if when else None):
+                    continue
             return f"version {short_hash(v.hash)} of {info.name} has no petbrowser metadata"
     for info in listing:
         if info.pointer is not None and not written_by_petbrowser(info.pointer):

@@ -110,7 +110,6 @@ class MainWindow(QMainWindow):
         settings.restore_geometry(self)
         if (mode := settings.load_theme()) in self.actions.theme_actions:
             self.actions.theme_actions[mode].setChecked(True)
-        self._refresh_recent()
         self.show_welcome()
         if staged:
             after_first_paint(self, self.ensure_built)
@@ -300,7 +299,7 @@ class MainWindow(QMainWindow):
 
     # ============================================================ opening
     def show_welcome(self) -> None:
-        self.welcome.set_recent(recent.recent_targets())
+        self._refresh_recent()  # the welcome page's list and the File menu's, from one read
         self.stack.setCurrentWidget(self.welcome)
         self.setWindowTitle("petbrowser")
         self._update_actions()

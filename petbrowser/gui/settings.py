@@ -8,6 +8,7 @@ own module, ``recent.py``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -60,9 +61,7 @@ class WindowLayout:
             ("window/splitter", self.splitter.restoreState),
             (TREE_HEADER_KEY, self.header.restoreState),
         ):
-            value = s.value(key)
-            if isinstance(value, QByteArray) and not value.isEmpty():
-                apply(value)
+            _restore_saved(s, key, apply)
         hidden = str(s.value(HIDDEN_COLUMNS_KEY, ""))
         self.tree.set_user_hidden({int(c) for c in hidden.split(",") if c.strip().isdigit()})
 
@@ -71,7 +70,7 @@ class WindowLayout:
 
     def save(self) -> None:
         s = QSettings()
-        s.setValue(GEOMETRY_KEY, self.window.saveGeometry())
+        save_geometry(self.window)
         s.setValue("window/state", self.window.saveState())
         s.setValue("window/splitter", self.splitter.saveState())
         s.setValue(TREE_HEADER_KEY, self.header.saveState())
@@ -81,11 +80,16 @@ class WindowLayout:
 GEOMETRY_KEY = "window/geometry"
 
 
+def _restore_saved(s: QSettings, key: str, apply: Callable[[QByteArray], object]) -> None:
+    """Apply a saved Qt state blob, if one was saved (anything else under ``key`` is ignored)."""
+    value = s.value(key)
+    if isinstance(value, QByteArray) and not value.isEmpty():
+        apply(value)
+
+
 def restore_geometry(window: QMainWindow) -> None:
     """The window's size and place as last left: before it is first shown, so it never jumps."""
-    value = QSettings().value(GEOMETRY_KEY)
-    if isinstance(value, QByteArray) and not value.isEmpty():
-        window.restoreGeometry(value)
+    _restore_saved(QSettings(), GEOMETRY_KEY, window.restoreGeometry)
 
 
 def save_geometry(window: QMainWindow) -> None:
