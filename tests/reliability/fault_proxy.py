@@ -6,6 +6,9 @@ real XML bodies), resets the connection, stalls past the client's read
 timeout, cuts a response body short, or forwards the request and then resets
 (the write happened, the client never heard).  Faults are drawn from a seeded
 RNG, or scripted one by one with ``plan``, so a failing run can be replayed.
+
+``delimiter`` makes it an S3-compatible server that does not take a listing
+delimiter other than ``/`` the way AWS does (see :data:`DELIMITER_QUIRKS`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import collections
 import http.client
 import random
+import re
 import socket
 import struct
 import threading
@@ -20,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 #: Every fault the proxy knows, with what the client sees.
 FAULTS = (
@@ -33,6 +37,18 @@ FAULTS = (
     "forbidden",  # 403 InvalidAccessKeyId: what S3 says to wrong credentials
     "conflict409",  # 409 ConditionalRequestConflict: S3's answer to two racing conditional writes
 )
+
+#: How servers met in the wild treat a ``ListObjectsV2`` delimiter other than ``/``.
+DELIMITER_QUIRKS = (
+    "honoured",  # as AWS: any string
+    "refused501",  # 501 NotImplemented (SiaFoundation s3d)
+    "refused400",  # 400 InvalidArgument (lakeFS's gateway said BadRequest)
+    "as_slash",  # read as "/" (only "/" implemented, the parameter not checked)
+    "ignored",  # left out: every key listed (s3rver)
+    "repeat_token",  # a continuation token on every page, the same one again (MinIO #20682)
+)
+#: The token ``repeat_token`` hands out.
+QUIRK_TOKEN = "quirk-token"
 
 _ERRORS = {
     "error500": (500, "InternalError", "We encountered an internal error. Please try again."),
@@ -68,6 +84,7 @@ class FaultProxy:
         seed: int = 0,
         stall_seconds: float = 2.5,
         eligible: Callable[[str, str], bool] | None = None,
+        delimiter: str = "honoured",
     ) -> None:
         parts = urlsplit(upstream)
         self.upstream_host = parts.hostname or "127.0.0.1"
@@ -77,6 +94,9 @@ class FaultProxy:
         if unknown:
             raise ValueError(f"unknown faults: {sorted(unknown)}")
         self.stall_seconds = stall_seconds
+        if delimiter not in DELIMITER_QUIRKS:
+            raise ValueError(f"unknown delimiter quirk: {delimiter}")
+        self.delimiter = delimiter
         self.eligible = eligible or (lambda method, path: True)
         self.plan: collections.deque[str | None] = collections.deque()
         self.counts: collections.Counter[str] = collections.Counter()
@@ -197,6 +217,13 @@ class _Handler(BaseHTTPRequestHandler):
             proxy._stop.wait(proxy.stall_seconds)
             self._reset()
             return
+        quirk = self._delimiter_quirk()
+        if quirk == "refused501":
+            self._send_error_xml(501, "NotImplemented", "A delimiter other than / is not implemented")
+            return
+        if quirk == "refused400":
+            self._send_error_xml(400, "InvalidArgument", "Invalid delimiter")
+            return
         try:
             status, reason, headers, payload = self._forward(body)
         except OSError:
@@ -205,6 +232,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "reset_after":
             self._reset()
             return
+        if quirk == "repeat_token" and status == 200:
+            payload = re.sub(rb"<IsTruncated>false</IsTruncated>", b"<IsTruncated>true</IsTruncated>", payload)
+            payload = re.sub(rb"<NextContinuationToken>[^<]*</NextContinuationToken>", b"", payload)
+            token = f"<NextContinuationToken>{QUIRK_TOKEN}</NextContinuationToken>".encode()
+            payload = payload.replace(b"</ListBucketResult>", token + b"</ListBucketResult>")
         self.send_response_only(status, reason)
         for name, value in headers:
             if name.lower() not in _HOP_HEADERS and name.lower() != "content-length":
@@ -226,6 +258,24 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
 
     # ------------------------------------------------------------- pieces
+    def _delimiter_quirk(self) -> str | None:
+        """The quirk this request meets (a listing with a delimiter other than ``/``),
+        after rewriting ``self.path`` the way the quirk reads the request."""
+        mode = self.server.proxy.delimiter
+        parts = urlsplit(self.path)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        delimiter = dict(query).get("delimiter")
+        if mode == "honoured" or self.command != "GET" or not delimiter or delimiter == "/":
+            return None
+        if mode == "as_slash":
+            query = [(k, "/" if k == "delimiter" else v) for k, v in query]
+        elif mode == "ignored":
+            query = [(k, v) for k, v in query if k != "delimiter"]
+        elif mode == "repeat_token":  # the server's own token: it lists the first page again
+            query = [(k, v) for k, v in query if not (k == "continuation-token" and v == QUIRK_TOKEN)]
+        self.path = urlunsplit(parts._replace(query=urlencode(query)))
+        return mode
+
     def _read_body(self) -> bytes:
         length = self.headers.get("Content-Length")
         if length is not None:

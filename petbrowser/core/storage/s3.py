@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
@@ -58,6 +58,8 @@ _DENIED = {
 }
 _MISSING_KEY = {"NoSuchKey", "404", "NotFound"}
 _CONFLICT = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
+#: Error codes of a request a server does not implement (a listing delimiter other than ``/``).
+_REFUSED = {"InvalidArgument", "NotImplemented", "BadRequest", "400", "501"}
 _THROTTLED = {"Throttling", "ThrottlingException", "SlowDown", "RequestLimitExceeded", "RequestTimeout"}
 
 
@@ -95,6 +97,38 @@ def _per_request_read_timeout() -> bool:
     from botocore.httpsession import URLLib3Session
 
     return hasattr(URLLib3Session, "_get_request_timeout")
+
+
+def _pruned_page_ok(page: dict[str, Any], full: str, delimiter: str, last: str | None, seen: set[str]) -> bool:
+    """Whether a page listed with ``delimiter`` is what S3 promises.
+
+    Objects and common prefixes lie under the prefix, after everything before
+    (no repeats), each in order; no object has the delimiter below the
+    prefix; each common prefix ends at its first one; a truncated page
+    carries a continuation token never seen before.
+    """
+    cut = len(full)
+    previous = last or ""
+    keys = []
+    for obj in page.get("Contents", ()):
+        key = obj.get("Key")
+        if not isinstance(key, str) or not key.startswith(full) or delimiter in key[cut:]:
+            return False
+        keys.append(key)
+    folders = []
+    for p in page.get("CommonPrefixes", ()):
+        key = p.get("Prefix")
+        if not isinstance(key, str) or not key.startswith(full) or key[cut:].find(delimiter) != len(key) - cut - len(delimiter):
+            return False
+        folders.append(key)
+    for run in (keys, folders):
+        if any(b <= a for a, b in zip([previous, *run], run, strict=False)):
+            return False
+    if page.get("IsTruncated"):
+        token = page.get("NextContinuationToken")
+        if not isinstance(token, str) or not token or token in seen:
+            return False
+    return True
 
 
 def _safe_endpoint(url: str | None) -> str:
@@ -148,6 +182,7 @@ class S3Storage(Storage):
         self._read_timeout = min(float(read_timeout), self.timeout / 2)
         self._clamp_reads = _per_request_read_timeout()
         self._local = threading.local()
+        self._prune_fails = False  # the server mishandled a pruned listing (list_pruned)
         config = Config(
             retries={"mode": "standard", "max_attempts": max_attempts},
             connect_timeout=self._connect_timeout,
@@ -323,29 +358,101 @@ class S3Storage(Storage):
         Every object comes with its ETag, which the listing cache
         (``core/cache.py``) uses to know a pointer or sidecar is unchanged.
         """
-        full = f"{self.prefix}/{prefix}" if self.prefix else prefix
-        pages = self._client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=full
+        return self._list_plain(self._full_prefix(prefix), None)
+
+    def _full_prefix(self, prefix: str) -> str:
+        return f"{self.prefix}/{prefix}" if self.prefix else prefix
+
+    def _object(self, obj: dict[str, Any]) -> ObjectInfo:
+        modified = obj.get("LastModified")
+        return ObjectInfo(
+            key=self._rel(obj["Key"]),
+            size=int(obj.get("Size", 0)),
+            modified=modified.timestamp() if modified is not None else None,
+            etag=obj.get("ETag"),
         )
+
+    def _page(self, *, refusal_ok: bool = False, **kwargs: Any) -> dict[str, Any] | None:
+        """One ``ListObjectsV2`` page within its own budget (a big listing may take long).
+
+        ``refusal_ok``: None instead of an error when the server refuses the
+        request as one it does not implement (400, 501).
+        """
         from botocore.exceptions import BotoCoreError, ClientError
 
-        it = iter(pages)
+        try:
+            with self._budget("list"):
+                return self._client.list_objects_v2(Bucket=self.bucket, **kwargs)  # type: ignore[no-any-return]
+        except ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            code = str((exc.response.get("Error", {}) or {}).get("Code") or "")
+            if refusal_ok and (status in (400, 501) or code in _REFUSED):
+                return None
+            raise self._error(exc, None, "list") from None
+        except BotoCoreError as exc:
+            raise self._error(exc, None, "list") from None
+
+    def _list_plain(self, full: str, start_after: str | None) -> Iterator[ObjectInfo]:
+        kwargs: dict[str, Any] = {"Prefix": full}
+        if start_after is not None:
+            kwargs["StartAfter"] = start_after
+        seen: set[str] = set()
         while True:
-            try:
-                with self._budget("list"):  # one budget per page: a big listing may take long
-                    page = next(it)
-            except StopIteration:
-                return
-            except (ClientError, BotoCoreError) as exc:
-                raise self._error(exc, None, "list") from None
+            page = self._page(**kwargs)
+            assert page is not None
             for obj in page.get("Contents", ()):
-                modified = obj.get("LastModified")
-                yield ObjectInfo(
-                    key=self._rel(obj["Key"]),
-                    size=int(obj.get("Size", 0)),
-                    modified=modified.timestamp() if modified is not None else None,
-                    etag=obj.get("ETag"),
-                )
+                yield self._object(obj)
+            if not page.get("IsTruncated"):
+                return
+            token = page.get("NextContinuationToken")
+            if not token or token in seen:
+                raise StorageError(f"could not list {self.url}: {self._endpoint} sent a broken page (continuation token)")
+            seen.add(token)
+            kwargs["ContinuationToken"] = token
+
+    def list_pruned(self, prefix: str, folder: str, pruned: Callable[[str], None]) -> Iterator[ObjectInfo]:
+        """Every object under ``prefix`` but those inside a folder named ``folder``
+        (below ``prefix``, at any depth): each such folder's key (``.../folder/``)
+        goes to ``pruned`` instead.
+
+        Why: a class listing never needs the history records, a third of a
+        store's keys or more, and S3 leaves them out itself when asked with the
+        delimiter ``/folder/`` (they come back as one common prefix per class):
+        fewer keys to send, parse and page through.  AWS takes any delimiter;
+        some S3-compatible servers refuse one other than ``/``, or mishandle it
+        (repeat a continuation token, read it as ``/``).  Each page is checked
+        before anything of it is used; at the first sign of trouble the listing
+        goes on without the delimiter after the last key it had, and this
+        storage never asks with it again.  Without the delimiter the records
+        are listed as objects, so the answer is complete either way.
+        """
+        full = self._full_prefix(prefix)
+        if self._prune_fails:
+            yield from self._list_plain(full, None)
+            return
+        delimiter = f"/{folder}/"
+        kwargs: dict[str, Any] = {"Prefix": full, "Delimiter": delimiter}
+        last: str | None = None  # everything up to here is listed (or pruned)
+        seen: set[str] = set()
+        while True:
+            page = self._page(refusal_ok=last is None, **kwargs)
+            if page is None or not _pruned_page_ok(page, full, delimiter, last, seen):
+                self._prune_fails = True
+                yield from self._list_plain(full, last)
+                return
+            objects = page.get("Contents", ())
+            folders = page.get("CommonPrefixes", ())
+            for obj in objects:
+                yield self._object(obj)
+            for p in folders:
+                pruned(self._rel(p["Prefix"]))
+            ends = [run[-1][k] for run, k in ((objects, "Key"), (folders, "Prefix")) if run]
+            last = max([last, *ends] if last is not None else ends, default=None)
+            if not page.get("IsTruncated"):
+                return
+            token = page["NextContinuationToken"]
+            seen.add(token)
+            kwargs["ContinuationToken"] = token
 
     def read(self, key: str) -> bytes:
         return self.read_with_token(key)[0]

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from petbrowser.core import layout
 from petbrowser.core.cache import ListingCache
 from petbrowser.core.errors import (
     NotFoundError,
@@ -16,6 +17,7 @@ from petbrowser.core.errors import (
 from petbrowser.core.storage.base import Storage
 from petbrowser.core.storage.local import LocalStorage
 from petbrowser.core.store.common import FATAL_ERRORS, default_user
+from petbrowser.core.store.records import ClassObjects, group_objects
 
 if TYPE_CHECKING:
     from petbrowser.core.models import ObjectInfo
@@ -64,6 +66,19 @@ class StoreBase:
     @property
     def url(self) -> str:
         return str(getattr(self.storage, "url", ""))
+
+    def _class_objects(self) -> dict[str, ClassObjects]:
+        """``plugins/`` grouped per class, without the history records where the
+        backend can leave them out (S3: ``list_pruned``; a third of the keys).
+
+        For what needs versions and pointers only; the groups' ``history`` may
+        then be empty.
+        """
+        lister = getattr(self.storage, "list_pruned", None)
+        if lister is None:
+            return group_objects(self.storage.list(layout.PLUGINS))
+        pruned: list[str] = []
+        return group_objects(lister(layout.PLUGINS, layout.HISTORY_DIR, pruned.append), pruned)
 
     # ------------------------------------------------------------ plumbing
     #: Concurrent readers of a store on disk (``readers``).

@@ -143,7 +143,7 @@ class ListingMixin(StoreBase):
                         stat_latest=with_pointers,
                     )
                 else:
-                    groups = group_objects(self.storage.list(layout.PLUGINS))
+                    groups = self._class_objects()
                 self._listed = groups
                 return self._build(
                     groups,

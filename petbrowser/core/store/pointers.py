@@ -32,7 +32,7 @@ from petbrowser.core.pointer import (
 from petbrowser.core.store.base import StoreBase
 from petbrowser.core.store.common import ACTIONS, ANY, iso_utc, short, utc_now
 from petbrowser.core.store.fanout import batches
-from petbrowser.core.store.records import group_objects, history_body
+from petbrowser.core.store.records import history_body
 from petbrowser.core.structs import replace
 from petbrowser.core.times import parse_utc
 
@@ -242,7 +242,7 @@ class PointerMixin(StoreBase):
         the answer.  A store that does not exist yet is petbrowser's to create.
         """
         try:
-            groups = group_objects(self.storage.list(layout.PLUGINS))
+            groups = self._class_objects()
         except StoreNotFoundError:
             return None
         names = [n for n in sorted(groups) if is_class_name(n)]

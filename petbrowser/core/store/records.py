@@ -37,8 +37,12 @@ class ClassObjects:
     other: list[ObjectInfo] = field(default_factory=list)
 
 
-def group_objects(objects: Iterable[ObjectInfo]) -> dict[str, ClassObjects]:
+def group_objects(objects: Iterable[ObjectInfo], folders: Iterable[str] = ()) -> dict[str, ClassObjects]:
     """A listing grouped per class folder (keys classified as ``layout.parse_key`` does).
+
+    ``folders``: keys of folders whose objects were left out of the listing
+    (``S3Storage.list_pruned``); read after ``objects``, each still makes its
+    class exist, as its objects would have.
 
     The three kinds a class folder is made of (``<hash>.pkl``,
     ``<hash>.meta.json``, ``latest.json``) are recognised inline: going
@@ -74,6 +78,10 @@ def group_objects(objects: Iterable[ObjectInfo]) -> dict[str, ClassObjects]:
                 g.history.append(obj)
             else:
                 g.other.append(obj)
+    for key in folders:
+        cls, sep, _ = key[cut:].partition("/") if key.startswith(plugins) else ("", "", "")
+        if sep and cls and cls not in groups:
+            groups[cls] = ClassObjects(cls)
     return groups
 
 
