@@ -206,3 +206,58 @@ def test_diff_against_the_local_project(tmp_path: Path) -> None:
     same = run_cli("diff", "Energy", "latest", "local", cwd=root)
     assert same.returncode == 0, same.stderr
     assert "no changes" in same.stdout
+
+
+ABSTRACT = """
+from abc import ABC, abstractmethod
+
+
+class Stage(ABC):
+    def run(self, x):
+        return x + 1
+
+    @staticmethod
+    def check(x):
+        return x > 0
+"""
+
+
+def test_a_method_made_abstract_is_a_change_in_every_diff(tmp_path: Path) -> None:
+    """``@abstractmethod`` changes pb1 and leaves the bytecode alone: the diff names it
+    (live code, a stored version's sidecar, and a sidecar written before the mark)."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        f'[tool.petbrowser]\nstorage = "../store"\nmodules = ["lib"]\npython = "{sys.executable}"\n'
+    )
+    (root / "lib.py").write_text(ABSTRACT)
+    assert run_cli("push", "Stage", cwd=root).returncode == 0
+    made_abstract = ABSTRACT.replace("    def run", "    @abstractmethod\n    def run").replace(
+        "    @staticmethod\n", "    @staticmethod\n    @abstractmethod\n"
+    )
+    (root / "lib.py").write_text(made_abstract)
+    live = run_cli("diff", "Stage", "latest", "local", cwd=root)
+    assert live.returncode == 0, live.stderr
+    assert "no changes" not in live.stdout
+    assert "kind: function -> abstract function" in live.stdout
+    assert "kind: staticmethod -> abstract staticmethod" in live.stdout
+
+    log = json.loads(run_cli("log", "Stage", "--json", cwd=root).stdout)
+    old = log["versions"][0]["hash"]
+    pushed = run_cli("push", "Stage", cwd=root)
+    assert pushed.returncode == 0, pushed.stderr
+    stored = run_cli("diff", "Stage", old, "latest", cwd=root)
+    assert stored.returncode == 0, stored.stderr
+    assert "kind: function -> abstract function" in stored.stdout
+    assert run_cli("diff", "Stage", "latest", "local", cwd=root).stdout.rstrip().endswith("no changes")
+
+    # A sidecar from before the mark: the pickle's own mark is read, no change is made up.
+    folder = tmp_path / "store/plugins/Stage"
+    new = next(p for p in folder.glob("*.meta.json") if not p.name.startswith(old))
+    meta = json.loads(new.read_text())
+    for entry in meta["methods"].values():
+        entry["kind"] = entry["kind"].removeprefix("abstract ")
+    new.write_text(json.dumps(meta))
+    unmarked = run_cli("diff", "Stage", "latest", "local", cwd=root)
+    assert unmarked.returncode == 0, unmarked.stderr
+    assert unmarked.stdout.rstrip().endswith("no changes"), unmarked.stdout

@@ -232,3 +232,49 @@ def test_versions_read_from_bytecode_say_as_much_as_is_known() -> None:
     assert mismatch("3.11", "3.11.7") is None
     assert mismatch("3.11 or 3.12", "3.11 or 3.12") is None
     assert mismatch("unknown", "3.12") is None
+
+
+def test_abstract_methods_are_marked_alike_live_and_in_the_pickle() -> None:
+    """``@abstractmethod`` leaves the bytecode alone; the kind says it, read the same way
+    from the live class (the agent) and from its pickle (the static walk)."""
+    import cloudpickle
+
+    from petbrowser.core.safe_pickle import scan_pickle
+
+    src = textwrap.dedent(
+        """
+        import abc
+
+        class Model(abc.ABC):
+            @abc.abstractmethod
+            def fit(self, x):
+                return x
+
+            @property
+            @abc.abstractmethod
+            def size(self):
+                return 1
+
+            @classmethod
+            @abc.abstractmethod
+            def make(cls):
+                return cls
+
+            def plain(self):
+                return 2
+        """
+    )
+    ns: dict = {"__name__": "pb_abstract_test"}
+    exec(compile(src, "model.py", "exec"), ns)
+    cls = ns["Model"]
+    want = {
+        "fit": "abstract function",
+        "size": "abstract property",
+        "make": "abstract classmethod",
+        "plain": "function",
+    }
+    assert {k: v["kind"] for k, v in disasm.method_table(cls).items()} == want
+    walked = scan_pickle(cloudpickle.dumps(cls)).describe
+    assert walked is not None
+    assert {k: m.kind for k, m in walked.methods.items()} == want
+    assert cls.__abstractmethods__ == {"fit", "size", "make"}

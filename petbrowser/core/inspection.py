@@ -54,8 +54,27 @@ def _describe_from(name: str, meta: dict[str, Any] | None, report: PickleReport)
     walked = report.describe
     if meta and isinstance(meta.get("methods"), dict):
         found = walked.globals if walked is not None else None
-        return replace(ClassDescription.from_json(meta), globals=found or ())
+        described = replace(ClassDescription.from_json(meta), globals=found or ())
+        return _abstract_marks(described, walked) if walked is not None else described
     return walked if walked is not None else ClassDescription(class_name=name)
+
+
+def _abstract_marks(described: ClassDescription, walked: ClassDescription) -> ClassDescription:
+    """The sidecar's methods with the ``abstract`` marks the pickle's walk found.
+
+    Sidecars written before methods were marked (``disasm.abstract_kind``) say
+    ``function`` for an abstract one: compared with today's description of the
+    same code, the mark alone would look like a change.  Only a mark the
+    pickle itself carries is added; nothing else of the sidecar is touched.
+    """
+    methods = dict(described.methods)
+    changed = False
+    for key, info in methods.items():
+        seen = walked.methods.get(key)
+        if seen is not None and info.kind and seen.kind == f"abstract {info.kind}":
+            methods[key] = replace(info, kind=seen.kind)
+            changed = True
+    return replace(described, methods=methods) if changed else described
 
 
 def inspect_version(store: Store, name: str, full_hash: str) -> InspectResult:

@@ -1528,6 +1528,8 @@ def _describe_class(rec: ClassRecord, m: _Machine, report: PickleReport) -> Clas
     attributes: dict[str, str] = {}
 
     def entries(key: str, kind: str, f: Any) -> dict[str, dict[str, Any]]:
+        if isinstance(f, FunctionRecord) and f.state.get("__isabstractmethod__") is True:
+            kind = f"abstract {kind}"  # as disasm.abstract_kind reads a live function
         if too_big:  # a 19 MB method is not walked instruction by instruction
             note = f"<{size:,} bytes of bytecode: more than the {MAX_CODE_BYTES:,} shown>"
             return {key: {"kind": kind, "signature": None, "disassembly": note}}

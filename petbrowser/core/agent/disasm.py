@@ -29,6 +29,7 @@ __all__ = [
     "python_tag",
     "describe_code",
     "code_entries",
+    "abstract_kind",
     "method_table",
     "const_repr",
     "signature_text",
@@ -215,18 +216,34 @@ def _code_of(fn: Any) -> types.CodeType | None:
     return code if isinstance(code, types.CodeType) else None
 
 
+def abstract_kind(kind: str, fn: Any) -> str:
+    """``abstract <kind>`` for a function marked ``@abstractmethod``, else ``kind``.
+
+    Why: which methods are abstract is code (pb1 hashes ``__abstractmethods__``),
+    but ``@abstractmethod`` leaves the bytecode as it was; without this a diff
+    of such a change said "no changes".  The mark is the function's own
+    ``__isabstractmethod__``, which the static walk reads from the pickled
+    function's ``__dict__`` too (``safe_pickle``).
+    """
+    try:
+        marked = fn.__dict__.get("__isabstractmethod__") is True
+    except Exception:  # noqa: BLE001 - not a plain function: no mark
+        marked = False
+    return f"abstract {kind}" if marked else kind
+
+
 def method_table(cls: type) -> dict[str, dict[str, Any]]:
     """``{key: {"kind", "signature", "disassembly"}}`` for every method of ``cls``.
 
     Keys: the method name; ``prop.setter`` / ``prop.deleter`` for property
     accessors; ``parent/co_name`` (``#2`` for duplicates) for nested code.
     Decorated functions are disassembled through ``__wrapped__``, where the
-    user's code is.
+    user's code is.  A kind is prefixed ``abstract`` where :func:`abstract_kind` says.
     """
     table: dict[str, dict[str, Any]] = {}
 
     def add(key: str, kind: str, fn: Any) -> None:
-        table.update(code_entries(key, kind, signature_text(fn), _code_of(fn)))
+        table.update(code_entries(key, abstract_kind(kind, fn), signature_text(fn), _code_of(fn)))
 
     for name, value in sorted(cls.__dict__.items()):
         if isinstance(value, staticmethod):
