@@ -114,7 +114,7 @@ def test_a_corrupt_or_foreign_cache_file_is_ignored(tmp_path: Path, spawned: lis
     assert _check(env, cache) is None
     assert len(spawned) == 1
     data = json.loads(cache.read_text())  # rewritten whole
-    assert data["version"] == 1 and len(data["ok"]) == 1
+    assert data["version"] == platform_check._CACHE_VERSION and len(data["ok"]) == 1
     assert _check(env, cache) is None and len(spawned) == 1
 
 
@@ -143,3 +143,19 @@ def test_an_unwritable_cache_folder_is_only_slower(tmp_path: Path, spawned: list
 def test_the_app_uses_the_users_cache_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert platform_check.default_cache_file() == tmp_path / "petbrowser" / "platform-check.json"
+
+
+@pytest.mark.parametrize("xdg", [None, "", "   ", "relative/cache", "/abs/cache"])
+def test_the_cache_file_is_where_platformdirs_puts_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, xdg: str | None
+) -> None:
+    """Worked out without importing platformdirs (before the first frame), and in the same place."""
+    import platformdirs
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    want = platformdirs.user_cache_path("petbrowser") / "platform-check.json"
+    assert platform_check.default_cache_file() == want

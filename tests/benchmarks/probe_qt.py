@@ -23,6 +23,9 @@ WATCHED_MODULES = (
     "petbrowser.gui.commands",
     "petbrowser.core.models",
     "msgspec",
+    # the platform check's cache file and key (~11 ms): worked out without them on Linux
+    "platformdirs",
+    "hashlib",
 )
 
 _Base = QtWidgets.QApplication
