@@ -3,7 +3,10 @@
 Each poll lists ``plugins/`` once and compares every object's fingerprint
 with the last poll's: ``(size, ETag)`` on S3 (``ListObjectsV2`` returns both),
 ``(size, mtime)`` on disk.  An unchanged store costs that listing and nothing
-else.  Only what changed is read: a new history record (who moved which
+else.  On S3, after the first poll, that listing leaves the history records
+out (``S3Storage.list_pruned``: a third of the keys or more); a class's
+records are listed (one request) only when its pointer moved, in this poll
+or the last, or a move of it waits for its record.  Only what changed is read: a new history record (who moved which
 pointer where, and when), a new version's metadata (who pushed it), or a
 pointer that moved without a record (LabChain writes none).  A pointer that
 petbrowser moved (it carries ``updated_at``) waits one poll for the record
@@ -55,6 +58,9 @@ class StoreWatcher:
         self._moves: dict[str, tuple[str | None, str]] = {}  # the last recorded move told
         #: How many listings this watcher made (one per poll).
         self.listings = 0
+        # S3: each class's history records as last listed (pruned polls carry them over)
+        self._records: dict[str, dict[str, Fingerprint]] = {}
+        self._moved: set[str] = set()  # classes whose pointer moved in the last poll
 
     def describe(self, change: StoreChange, now: datetime | None = None) -> str:
         """One line for people (:func:`describe_change`), for the status bar."""
@@ -72,7 +78,7 @@ class StoreWatcher:
         """List the store once; describe what differs from the last poll."""
         # Keys are only taken apart when they changed: parsing all 61,000 keys of
         # a 1,000 x 20 store cost half as much again as listing them.
-        now = {o.key: _fingerprint(o) for o in self.store.storage.list(layout.PLUGINS)}
+        now = self._listing()
         self.listings += 1
         before, self._seen = self._seen, now
         if before is None:
@@ -92,6 +98,35 @@ class StoreWatcher:
         for name in sorted(touched):
             changes += self._class_changes(name, touched[name], name in still, now)
         return changes + self._flush_pending()
+
+    def _listing(self) -> dict[str, Fingerprint]:
+        """Every object's fingerprint; on S3 the history records of the classes whose
+        pointer did not move are the last poll's (see the module docstring)."""
+        storage = self.store.storage
+        lister = getattr(storage, "list_pruned", None)
+        if lister is None or self._seen is None:  # disk, or the baseline: everything
+            now = {o.key: _fingerprint(o) for o in storage.list(layout.PLUGINS)}
+            self._records = _records_by_class(now) if lister is not None else {}
+            return now
+        folders: list[str] = []
+        now = {o.key: _fingerprint(o) for o in lister(layout.PLUGINS, layout.HISTORY_DIR, folders.append)}
+        if not getattr(storage, "prunes", False):  # the server cannot prune: the records are listed
+            self._records = _records_by_class(now)
+            return now
+        before = self._seen
+        present = _class_names(now) | _class_names(folders)
+        plugins = layout.PLUGINS  # plain keys: a folder that is no class name is still listed, never parsed
+        latest = {n: f"{plugins}{n}/{layout.LATEST}" for n in present}
+        moved = {n for n in present if now.get(latest[n]) != before.get(latest[n])}
+        for name in sorted(present & (moved | self._moved | self._pending.keys())):
+            prefix = f"{plugins}{name}/{layout.HISTORY_DIR}/"
+            self._records[name] = {o.key: _fingerprint(o) for o in storage.list(prefix)}
+        self._moved = moved
+        for name in [n for n in self._records if n not in present]:
+            del self._records[name]
+        for records in self._records.values():
+            now.update(records)
+        return now
 
     def _flush_pending(self) -> list[StoreChange]:
         """Moves whose record did not follow within a poll: reported from the pointer."""
@@ -187,6 +222,23 @@ class StoreWatcher:
             raise
         except PetBrowserError:
             return None
+
+
+def _class_names(keys: Any) -> set[str]:
+    """The class folders ``plugins/<name>/...`` keys lie in."""
+    cut = len(layout.PLUGINS)
+    return {k[cut:].partition("/")[0] for k in keys if k.startswith(layout.PLUGINS) and "/" in k[cut:]}
+
+
+def _records_by_class(now: dict[str, Fingerprint]) -> dict[str, dict[str, Fingerprint]]:
+    """The history records of a full listing, per class."""
+    out: dict[str, dict[str, Fingerprint]] = defaultdict(dict)
+    cut = len(layout.PLUGINS)
+    for key, fp in now.items():
+        name, _, rest = key[cut:].partition("/")
+        if rest.startswith(f"{layout.HISTORY_DIR}/") and key.startswith(layout.PLUGINS):
+            out[name][key] = fp
+    return dict(out)
 
 
 def _hash_of(key: str) -> str:

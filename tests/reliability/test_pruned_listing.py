@@ -112,3 +112,55 @@ def test_a_server_that_mishandles_the_delimiter_still_gets_a_complete_listing(
     # the next listing does not ask with the delimiter again
     assert _summary(Store(storage, cache=False).list_classes()) == filled
     assert [r.get("Delimiter") for r in listed.requests[first:]] == [None]
+
+
+def _history_keys(keys: list[str]) -> list[str]:
+    return [k for k in keys if "/history/" in k.partition("/plugins/")[2]]
+
+
+def test_live_updates_list_a_class_s_records_only_when_its_pointer_moved(filled, s3_url, s3_endpoint):
+    """The watcher's polls (the window's live updates) are pruned listings after the
+    baseline; the records of a class whose pointer moved are listed on their own."""
+    from petbrowser.core.manager import PetClassManager
+
+    storage = open_storage(s3_url, endpoint_url=s3_endpoint)
+    listed = Listed(storage)
+    watcher = PetClassManager(storage).watcher()
+    assert watcher.poll() == []  # the baseline: everything, records included
+    assert _history_keys(listed.keys)
+    listed.keys.clear()
+    listed.requests.clear()
+    assert watcher.poll() == []
+    assert [r.get("Delimiter") for r in listed.requests] == ["/history/"]
+    assert listed.keys and not _history_keys(listed.keys)
+
+    alice = Store(open_storage(s3_url, endpoint_url=s3_endpoint), user="alice@lab", cache=False)
+    latest = alice.read_pointer("Beta").hash
+    alice.move_latest("Beta", HASHES[3], latest, action="rollback")
+    listed.keys.clear()
+    listed.requests.clear()
+    [moved] = watcher.poll()
+    assert (moved.kind, moved.class_name, moved.hash, moved.by, moved.action, moved.recorded) == (
+        "latest_moved", "Beta", HASHES[3], "alice@lab", "rollback", True
+    )
+    assert [r.get("Delimiter") for r in listed.requests] == ["/history/", None]
+    assert {k.split("/plugins/")[1].split("/")[0] for k in _history_keys(listed.keys)} == {"Beta"}
+    assert watcher.poll() == []  # Beta's records once more (a late record), then none
+    listed.requests.clear()
+    assert watcher.poll() == []
+    assert [r.get("Delimiter") for r in listed.requests] == ["/history/"]
+
+
+def test_live_updates_on_a_server_that_refuses_the_delimiter(filled, fault_proxy, s3_url, s3_endpoint):
+    from petbrowser.core.manager import PetClassManager
+
+    proxy = fault_proxy(delimiter="refused501")
+    storage = open_storage(s3_url, endpoint_url=proxy.url, timeout=20)
+    watcher = PetClassManager(storage).watcher()
+    watcher.poll()
+    assert watcher.poll() == []
+    alice = Store(open_storage(s3_url, endpoint_url=s3_endpoint), user="alice@lab", cache=False)
+    alice.move_latest("Alpha", HASHES[1], alice.read_pointer("Alpha").hash, action="rollback")
+    [moved] = watcher.poll()
+    assert (moved.class_name, moved.hash, moved.by, moved.recorded) == ("Alpha", HASHES[1], "alice@lab", True)
+    assert watcher.poll() == []

@@ -410,6 +410,12 @@ class S3Storage(Storage):
             seen.add(token)
             kwargs["ContinuationToken"] = token
 
+    @property
+    def prunes(self) -> bool:
+        """Whether :meth:`list_pruned` still leaves folders out (False once this
+        server mishandled it: its listings then hold every object)."""
+        return not self._prune_fails
+
     def list_pruned(self, prefix: str, folder: str, pruned: Callable[[str], None]) -> Iterator[ObjectInfo]:
         """Every object under ``prefix`` but those inside a folder named ``folder``
         (below ``prefix``, at any depth): each such folder's key (``.../folder/``)
