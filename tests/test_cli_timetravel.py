@@ -163,11 +163,19 @@ def test_blame_text_json_and_errors(tmp_path):
     fails(run(tmp_path, "blame", "Nope", "--storage", str(root)), 1)
 
 
+def _interruptible() -> None:
+    """In the child: Ctrl+C as in a terminal.  A suite started in the background
+    by a shell without job control inherits SIGINT ignored, and so would the
+    child, which then could not be interrupted at all."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _watch(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "PETBROWSER_STORAGE"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "petbrowser", "watch", "--interval", "0.2", *args],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_interruptible,
     )  # fmt: skip
     assert proc.stderr is not None
     first = proc.stderr.readline()  # after the baseline listing
