@@ -6,11 +6,12 @@ with the last poll's: ``(size, ETag)`` on S3 (``ListObjectsV2`` returns both),
 else.  On S3, after the first poll, that listing leaves the history records
 out (``S3Storage.list_pruned``: a third of the keys or more); a class's
 records are listed (one request) only when its pointer moved, in this poll
-or the last, or a move of it waits for its record.  Only what changed is read: a new history record (who moved which
-pointer where, and when), a new version's metadata (who pushed it), or a
-pointer that moved without a record (LabChain writes none).  A pointer that
-petbrowser moved (it carries ``updated_at``) waits one poll for the record
-its mover writes right after it, so the move is told once, with its action.
+or the last, or a move of it waits for its record.  Only what changed is
+read: a new history record (who moved which pointer where, and when), a new
+version's metadata (who pushed it), or a pointer that moved without a record
+(LabChain writes none).  A pointer that petbrowser moved (it carries
+``updated_at``) waits one poll for the record its mover writes right after
+it, so the move is told once, with its action.
 
 The window's live updates poll this on a timer off the UI thread; ``petbrowser
 watch`` prints the same changes as lines.
@@ -93,7 +94,7 @@ class StoreWatcher:
             p = layout.parse_key(key)
             if p is not None:
                 touched[p.class_name][how + p.kind].append(key)
-        still = {k.split("/", 2)[1] for k in now if k.count("/") >= 2}
+        still = _class_names(now)
         changes: list[StoreChange] = []
         for name in sorted(touched):
             changes += self._class_changes(name, touched[name], name in still, now)

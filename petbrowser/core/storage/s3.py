@@ -453,7 +453,7 @@ class S3Storage(Storage):
             for p in folders:
                 pruned(self._rel(p["Prefix"]))
             ends = [run[-1][k] for run, k in ((objects, "Key"), (folders, "Prefix")) if run]
-            last = max([last, *ends] if last is not None else ends, default=None)
+            last = max(ends, default=last)  # the page was checked: all of it comes after ``last``
             if not page.get("IsTruncated"):
                 return
             token = page["NextContinuationToken"]
